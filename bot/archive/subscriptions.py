@@ -1,0 +1,108 @@
+"""Channels added or changed at runtime (``/ai subscribe``), and channels marked inactive.
+
+A row overrides the config's channel of the same (platform, channel_id): its non-null
+schedule/timezone win, its topics replace the config's, and ``active=False`` stops delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Engine, delete, insert, select, update
+
+from bot.archive.schema import subscriptions
+
+
+class Subscription(BaseModel):
+    """One channel's stored delivery settings."""
+
+    platform: str
+    channel_id: str
+    thread_id: int | None = None
+    schedule: str | None = None
+    timezone: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    active: bool = True
+    inactive_reason: str | None = None
+    created_by: str | None = None
+    updated_at: dt.datetime | None = None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class SubscriptionStore:
+    """CRUD over the subscriptions table; each call is its own short transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def list(self, platform: str | None = None, *, active_only: bool = False) -> list[Subscription]:
+        stmt = select(subscriptions).order_by(subscriptions.c.platform, subscriptions.c.channel_id)
+        if platform:
+            stmt = stmt.where(subscriptions.c.platform == platform)
+        if active_only:
+            stmt = stmt.where(subscriptions.c.active.is_(True))
+        with self.engine.connect() as conn:
+            return [_to_model(row._mapping) for row in conn.execute(stmt)]
+
+    def get(self, platform: str, channel_id: str) -> Subscription | None:
+        stmt = select(subscriptions).where(
+            subscriptions.c.platform == platform, subscriptions.c.channel_id == channel_id
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return _to_model(row._mapping) if row else None
+
+    def upsert(self, platform: str, channel_id: str, **fields: Any) -> Subscription:
+        """Create the channel's row or update the given fields (schedule, topics, active, …)."""
+        allowed = set(Subscription.model_fields) - {"platform", "channel_id", "updated_at"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise TypeError(f"unknown subscription fields: {sorted(unknown)}")
+        now = _now()
+        where = (subscriptions.c.platform == platform) & (subscriptions.c.channel_id == channel_id)
+        with self.engine.begin() as conn:
+            exists = conn.execute(select(subscriptions.c.id).where(where)).first()
+            if exists:
+                if fields:
+                    conn.execute(update(subscriptions).where(where).values(**fields, updated_at=now))
+            else:
+                values = {"topics": [], "active": True, **fields}
+                conn.execute(
+                    insert(subscriptions).values(
+                        platform=platform, channel_id=channel_id, created_at=now, updated_at=now, **values
+                    )
+                )
+        found = self.get(platform, channel_id)
+        assert found is not None
+        return found
+
+    def deactivate(self, platform: str, channel_id: str, reason: str) -> Subscription:
+        """Stop delivering to a channel after a permanent error, keeping the reason."""
+        return self.upsert(platform, channel_id, active=False, inactive_reason=reason)
+
+    def remove(self, platform: str, channel_id: str) -> bool:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                delete(subscriptions).where(
+                    subscriptions.c.platform == platform, subscriptions.c.channel_id == channel_id
+                )
+            )
+        return result.rowcount > 0
+
+    def changed_since(self) -> dt.datetime | None:
+        """Newest change time: the scheduler polls this to pick up changes without a restart."""
+        from sqlalchemy import func
+
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(subscriptions.c.updated_at))).scalar()
+
+
+def _to_model(row: Any) -> Subscription:
+    data = dict(row)
+    data["topics"] = list(data.get("topics") or [])
+    return Subscription.model_validate({k: v for k, v in data.items() if k in Subscription.model_fields})

@@ -1,0 +1,7 @@
+"""``digestbot`` command line: ``main`` is the console-script entry point."""
+
+from __future__ import annotations
+
+from bot.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,91 @@
+"""The typer application shell: global options and the one place errors become messages.
+
+Each command lives in its own module under ``bot/cli/`` and registers itself on ``app``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+
+import typer
+from rich.console import Console
+
+from bot.config import Settings, load_settings
+from bot.errors import DigestbotError
+
+app = typer.Typer(
+    name="digestbot",
+    help="Daily AI-news digests for Slack and Telegram, with a searchable archive.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+#: Human output goes to stdout; problems and progress go to stderr.
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class State:
+    """Per-invocation state shared by commands: the config path and lazily loaded settings."""
+
+    config_path: str | None = None
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+            logging.getLogger().setLevel(self._settings.log_level.upper())
+        return self._settings
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: str | None = typer.Option(
+        None,
+        "--config",
+        "-c",
+        help="Config file (default: $DIGESTBOT_CONFIG, else ./config.yaml, else built-ins).",
+        metavar="PATH",
+    ),
+) -> None:
+    ctx.obj = State(config_path=config)
+
+
+def state(ctx: typer.Context) -> State:
+    """The State of this invocation (typer passes it down from the root callback)."""
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, turning DigestbotError into one clean message."""
+    from bot.cli import commands  # noqa: F401  (registers every command on `app`)
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        app(args=argv, prog_name="digestbot", standalone_mode=False)
+    except DigestbotError as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
