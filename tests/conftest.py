@@ -68,3 +68,7 @@ def pg_url() -> Iterator[str]:
 def db_url(request: pytest.FixtureRequest) -> str:
     """Run the test once on a real SQLite file and once on the real PostgreSQL."""
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+# Fixtures that start the fake Slack and Telegram servers live with the fakes.
+pytest_plugins = ["tests.fakes.fixtures"]

@@ -1,0 +1,3 @@
+"""Fixtures for the fake platform servers (filled in by the fakes)."""
+
+from __future__ import annotations
