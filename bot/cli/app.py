@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bot.config import Settings, load_settings
 from bot.errors import DigestbotError
@@ -73,19 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     try:
-        app(args=argv, prog_name="digestbot", standalone_mode=False)
+        app(args=argv, prog_name="digestbot")
     except DigestbotError as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
         sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -1,0 +1,129 @@
+"""Config loading: defaults, YAML, env secrets, and errors that name file, line and key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+from tests.conftest import ROOT
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_builtin_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DIGESTBOT_CONFIG", raising=False)
+    settings = load_settings(None, environ={})
+    assert settings.archive.url == "sqlite:///digestbot.db"
+    assert settings.config_path is None
+    assert settings.max_age == dt.timedelta(days=2)
+    assert settings.wait_for_digest == dt.timedelta(hours=3)
+    assert settings.channels == []
+
+
+def test_config_yaml_in_cwd_and_env_var_are_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DIGESTBOT_CONFIG", raising=False)
+    write(tmp_path, "timezone: Europe/Berlin\n")
+    assert load_settings(None, environ={}).timezone == "Europe/Berlin"
+    other = tmp_path / "other.yaml"
+    other.write_text("timezone: UTC\n", encoding="utf-8")
+    monkeypatch.setenv("DIGESTBOT_CONFIG", str(other))
+    assert load_settings(None, environ={}).timezone == "UTC"
+
+
+def test_example_config_is_valid() -> None:
+    settings = load_settings(ROOT / "config.example.yaml", environ={})
+    assert [c.platform for c in settings.channels] == ["console"]
+    assert settings.sources == ["examples/digests/*.md"]
+
+
+def test_unknown_nested_key_names_file_line_and_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "timezone: UTC\nchannels:\n  - platform: slack\n    id: C1\n    shedule: '0 9 * * *'\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    message = str(info.value)
+    assert f"{path}:5:" in message
+    assert "channels.0.shedule" in message
+    assert "unknown key" in message
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    path = write(tmp_path, "timezone: UTC\n\narchiv:\n  url: sqlite:///x.db\n")
+    with pytest.raises(ConfigError, match=rf"{path}:3: archiv: unknown key"):
+        load_settings(path, environ={})
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("timezone: Mars/Olympus\n", "timezone: unknown timezone 'Mars/Olympus'"),
+        ("schedule: '61 9 * * *'\n", "schedule: invalid cron expression"),
+        ("max_age: soon\n", "max_age"),
+        ("slack:\n  mode: carrier-pigeon\n", "slack.mode"),
+        ("channels:\n  - platform: irc\n    id: '#ai'\n", "channels.0.platform"),
+    ],
+)
+def test_bad_values_name_the_key(tmp_path: Path, text: str, fragment: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert fragment in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
+    path = write(tmp_path, "timezone: UTC\nchannels: [\n  - oops\n")
+    with pytest.raises(ConfigError, match=rf"{path}:\d+: invalid YAML"):
+        load_settings(path, environ={})
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config file"):
+        load_settings(tmp_path / "nope.yaml", environ={})
+
+
+def test_secrets_come_from_env_and_are_never_printed(tmp_path: Path) -> None:
+    path = write(tmp_path, "slack:\n  mode: http\n")
+    settings = load_settings(
+        path,
+        environ={
+            "SLACK_BOT_TOKEN": "xoxb-secret-123",
+            "SLACK_SIGNING_SECRET": "sig-456",
+            "TELEGRAM_BOT_TOKEN": "123:ABC",
+        },
+    )
+    assert settings.slack.bot_token is not None
+    assert settings.slack.bot_token.get_secret_value() == "xoxb-secret-123"
+    assert settings.telegram.token is not None
+    assert settings.telegram.token.get_secret_value() == "123:ABC"
+    dumped = repr(settings) + str(settings.model_dump())
+    assert "xoxb-secret-123" not in dumped
+    assert "sig-456" not in dumped
+
+
+def test_durations_and_numeric_channel_ids(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "max_age: 36h\nwait_for_digest: 90m\npoll_interval: 30\n"
+        "channels:\n  - platform: telegram\n    id: -1001234\n    thread_id: 7\n",
+    )
+    settings = load_settings(path, environ={})
+    assert settings.max_age == dt.timedelta(hours=36)
+    assert settings.wait_for_digest == dt.timedelta(minutes=90)
+    assert settings.poll_interval == dt.timedelta(seconds=30)
+    assert settings.channels[0].id == "-1001234"
+    assert settings.base_dir() == tmp_path.resolve()
