@@ -65,7 +65,9 @@ def check_timezone(value: str | None) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown timezone {value!r} (use an IANA name like Asia/Shanghai)") from exc
+        raise ValueError(
+            f"unknown timezone {value!r} (use an IANA name like Asia/Shanghai)"
+        ) from exc
     return value
 
 
@@ -73,10 +75,10 @@ def check_cron(value: str | None) -> str | None:
     """Validate a 5-field crontab expression with APScheduler's own parser."""
     if value is None:
         return None
-    from apscheduler.triggers.cron import CronTrigger
+    from bot.cron import cron_trigger
 
     try:
-        CronTrigger.from_crontab(value)
+        cron_trigger(value)
     except ValueError as exc:
         raise ValueError(f"invalid cron expression {value!r}: {exc}") from exc
     return value
@@ -100,6 +102,8 @@ class SlackSettings(_Section):
     api_url: str = "https://slack.com/api/"
     admins: list[str] = Field(default_factory=list)
     """User ids allowed to change subscriptions; empty means anyone in the channel."""
+    per_channel_interval: float = 1.0
+    """Seconds between two posts to one channel (Slack allows about one per second)."""
 
 
 class TelegramSettings(_Section):
@@ -138,6 +142,23 @@ class TagSettings(_Section):
     """Extra aliases: ``canonical: [alias, alias]``, merged over the built-in table."""
 
 
+class DeliverySettings(_Section):
+    """Timings of the exactly-once sender; the defaults suit production."""
+
+    lease: Duration = dt.timedelta(minutes=10)
+    """How long a claim is held without renewal before another run may take it over."""
+    window: Duration = dt.timedelta(hours=3)
+    """How long transient errors (429, 5xx, timeouts) are retried before giving up for now."""
+    retry_base: Duration = dt.timedelta(seconds=1)
+    retry_cap: Duration = dt.timedelta(seconds=60)
+    concurrency: int = 500
+    """Channels delivered at once: sends are paced I/O, so this can be large."""
+    misfire_grace: Duration = dt.timedelta(hours=3)
+    """A bot that was down at delivery time still delivers if it is back within this."""
+    reload_interval: Duration = dt.timedelta(seconds=60)
+    """How often `run` re-reads subscriptions to pick up runtime changes."""
+
+
 class HttpSettings(_Section):
     host: str = "127.0.0.1"
     port: int | None = None
@@ -163,6 +184,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     channels: list[ChannelSettings] = Field(default_factory=list)
     tags: TagSettings = Field(default_factory=TagSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
 
     config_path: str | None = Field(default=None, exclude=True)
@@ -200,7 +222,9 @@ def resolve_config_path(explicit: str | None) -> Path | None:
     return default if default.exists() else None
 
 
-def load_settings(path: str | Path | None = None, *, environ: dict[str, str] | None = None) -> Settings:
+def load_settings(
+    path: str | Path | None = None, *, environ: dict[str, str] | None = None
+) -> Settings:
     """Load and validate the configuration; raise ConfigError naming file, line and key."""
     environ = dict(os.environ) if environ is None else environ
     config_path = resolve_config_path(str(path) if path else None)
@@ -267,7 +291,9 @@ def _line_of(text: str, loc: list[Any]) -> int | None:
                     break
             else:
                 return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
             node = node.value[part]
             line = node.start_mark.line + 1
         else:

@@ -7,10 +7,16 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 REGISTRY = CollectorRegistry()
 
 DELIVERIES = Counter(
-    "digestbot_deliveries", "Digest deliveries by outcome", ["platform", "status"], registry=REGISTRY
+    "digestbot_deliveries",
+    "Digest deliveries by outcome",
+    ["platform", "status"],
+    registry=REGISTRY,
 )
 MESSAGES_POSTED = Counter(
-    "digestbot_messages_posted", "Messages posted to chat platforms", ["platform"], registry=REGISTRY
+    "digestbot_messages_posted",
+    "Messages posted to chat platforms",
+    ["platform"],
+    registry=REGISTRY,
 )
 DELIVERY_FAILURES = Counter(
     "digestbot_delivery_failures",
@@ -19,7 +25,10 @@ DELIVERY_FAILURES = Counter(
     registry=REGISTRY,
 )
 COMMANDS = Counter(
-    "digestbot_commands", "Chat commands handled", ["platform", "command", "outcome"], registry=REGISTRY
+    "digestbot_commands",
+    "Chat commands handled",
+    ["platform", "command", "outcome"],
+    registry=REGISTRY,
 )
 COMMAND_LATENCY = Histogram(
     "digestbot_command_latency_seconds",

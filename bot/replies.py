@@ -68,7 +68,15 @@ class NoticeReply(BaseModel):
     message: str
 
 
-Reply = SearchReply | DigestReply | ItemDetailReply | HelpReply | SubscriptionReply | ErrorReply | NoticeReply
+Reply = (
+    SearchReply
+    | DigestReply
+    | ItemDetailReply
+    | HelpReply
+    | SubscriptionReply
+    | ErrorReply
+    | NoticeReply
+)
 
 
 class ReplyEnvelope(BaseModel):

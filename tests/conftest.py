@@ -12,7 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 REFERENCE_DIGEST = ROOT / "examples" / "digests" / "2026-02-03.md"
-PG_URL = os.environ.get("DIGESTBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "DIGESTBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 
 
 def _pg_available() -> bool:

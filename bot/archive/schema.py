@@ -1,10 +1,14 @@
-"""The archive's tables (SQLAlchemy Core), identical on SQLite and PostgreSQL.
+"""The archive's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
 digests ─< items ─< item_tags; subscriptions (channels added or changed at runtime);
-deliveries ─< delivery_messages (the exactly-once ledger).
+deliveries ─< delivery_messages (the exactly-once ledger). Beyond the tables, each database
+gets its own text index (``install_text_search``) and SQLite a few covering indexes that
+its search plans name (bot/archive/search.py).
 """
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +24,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -55,10 +65,26 @@ items = Table(
     Column("sections", JSON, nullable=False),
     Column("resources", JSON, nullable=False),
     Column("search_text", Text, nullable=False, default=""),
+    # Matching forms (bot/query.py: name_key) and the source line, for exact round trips.
+    Column("source_norm", Text, nullable=False, default=""),
+    Column("line", Integer),
     UniqueConstraint("digest_id", "rank", name="uq_items_digest_rank"),
 )
 Index("ix_items_order", items.c.date, items.c.stars, items.c.rank)
 Index("ix_items_source", items.c.source)
+Index("ix_items_source_norm", items.c.source_norm)
+# SQLite search plans name these covering indexes (bot/archive/search.py): result order with
+# the cheap match columns, and the same keyed by id to sort a few matches without the rows.
+_MATCH_COLUMNS = (items.c.date, items.c.stars, items.c.rank, items.c.source_norm, items.c.orgs_text)
+Index("ix_items_newest", *_MATCH_COLUMNS).ddl_if(dialect="sqlite")
+Index("ix_items_by_id", items.c.id, *_MATCH_COLUMNS).ddl_if(dialect="sqlite")
+# PostgreSQL: the exact result order, so a common term's first page is an ordered index scan.
+Index(
+    "ix_items_result_order",
+    items.c.date.desc(),
+    func.coalesce(items.c.stars, 0).desc(),
+    items.c.rank,
+).ddl_if(dialect="postgresql")
 
 item_tags = Table(
     "item_tags",
@@ -67,8 +93,13 @@ item_tags = Table(
     Column("position", Integer, primary_key=True),
     Column("tag", Text, nullable=False),
     Column("canonical", Text, nullable=False),
+    # normalize(tag): searches match it against the alias group's variants, so changing
+    # tags.aliases in config takes effect without re-ingesting.
+    Column("normalized", Text, nullable=False),
 )
 Index("ix_item_tags_canonical", item_tags.c.canonical)
+Index("ix_item_tags_normalized", item_tags.c.normalized, item_tags.c.item_id)
+Index("ix_item_tags_item", item_tags.c.item_id, item_tags.c.normalized)
 
 subscriptions = Table(
     "subscriptions",
@@ -116,3 +147,128 @@ delivery_messages = Table(
     Column("message_id", String(64), nullable=False),
     Column("posted_at", DateTime(timezone=True), nullable=False),
 )
+
+
+# -- text search indexes (bot/archive/search.py) ------------------------------------------------
+
+FTS_TABLE = "items_fts"
+VOCAB_TABLE = "items_fts_vocab"
+
+_SQLITE_DDL = [
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(
+        search_text, content='items', content_rowid='id',
+        tokenize='trigram case_sensitive 1')""",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {VOCAB_TABLE} USING fts5vocab({FTS_TABLE}, 'row')",
+    f"""CREATE TRIGGER IF NOT EXISTS items_fts_insert AFTER INSERT ON items BEGIN
+        INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS items_fts_delete AFTER DELETE ON items BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS items_fts_update AFTER UPDATE OF search_text ON items BEGIN
+        INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, search_text)
+        VALUES ('delete', old.id, old.search_text);
+        INSERT INTO {FTS_TABLE}(rowid, search_text) VALUES (new.id, new.search_text);
+    END""",
+]
+
+_PG_TRGM_INDEXES = {"ix_items_search_trgm": "search_text", "ix_items_orgs_trgm": "orgs_text"}
+
+
+# -- schema ---------------------------------------------------------------------------------
+
+
+def install(conn: Connection) -> None:
+    """Create the dialect's text index (idempotent); called by ``Archive.create_schema``."""
+    if conn.dialect.name == "sqlite":
+        existed = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)
+        ).first()
+        for statement in _SQLITE_DDL:
+            conn.exec_driver_sql(statement)
+        if not existed:
+            # An archive made before the index existed: index the rows it already has.
+            conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+    elif conn.dialect.name == "postgresql":
+        _install_pg_trgm(conn)
+
+
+def _install_pg_trgm(conn: Connection) -> None:
+    """pg_trgm + GIN indexes; without them search still works, only slower.
+
+    The extension may already live in any schema (``public`` usually): the operator class
+    is qualified with that schema so the indexes do not depend on ``search_path``.
+    """
+    find = text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+        " WHERE e.extname = 'pg_trgm'"
+    )
+    try:
+        with conn.begin_nested():
+            schema = conn.execute(find).scalar()
+            if schema is None:
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+                schema = conn.execute(find).scalar_one()
+            for name, column_name in _PG_TRGM_INDEXES.items():
+                conn.execute(
+                    text(
+                        f"CREATE INDEX IF NOT EXISTS {name} ON items"
+                        f' USING gin ({column_name} "{schema}".gin_trgm_ops)'
+                    )
+                )
+    except SQLAlchemyError as exc:
+        log.warning(
+            "pg_trgm is unavailable (%s); free-text search will scan without an index",
+            getattr(exc, "orig", exc),
+        )
+
+
+def install_text_search(conn: Connection) -> None:
+    """Create the dialect's text index (idempotent); called by ``Archive.create_schema``.
+
+    SQLite: an external-content FTS5 table (``tokenize='trigram'``) over the folded
+    ``items.search_text``, kept in sync by triggers, and its vocabulary (for 2-character
+    terms). PostgreSQL: ``pg_trgm`` GIN indexes.
+    """
+    if conn.dialect.name == "sqlite":
+        existed = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)
+        ).first()
+        for statement in _SQLITE_DDL:
+            conn.exec_driver_sql(statement)
+        if not existed:
+            # An archive made before the index existed: index the rows it already has.
+            conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+    elif conn.dialect.name == "postgresql":
+        _install_pg_trgm(conn)
+
+
+def _install_pg_trgm(conn: Connection) -> None:
+    """pg_trgm + GIN indexes; without them search still works, only slower.
+
+    The extension may already live in any schema (``public`` usually): the operator class
+    is qualified with that schema so the indexes do not depend on ``search_path``.
+    """
+    find = text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+        " WHERE e.extname = 'pg_trgm'"
+    )
+    try:
+        with conn.begin_nested():
+            schema = conn.execute(find).scalar()
+            if schema is None:
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+                schema = conn.execute(find).scalar_one()
+            for name, column_name in _PG_TRGM_INDEXES.items():
+                conn.execute(
+                    text(
+                        f"CREATE INDEX IF NOT EXISTS {name} ON items"
+                        f' USING gin ({column_name} "{schema}".gin_trgm_ops)'
+                    )
+                )
+    except SQLAlchemyError as exc:
+        log.warning(
+            "pg_trgm is unavailable (%s); free-text search will scan without an index",
+            getattr(exc, "orig", exc),
+        )

@@ -69,12 +69,18 @@ class SubscriptionStore:
             exists = conn.execute(select(subscriptions.c.id).where(where)).first()
             if exists:
                 if fields:
-                    conn.execute(update(subscriptions).where(where).values(**fields, updated_at=now))
+                    conn.execute(
+                        update(subscriptions).where(where).values(**fields, updated_at=now)
+                    )
             else:
                 values = {"topics": [], "active": True, **fields}
                 conn.execute(
                     insert(subscriptions).values(
-                        platform=platform, channel_id=channel_id, created_at=now, updated_at=now, **values
+                        platform=platform,
+                        channel_id=channel_id,
+                        created_at=now,
+                        updated_at=now,
+                        **values,
                     )
                 )
         found = self.get(platform, channel_id)
@@ -105,4 +111,6 @@ class SubscriptionStore:
 def _to_model(row: Any) -> Subscription:
     data = dict(row)
     data["topics"] = list(data.get("topics") or [])
-    return Subscription.model_validate({k: v for k, v in data.items() if k in Subscription.model_fields})
+    return Subscription.model_validate(
+        {k: v for k, v in data.items() if k in Subscription.model_fields}
+    )

@@ -26,7 +26,7 @@ app = typer.Typer(
 
 #: Human output goes to stdout; problems and progress go to stderr.
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     from bot.cli import commands  # noqa: F401  (registers every command on `app`)
 
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
     )
     try:
         app(args=argv, prog_name="digestbot")

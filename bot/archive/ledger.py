@@ -1,0 +1,389 @@
+"""The exactly-once delivery ledger: one row per (platform, channel, digest date).
+
+Why a ledger: replicas each schedule in memory, so several processes may try the same
+delivery at the same moment, and any of them may crash half-way. The row's unique
+constraint decides who sends; a lease lets a crashed sender's work be taken over; and each
+posted message is recorded (index → platform message id) right after it is posted, so a
+resumed delivery continues at the first unrecorded message and never starts over.
+
+Every operation is a short transaction of portable SQL (no dialect-only upsert), so SQLite
+and PostgreSQL behave identically. Lease times come from the caller's clock; replicas are
+assumed to keep their clocks within a small fraction of the lease (NTP).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from bot.archive.schema import deliveries, delivery_messages
+from bot.errors import ArchiveError
+
+
+class Status(enum.StrEnum):
+    """A delivery row's state; ``RETRY`` is a released claim anyone may take again."""
+
+    CLAIMED = "claimed"
+    DONE = "done"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    RETRY = "retry"
+
+
+#: States that end a delivery for good: a claim on such a row is refused.
+FINAL = frozenset({Status.DONE, Status.SKIPPED, Status.FAILED})
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The right to send one digest to one channel until ``lease_until``.
+
+    ``recorded`` holds the messages an earlier (crashed) run already posted, so the sender
+    resumes at the first index not in it; ``resumed`` says whether such a run existed.
+    """
+
+    delivery_id: int
+    platform: str
+    channel_id: str
+    digest_date: dt.date
+    owner: str
+    lease_until: dt.datetime
+    created_at: dt.datetime
+    attempts: int = 1
+    resumed: bool = False
+    recorded: dict[int, str] = field(default_factory=dict)
+
+    def first_unrecorded(self) -> int:
+        """Index of the first message that still has to be posted."""
+        index = 0
+        while index in self.recorded:
+            index += 1
+        return index
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """A ledger row as read back, with its recorded messages."""
+
+    delivery_id: int
+    platform: str
+    channel_id: str
+    digest_date: dt.date
+    status: Status
+    owner: str | None
+    lease_until: dt.datetime | None
+    message_count: int | None
+    attempts: int
+    error: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    messages: dict[int, str] = field(default_factory=dict)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+class Ledger:
+    """Claims, progress and outcomes of deliveries, shared by every replica via the archive."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    def claim(
+        self,
+        platform: str,
+        channel_id: str,
+        digest_date: dt.date,
+        owner: str,
+        lease: dt.timedelta,
+    ) -> Claim | None:
+        """Take the delivery, or None if it is finished or someone else holds a live lease.
+
+        A new row is inserted with status ``claimed``; if the row exists (the unique
+        constraint fires), an expired lease or a released (``retry``) row is taken over by
+        a guarded UPDATE whose row count tells whether this caller won the race.
+        """
+        now = self.clock()
+        lease_until = now + lease
+        try:
+            with self._begin() as conn:
+                delivery_id = conn.execute(
+                    insert(deliveries)
+                    .values(
+                        platform=platform,
+                        channel_id=channel_id,
+                        digest_date=digest_date,
+                        status=Status.CLAIMED.value,
+                        owner=owner,
+                        lease_until=lease_until,
+                        attempts=1,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    .returning(deliveries.c.id)
+                ).scalar_one()
+            return Claim(
+                delivery_id=delivery_id,
+                platform=platform,
+                channel_id=channel_id,
+                digest_date=digest_date,
+                owner=owner,
+                lease_until=lease_until,
+                created_at=now,
+            )
+        except IntegrityError:
+            pass  # the row exists: another replica, or an earlier run of ours
+        return self._take_over(platform, channel_id, digest_date, owner, now, lease_until)
+
+    def _take_over(
+        self,
+        platform: str,
+        channel_id: str,
+        digest_date: dt.date,
+        owner: str,
+        now: dt.datetime,
+        lease_until: dt.datetime,
+    ) -> Claim | None:
+        # Read outside the write transaction: on SQLite (WAL) a read that later upgrades to
+        # a write fails at once if another writer committed in between; the guarded UPDATE
+        # below is atomic on its own, so the read needs no lock.
+        with self._connect() as conn:
+            row = conn.execute(
+                select(deliveries).where(
+                    deliveries.c.platform == platform,
+                    deliveries.c.channel_id == channel_id,
+                    deliveries.c.digest_date == digest_date,
+                )
+            ).one_or_none()
+        if row is None:  # deleted between our insert and this read: let the caller retry
+            return None
+        status = Status(row.status)
+        if status in FINAL:
+            return None
+        held = _aware(row.lease_until)
+        if status is Status.CLAIMED and held is not None and held > now:
+            return None
+        with self._begin() as conn:
+            taken = conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == row.id,
+                    deliveries.c.status == row.status,
+                    or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now)
+                    if status is Status.CLAIMED
+                    else deliveries.c.status == Status.RETRY.value,
+                    _same_owner_clause(row.owner),
+                )
+                .values(
+                    status=Status.CLAIMED.value,
+                    owner=owner,
+                    lease_until=lease_until,
+                    attempts=deliveries.c.attempts + 1,
+                    updated_at=now,
+                )
+            ).rowcount
+            if taken != 1:
+                return None
+            recorded = self._messages(conn, row.id)
+        return Claim(
+            delivery_id=row.id,
+            platform=platform,
+            channel_id=channel_id,
+            digest_date=digest_date,
+            owner=owner,
+            lease_until=lease_until,
+            created_at=_aware(row.created_at) or now,
+            attempts=int(row.attempts or 0) + 1,
+            resumed=True,
+            recorded=recorded,
+        )
+
+    def renew(self, delivery_id: int, owner: str, lease: dt.timedelta) -> dt.datetime | None:
+        """Extend our lease (a heartbeat during long sends); None means the claim was lost."""
+        now = self.clock()
+        lease_until = now + lease
+        with self._begin() as conn:
+            count = conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.owner == owner,
+                    deliveries.c.status == Status.CLAIMED.value,
+                )
+                .values(lease_until=lease_until, updated_at=now)
+            ).rowcount
+        return lease_until if count == 1 else None
+
+    # -- progress and outcomes ------------------------------------------------------------
+
+    def record(self, delivery_id: int, idx: int, message_id: str) -> None:
+        """Remember that message ``idx`` was posted as ``message_id`` (idempotent)."""
+        now = self.clock()
+        try:
+            with self._begin() as conn:
+                conn.execute(
+                    insert(delivery_messages).values(
+                        delivery_id=delivery_id, idx=idx, message_id=str(message_id), posted_at=now
+                    )
+                )
+        except IntegrityError:
+            existing = self.messages(delivery_id).get(idx)
+            if existing != str(message_id):
+                raise ArchiveError(
+                    f"delivery {delivery_id}: message {idx} already recorded as {existing!r}, "
+                    f"not {message_id!r}"
+                ) from None
+
+    def complete(self, delivery_id: int, message_count: int) -> None:
+        """Mark the delivery done; the lease is dropped so nothing can take it over."""
+        self._finish(delivery_id, Status.DONE, message_count=message_count, error=None)
+
+    def skip(self, delivery_id: int, reason: str) -> None:
+        """Mark the delivery as deliberately empty (no item matched the channel's topics)."""
+        self._finish(delivery_id, Status.SKIPPED, message_count=0, error=reason)
+
+    def fail(self, delivery_id: int, error: str, *, permanent: bool) -> None:
+        """Record a failure: permanent ends the delivery, otherwise the row is released
+        (status ``retry``) for a later run to resume at its first unrecorded message."""
+        status = Status.FAILED if permanent else Status.RETRY
+        self._finish(delivery_id, status, message_count=None, error=error[:2000])
+
+    def _finish(
+        self, delivery_id: int, status: Status, *, message_count: int | None, error: str | None
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": status.value,
+            "lease_until": None,
+            "error": error,
+            "updated_at": self.clock(),
+        }
+        if message_count is not None:
+            values["message_count"] = message_count
+        with self._begin() as conn:
+            conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+    # -- reading -------------------------------------------------------------------------
+
+    def status(self, platform: str, channel_id: str, digest_date: dt.date) -> DeliveryRecord | None:
+        """The ledger row for one delivery, with its recorded messages, or None."""
+        with self._connect() as conn:
+            row = conn.execute(
+                select(deliveries).where(
+                    deliveries.c.platform == platform,
+                    deliveries.c.channel_id == channel_id,
+                    deliveries.c.digest_date == digest_date,
+                )
+            ).one_or_none()
+            if row is None:
+                return None
+            return _record(row, self._messages(conn, row.id))
+
+    def get(self, delivery_id: int) -> DeliveryRecord | None:
+        with self._connect() as conn:
+            row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
+            return _record(row, self._messages(conn, row.id)) if row else None
+
+    def messages(self, delivery_id: int) -> dict[int, str]:
+        with self._connect() as conn:
+            return self._messages(conn, delivery_id)
+
+    def last_delivered_date(self, platform: str, channel_id: str) -> dt.date | None:
+        """Newest digest date this channel has received (or deliberately skipped)."""
+        with self._connect() as conn:
+            return conn.execute(
+                select(func.max(deliveries.c.digest_date)).where(
+                    deliveries.c.platform == platform,
+                    deliveries.c.channel_id == channel_id,
+                    deliveries.c.status.in_([Status.DONE.value, Status.SKIPPED.value]),
+                )
+            ).scalar()
+
+    def history(
+        self, platform: str | None = None, channel_id: str | None = None, limit: int = 100
+    ) -> list[DeliveryRecord]:
+        """Recent ledger rows, newest digest first (for the CLI and /healthz)."""
+        stmt = select(deliveries).order_by(deliveries.c.digest_date.desc(), deliveries.c.id)
+        conditions = []
+        if platform:
+            conditions.append(deliveries.c.platform == platform)
+        if channel_id:
+            conditions.append(deliveries.c.channel_id == channel_id)
+        if conditions:
+            stmt = stmt.where(and_(*conditions))
+        with self._connect() as conn:
+            rows = conn.execute(stmt.limit(limit)).all()
+            return [_record(row, self._messages(conn, row.id)) for row in rows]
+
+    @staticmethod
+    def _messages(conn: Connection, delivery_id: int) -> dict[int, str]:
+        rows = conn.execute(
+            select(delivery_messages.c.idx, delivery_messages.c.message_id)
+            .where(delivery_messages.c.delivery_id == delivery_id)
+            .order_by(delivery_messages.c.idx)
+        )
+        return {int(idx): str(message_id) for idx, message_id in rows}
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except IntegrityError:
+            raise
+        except OperationalError as exc:
+            raise ArchiveError(f"delivery ledger: database unavailable: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"delivery ledger: {exc}") from exc
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise ArchiveError(f"delivery ledger: database unavailable: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            raise ArchiveError(f"delivery ledger: {exc}") from exc
+
+
+def _same_owner_clause(owner: str | None) -> Any:
+    """Guard the takeover against a concurrent one: the owner must be the one we read."""
+    return deliveries.c.owner.is_(None) if owner is None else deliveries.c.owner == owner
+
+
+def _record(row: Any, messages: dict[int, str]) -> DeliveryRecord:
+    return DeliveryRecord(
+        delivery_id=row.id,
+        platform=row.platform,
+        channel_id=row.channel_id,
+        digest_date=row.digest_date,
+        status=Status(row.status),
+        owner=row.owner,
+        lease_until=_aware(row.lease_until),
+        message_count=row.message_count,
+        attempts=int(row.attempts or 0),
+        error=row.error,
+        created_at=_aware(row.created_at) or utcnow(),
+        updated_at=_aware(row.updated_at) or utcnow(),
+        messages=messages,
+    )

@@ -1,0 +1,159 @@
+"""The effective channel list: config ``channels`` merged with the subscriptions table.
+
+Why merge here, once: the scheduler, ``digestbot send`` and ``/healthz`` must agree on who
+receives what. A subscriptions row overrides the config channel of the same
+(platform, id): its non-null schedule/timezone/thread win, its topics replace the config's,
+and ``active=False`` drops the channel. Rows for channels not in the config are channels
+added at runtime (``/ai subscribe``). Schedule and timezone default to the top-level keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from bot.config import check_cron, check_timezone
+
+if TYPE_CHECKING:
+    from bot.archive.subscriptions import Subscription, SubscriptionStore
+    from bot.config import ChannelSettings, Settings
+
+log = logging.getLogger(__name__)
+
+Origin = Literal["config", "subscription", "config+subscription"]
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One destination with everything needed to schedule, filter and post to it."""
+
+    platform: str
+    id: str
+    schedule: str
+    timezone: str
+    topics: tuple[str, ...] = ()
+    thread_id: int | None = None
+    path: str | None = None
+    origin: Origin = "config"
+
+    @property
+    def key(self) -> str:
+        """Stable identity (``platform:id``) used for scheduler jobs and log lines."""
+        return f"{self.platform}:{self.id}"
+
+    def timing(self) -> tuple[str, str]:
+        """What the scheduler cares about: a change here means the job must be rescheduled."""
+        return (self.schedule, self.timezone)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def effective_channels(
+    settings: Settings, subscriptions: Iterable[Subscription] = ()
+) -> list[Channel]:
+    """Merge config channels with subscription rows (see the module docstring)."""
+    rows = {(row.platform, row.channel_id): row for row in subscriptions}
+    merged: list[Channel] = []
+    seen: set[tuple[str, str]] = set()
+    for conf in settings.channels:
+        key = (conf.platform, conf.id)
+        if key in seen:
+            log.warning("channels: %s:%s is listed twice in the config; using the first", *key)
+            continue
+        seen.add(key)
+        row = rows.get(key)
+        if row is not None and not row.active:
+            continue
+        channel = _from_config(settings, conf, row)
+        if channel is not None:
+            merged.append(channel)
+    for key, row in rows.items():
+        if key in seen or not row.active:
+            continue
+        channel = _from_row(settings, row)
+        if channel is not None:
+            merged.append(channel)
+    return merged
+
+
+def load_channels(settings: Settings, store: SubscriptionStore | None) -> list[Channel]:
+    """Read the subscriptions table (if there is one) and merge it with the config."""
+    rows = store.list() if store is not None else []
+    return effective_channels(settings, rows)
+
+
+def select_channels(channels: Iterable[Channel], wanted: str | None) -> list[Channel]:
+    """Filter by ``--channel``: an id (``C123``) or ``platform:id`` (``slack:C123``)."""
+    channels = list(channels)
+    if not wanted:
+        return channels
+    return [c for c in channels if wanted in (c.id, c.key)]
+
+
+def _from_config(
+    settings: Settings, conf: ChannelSettings, row: Subscription | None
+) -> Channel | None:
+    schedule = conf.schedule or settings.schedule
+    timezone = conf.timezone or settings.timezone
+    topics = tuple(conf.topics)
+    thread_id = conf.thread_id
+    origin: Origin = "config"
+    if row is not None:
+        origin = "config+subscription"
+        schedule = _valid(row.schedule, check_cron, row, "schedule") or schedule
+        timezone = _valid(row.timezone, check_timezone, row, "timezone") or timezone
+        topics = tuple(row.topics)
+        thread_id = row.thread_id if row.thread_id is not None else thread_id
+    return Channel(
+        platform=conf.platform,
+        id=conf.id,
+        schedule=schedule,
+        timezone=timezone,
+        topics=topics,
+        thread_id=thread_id,
+        path=conf.path,
+        origin=origin,
+    )
+
+
+def _from_row(settings: Settings, row: Subscription) -> Channel | None:
+    if row.platform not in ("slack", "telegram"):
+        log.warning(
+            "subscriptions: %s:%s has platform %r, which cannot be added at runtime; ignored",
+            row.platform,
+            row.channel_id,
+            row.platform,
+        )
+        return None
+    return Channel(
+        platform=row.platform,
+        id=row.channel_id,
+        schedule=_valid(row.schedule, check_cron, row, "schedule") or settings.schedule,
+        timezone=_valid(row.timezone, check_timezone, row, "timezone") or settings.timezone,
+        topics=tuple(row.topics),
+        thread_id=row.thread_id,
+        origin="subscription",
+    )
+
+
+def _valid(
+    value: str | None, check: Callable[[str], object], row: Subscription, key: str
+) -> str | None:
+    """A bad stored schedule/timezone falls back to the default, loudly, not to silence."""
+    if value is None:
+        return None
+    try:
+        check(value)
+    except ValueError as exc:
+        log.warning(
+            "subscriptions: %s:%s: %s: %s; using the default",
+            row.platform,
+            row.channel_id,
+            key,
+            exc,
+        )
+        return None
+    return value

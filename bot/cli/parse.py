@@ -1,0 +1,65 @@
+"""``digestbot parse FILE [--json]``: check one digest file and show what the bot will see."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from bot.cli.app import app, out
+from bot.digest import Digest, Problem
+from bot.parser import parse_file
+
+
+def report_problems(problems: list[Problem]) -> None:
+    """Print ``FILE:LINE: message`` lines to stderr, unwrapped, so editors can jump to them."""
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+
+
+def digest_table(digest: Digest) -> Table:
+    """A compact overview: one row per item."""
+    table = Table(title=Text(f"{digest.title} | {digest.date.isoformat()}"), show_lines=False)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("价值", no_wrap=True)
+    table.add_column("Orgs", overflow="fold")
+    table.add_column("Title", ratio=3, overflow="fold")
+    table.add_column("Tags", ratio=2, overflow="fold")
+    for item in digest.items:
+        table.add_row(
+            str(item.rank),
+            "🌟" * item.stars if item.stars else "-",
+            Text(" / ".join(item.orgs)),
+            Text(item.title),
+            Text(" ".join(f"[{tag}]" for tag in item.tags)),
+        )
+    return table
+
+
+@app.command()
+def parse(
+    file: Annotated[Path, typer.Argument(help="A digest markdown file.", metavar="FILE")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the parsed digest as JSON.")
+    ] = False,
+) -> None:
+    """Parse a digest file; print its items (or JSON) and report problems as FILE:LINE."""
+    result = parse_file(file)
+    if as_json:
+        data = result.digest.model_dump(mode="json")
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        out.print(digest_table(result.digest))
+        out.print(
+            Text(
+                f"{len(result.digest.items)} items, {len(result.problems)} problems",
+                style="red" if result.problems else "green",
+            )
+        )
+    report_problems(result.problems)
+    if result.problems:
+        raise typer.Exit(1)

@@ -1,0 +1,179 @@
+"""``digestbot render (FILE | --date D) --platform slack|telegram|console [--json]``.
+
+Shows exactly what ``send`` would post. With ``--json`` it prints the ordered list of API
+calls' arguments: Slack ``chat.postMessage`` kwargs (thread replies carry
+``"thread_ts": "{parent_ts}"``, a placeholder for the ``ts`` the first message gets) or
+Telegram ``sendMessage`` kwargs. Without ``--json`` it prints a readable preview. For
+Slack a Block Kit Builder link for the parent message always goes to stderr, so stdout
+stays machine-readable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.text import Text
+
+from bot.archive.store import Archive
+from bot.cli.app import app, out, state
+from bot.digest import Digest
+from bot.errors import ArchiveError
+from bot.parser import parse_file
+from formatters import console, slack, telegram
+from formatters.payloads import SlackMessage, TelegramMessage
+from formatters.templates import Templates
+
+#: Stands in for the parent message's ``ts`` in thread replies (known only after posting).
+PARENT_TS = "{parent_ts}"
+SLACK_CHANNEL = "C0000000000"
+TELEGRAM_CHAT = "0"
+BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
+
+
+class Platform(StrEnum):
+    slack = "slack"
+    telegram = "telegram"
+    console = "console"
+
+
+def block_kit_builder_url(blocks: list[dict[str, Any]]) -> str:
+    """A link that opens the blocks in Slack's Block Kit Builder."""
+    payload = json.dumps({"blocks": blocks}, ensure_ascii=False, separators=(",", ":"))
+    return BLOCK_KIT_BUILDER + quote(payload, safe="")
+
+
+def chat_id(value: str) -> str | int:
+    """Telegram chat ids are integers (``-100…`` for groups); usernames stay text."""
+    return int(value) if value.lstrip("-").isdigit() else value
+
+
+def slack_payloads(messages: list[SlackMessage], channel: str) -> list[dict[str, Any]]:
+    return [m.api_kwargs(channel, thread_ts=PARENT_TS if m.in_thread else None) for m in messages]
+
+
+def telegram_payloads(messages: list[TelegramMessage], channel: str) -> list[dict[str, Any]]:
+    return [m.api_kwargs(chat_id(channel)) for m in messages]
+
+
+def _load(ctx: typer.Context, file: Path | None, date: str | None) -> Digest:
+    if (file is None) == (date is None):
+        raise typer.BadParameter(
+            "give either FILE or --date D (not both)", param_hint="FILE / --date"
+        )
+    if file is not None:
+        result = parse_file(file)
+        for problem in result.problems:
+            typer.echo(f"warning: {problem}", err=True)
+        return result.digest
+    assert date is not None
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"{date!r} is not a date like 2026-02-03", param_hint="--date"
+        ) from exc
+    archive = Archive.from_settings(state(ctx).settings)
+    try:
+        archive.create_schema()
+        digest = archive.digest(day)
+    finally:
+        archive.close()
+    if digest is None:
+        raise ArchiveError(f"no digest for {day.isoformat()} in {archive!r} (ingest it first)")
+    return digest
+
+
+def _preview_slack(messages: list[SlackMessage]) -> None:
+    for index, message in enumerate(messages, start=1):
+        where = "thread reply" if message.in_thread else "parent"
+        body = Text()
+        for block in message.blocks:
+            texts = [block["text"]] if "text" in block else block.get("elements", [])
+            for element in texts:
+                if isinstance(element.get("text"), str):
+                    style = (
+                        "bold"
+                        if block["type"] == "header"
+                        else ("dim" if block["type"] == "context" else "")
+                    )
+                    body.append(element["text"] + "\n", style=style)
+                elif element.get("type") == "button":
+                    body.append(f"[{element['text']['text']}]\n", style="cyan")
+            if block["type"] == "divider":
+                body.append("─" * 20 + "\n", style="dim")
+        title = f"#{index} {where} · {len(message.blocks)} blocks"
+        out.print(Panel(body, title=title, title_align="left"), soft_wrap=False)
+
+
+def _preview_telegram(messages: list[TelegramMessage]) -> None:
+    for index, message in enumerate(messages, start=1):
+        body = Text(message.text)
+        for row in (message.reply_markup or {}).get("inline_keyboard", []):
+            body.append("\n" + "  ".join(f"[{b['text']}]" for b in row), style="cyan")
+        title = f"#{index} · {len(message.text)} chars of HTML"
+        out.print(Panel(body, title=title, title_align="left"), soft_wrap=False)
+
+
+def _console_text(digest: Digest, templates: Templates) -> list[dict[str, str]]:
+    texts = []
+    for renderable in console.render_digest(digest, templates):
+        buffer = Console(file=io.StringIO(), width=80, color_system=None, highlight=False)
+        buffer.print(renderable)
+        texts.append({"text": buffer.file.getvalue()})  # type: ignore[attr-defined]
+    return texts
+
+
+@app.command()
+def render(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None, typer.Argument(help="A digest markdown file.", metavar="[FILE]")
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option("--date", help="Render the archived digest of this day.", metavar="D"),
+    ] = None,
+    platform: Annotated[
+        Platform, typer.Option("--platform", "-p", help="Which platform's payloads to build.")
+    ] = Platform.console,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the API payloads send would post, as JSON.")
+    ] = False,
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", help="Channel / chat id in the payloads.", metavar="ID"),
+    ] = None,
+) -> None:
+    """Render a digest as Slack Block Kit, Telegram HTML or a console preview."""
+    digest = _load(ctx, file, date)
+    templates = Templates.from_settings(state(ctx).settings)
+    if platform is Platform.slack:
+        messages = slack.render_digest(digest, templates)
+        payloads: list[Any] = slack_payloads(messages, channel or SLACK_CHANNEL)
+        if not as_json:
+            _preview_slack(messages)
+        typer.echo(
+            f"Block Kit Builder (parent message): {block_kit_builder_url(messages[0].blocks)}",
+            err=True,
+        )
+    elif platform is Platform.telegram:
+        tg_messages = telegram.render_digest(digest, templates)
+        payloads = telegram_payloads(tg_messages, channel or TELEGRAM_CHAT)
+        if not as_json:
+            _preview_telegram(tg_messages)
+    else:
+        payloads = _console_text(digest, templates) if as_json else []
+        if not as_json:
+            for renderable in console.render_digest(digest, templates):
+                out.print(renderable, soft_wrap=False)
+    if as_json:
+        typer.echo(json.dumps(payloads, ensure_ascii=False, indent=2))

@@ -1,0 +1,17 @@
+"""``digestbot run``: the long-running service (scheduler, deliveries, listeners, /healthz)."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli.app import app, state
+
+
+@app.command()
+def run(ctx: typer.Context) -> None:
+    """Run the scheduler and chat listeners until SIGTERM/SIGINT."""
+    from bot.service import run as run_service
+
+    code = run_service(state(ctx).settings)
+    if code:
+        raise typer.Exit(code)

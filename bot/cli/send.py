@@ -1,0 +1,245 @@
+"""``digestbot send [--date D] [--channel ID] [--dry-run]``: deliver now, through the ledger.
+
+It ingests ``sources`` first, then delivers to every effective channel (config plus
+subscriptions) the newest digest it has not received (at most ``max_age`` old), or the
+digest of ``--date`` (which ignores ``max_age``). The ledger makes a second run post
+nothing new. ``--dry-run`` shows what would be posted where and writes no ledger rows.
+Ends with a summary table; exits 1 if any channel failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bot.channels import Channel, load_channels, select_channels
+from bot.cli.app import app, err, out, state
+from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, Outcome
+from bot.delivery_plan import Plan, describe_topics
+from bot.errors import ConfigError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bot.archive.store import Archive
+    from bot.config import Settings
+
+_STYLE = {
+    Outcome.DELIVERED: "green",
+    Outcome.ALREADY: "dim",
+    Outcome.SKIPPED: "yellow",
+    Outcome.BUSY: "yellow",
+    Outcome.NO_DIGEST: "yellow",
+    Outcome.FAILED: "red",
+    Outcome.DEACTIVATED: "red",
+    Outcome.DRY_RUN: "cyan",
+}
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(f"--date: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+@app.command()
+def send(
+    ctx: typer.Context,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            "--date", help="Deliver this day's digest (ignores max_age).", metavar="YYYY-MM-DD"
+        ),
+    ] = None,
+    channel: Annotated[
+        str | None,
+        typer.Option("--channel", help="Only this channel: its id or platform:id.", metavar="ID"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be posted where; post nothing.")
+    ] = False,
+) -> None:
+    """Deliver the digest to every channel now (each channel gets it exactly once)."""
+    settings = state(ctx).settings
+    results = asyncio.run(
+        run_send(settings, date=parse_date(date), channel=channel, dry_run=dry_run, console=out)
+    )
+    if any(not result.ok for result in results):
+        raise typer.Exit(1)
+
+
+async def run_send(
+    settings: Settings,
+    *,
+    date: dt.date | None = None,
+    channel: str | None = None,
+    dry_run: bool = False,
+    console: Console = out,
+    options: DeliveryOptions | None = None,
+) -> list[DeliveryResult]:
+    """The body of ``send``, callable from tests and scripts; prints the summary table."""
+    from bot.archive.store import Archive
+    from bot.platforms import Transports
+    from bot.service import make_owner
+    from formatters.templates import Templates
+
+    archive = Archive.from_settings(settings)
+    transports = Transports(settings, console=console)
+    try:
+        await asyncio.to_thread(archive.create_schema)
+        await asyncio.to_thread(_ingest_sources, settings, archive)
+        channels = _channels(settings, archive, channel)
+        if date is not None and await asyncio.to_thread(archive.digest, date) is None:
+            raise ConfigError(
+                f"--date {date}: no digest for that day in the archive "
+                f"(ingest it, or add its file to `sources`)"
+            )
+        deliverer = Deliverer(
+            archive,
+            transports.get,
+            templates=Templates.from_settings(settings),
+            aliases=archive.aliases,
+            owner=make_owner(),
+            options=options or DeliveryOptions.from_settings(settings),
+        )
+        if dry_run:
+            results = await asyncio.to_thread(_dry_run, deliverer, channels, date, console)
+        else:
+            results = await _deliver(deliverer, channels, date)
+    finally:
+        await transports.close()
+        archive.close()
+    console.print(summary_table(results, dry_run=dry_run))
+    for result in results:
+        if not result.error:
+            continue
+        key = result.channel.key
+        note = escape(result.error if result.error.startswith(key) else f"{key}: {result.error}")
+        if result.ok:
+            console.print(f"[dim]{note}[/dim]")
+        else:
+            err.print(f"[red]error:[/red] {note}")
+    return results
+
+
+def _ingest_sources(settings: Settings, archive: Archive) -> None:
+    if not settings.sources:
+        return
+    from bot.ingest import ingest_paths
+
+    summary = ingest_paths(
+        archive, list(settings.sources), progress=True, console=err, base=settings.base_dir()
+    )
+    for problem in summary.problems:
+        where = str(problem) if problem.line > 0 else f"{problem.path}: {problem.message}"
+        err.print(f"[yellow]warning:[/yellow] {escape(where)}")
+
+
+def _channels(settings: Settings, archive: Archive, wanted: str | None) -> list[Channel]:
+    channels = load_channels(settings, archive.subscriptions)
+    if not channels:
+        where = settings.config_path or "<defaults>"
+        raise ConfigError(f"{where}: channels: no channels configured or subscribed")
+    selected = select_channels(channels, wanted)
+    if not selected:
+        known = ", ".join(c.key for c in channels)
+        raise ConfigError(f"--channel {wanted}: no such channel (known: {known})")
+    return selected
+
+
+async def _deliver(
+    deliverer: Deliverer, channels: list[Channel], date: dt.date | None
+) -> list[DeliveryResult]:
+    # The console channel prints to the terminal itself; a live bar would tear through it.
+    show = len(channels) > 1 and not any(c.platform == "console" for c in channels)
+    if not show:
+        return await deliverer.deliver_all(channels, date=date)
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("delivering", total=len(channels))
+
+        def advance(result: DeliveryResult) -> None:
+            progress.update(task, advance=1, description=escape(result.channel.key))
+
+        return await deliverer.deliver_all(channels, date=date, on_result=advance)
+
+
+def _dry_run(
+    deliverer: Deliverer, channels: list[Channel], date: dt.date | None, console: Console
+) -> list[DeliveryResult]:
+    """Plan every channel and print its payloads; reads the ledger, never writes it."""
+    results = []
+    for channel in channels:
+        try:
+            planned = deliverer.plan(channel, date=date)
+        except Exception as exc:  # a bad topic or a missing token: show it, keep going
+            results.append(DeliveryResult(channel, Outcome.FAILED, date, error=str(exc)))
+            continue
+        if not isinstance(planned, Plan):
+            results.append(planned)
+            continue
+        results.append(_show_plan(deliverer, planned, console))
+    return results
+
+
+def _show_plan(deliverer: Deliverer, plan: Plan, console: Console) -> DeliveryResult:
+    channel = plan.channel
+    record = deliverer.ledger.status(channel.platform, channel.id, plan.digest_date)
+    outcome = Outcome.DRY_RUN
+    note = None
+    if record is not None and record.status.value == "done":
+        outcome = Outcome.ALREADY
+    elif record is not None and record.status.value == "skipped":
+        outcome, note = Outcome.SKIPPED, record.error
+    elif plan.empty:
+        outcome, note = Outcome.SKIPPED, "no item matches the topics"
+    done = set(record.messages) if record else set()
+    console.print(
+        f"[bold]{escape(channel.key)}[/bold] · {plan.digest_date} · "
+        f"{len(plan.digest.items)}/{plan.total_items} items ({escape(describe_topics(channel))}) · "
+        f"{len(plan.payloads)} messages"
+    )
+    transport = deliverer.transport(channel.platform)
+    for index, payload in enumerate(plan.payloads):
+        mark = "✓ posted" if index in done else "→"
+        console.print(f"  {mark} #{index}: {escape(transport.describe(payload))}")
+    return DeliveryResult(
+        channel, outcome, plan.digest_date, total=len(plan.payloads), error=note, plan=plan
+    )
+
+
+def summary_table(results: Sequence[DeliveryResult], *, dry_run: bool = False) -> Table:
+    table = Table(title="dry run: nothing was posted" if dry_run else "delivery summary")
+    table.add_column("channel")
+    table.add_column("digest")
+    table.add_column("messages", justify="right")
+    table.add_column("status")
+    for result in results:
+        messages = str(result.total) if dry_run else f"{result.posted}/{result.total}"
+        if result.reconciled:
+            messages += f" (+{result.reconciled} found)"
+        status = f"[{_STYLE[result.outcome]}]{escape(result.outcome.value)}[/]"
+        table.add_row(
+            escape(result.channel.key),
+            result.digest_date.isoformat() if result.digest_date else "-",
+            messages,
+            status,
+        )
+    return table

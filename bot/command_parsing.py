@@ -1,0 +1,167 @@
+"""The argument grammar of ``/ai`` commands, kept apart from what the commands do.
+
+Anything that is not a known verb is a query, so ``/ai tag:RL`` needs no ``search`` verb.
+Schedules are validated with APScheduler's own cron parser and zoneinfo, and every error
+names the part of the input that is wrong, because a chat user cannot see a stack trace.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.cron import cron_trigger, crontab_days_to_names
+from bot.errors import CommandError
+
+VERBS = ("help", "today", "latest", "subscribe", "unsubscribe", "subscriptions", "schedule")
+#: Verbs that change a channel's subscription (and so need permission).
+MUTATING = frozenset({"subscribe", "unsubscribe", "schedule"})
+SEARCH = "search"
+
+SCHEDULE_EXAMPLE = "/ai schedule 08:30 weekdays Europe/Berlin"
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3])[:：.]([0-5]\d)$")
+_NAMED_DAYS = {
+    "daily": "*",
+    "everyday": "*",
+    "weekdays": "mon-fri",
+    "workdays": "mon-fri",
+    "weekends": "sat,sun",
+    "weekend": "sat,sun",
+}
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    """A verb (or ``search``) and the rest of the text, whitespace-normalised."""
+
+    verb: str
+    args: str
+
+
+def normalize_text(text: str) -> str:
+    """One space between words; chat clients add odd whitespace (NBSP, newlines)."""
+    return " ".join(text.split())
+
+
+def parse_command(text: str) -> ParsedCommand:
+    """Split ``/ai`` text into a verb and its arguments; unknown first words mean a query."""
+    text = normalize_text(text)
+    if not text:
+        return ParsedCommand("help", "")
+    first, _, rest = text.partition(" ")
+    verb = first.lower().lstrip("/")
+    if verb in VERBS:
+        if verb == "subscribe" and rest.lower() == "list":
+            return ParsedCommand("subscriptions", "")
+        return ParsedCommand(verb, rest)
+    return ParsedCommand(SEARCH, text)
+
+
+def is_mutating(text: str) -> bool:
+    """Whether the command changes subscriptions: adapters only look up admin rights then."""
+    return parse_command(text).verb in MUTATING
+
+
+def similar_verb(text: str) -> str | None:
+    """A verb the first word looks like a typo of (``subscibe``), for a helpful error."""
+    first = normalize_text(text).partition(" ")[0].lower()
+    if not first or ":" in first or first.startswith(("-", '"')):
+        return None
+    matches = difflib.get_close_matches(first, VERBS, n=1, cutoff=0.8)
+    return matches[0] if matches else None
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A validated delivery time: a 5-field cron (day names, not numbers) and maybe a zone."""
+
+    cron: str
+    timezone: str | None
+
+
+def parse_schedule(args: str) -> ScheduleSpec:
+    """``HH:MM [daily|weekdays|weekends|DAYS] [TZ]`` or ``M H DOM MON DOW [TZ]``."""
+    parts = normalize_text(args).split(" ") if args.strip() else []
+    if not parts:
+        raise CommandError("Tell me when to deliver: a time like 08:30.", example=SCHEDULE_EXAMPLE)
+    match = _HHMM.match(parts[0])
+    if match:
+        hour, minute = int(match[1]), int(match[2])
+        rest = parts[1:]
+        days = "*"
+        if rest and not _looks_like_zone(rest[0]):
+            days = _days_field(rest.pop(0))
+        cron = f"{minute} {hour} * * {days}"
+    elif len(parts) >= 5:
+        fields, rest = parts[:5], parts[5:]
+        fields[4] = _crontab_days_to_names(fields[4])
+        cron = " ".join(fields)
+    else:
+        raise CommandError(
+            f"'{parts[0]}' is not a time: use HH:MM (24-hour) or a 5-field cron expression.",
+            example=SCHEDULE_EXAMPLE,
+        )
+    _check_cron(cron)
+    timezone = None
+    if rest:
+        timezone = rest.pop(0)
+        check_zone(timezone)
+    if rest:
+        raise CommandError(
+            f"Unexpected '{' '.join(rest)}' after the schedule.", example=SCHEDULE_EXAMPLE
+        )
+    return ScheduleSpec(cron=cron, timezone=timezone)
+
+
+def check_zone(name: str) -> str:
+    """Raise a CommandError naming ``name`` unless it is an IANA zone."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CommandError(
+            f"Unknown timezone '{name}': use an IANA name like Asia/Shanghai or Europe/Berlin.",
+            example=SCHEDULE_EXAMPLE,
+        ) from exc
+    return name
+
+
+def _looks_like_zone(token: str) -> bool:
+    return "/" in token or token.upper() == "UTC"
+
+
+def _days_field(token: str) -> str:
+    lowered = token.lower()
+    if lowered in _NAMED_DAYS:
+        return _NAMED_DAYS[lowered]
+    field = _crontab_days_to_names(lowered)
+    try:
+        _trigger(f"0 0 * * {field}")
+    except ValueError as exc:
+        raise CommandError(
+            f"'{token}' is not a set of days: use daily, weekdays, weekends or e.g. mon,wed,fri.",
+            example=SCHEDULE_EXAMPLE,
+        ) from exc
+    return field
+
+
+def _crontab_days_to_names(field: str) -> str:
+    try:
+        return crontab_days_to_names(field)
+    except ValueError as exc:
+        raise CommandError(f"{str(exc).capitalize()}.", example=SCHEDULE_EXAMPLE) from exc
+
+
+def _trigger(cron: str) -> object:
+    return cron_trigger(cron)
+
+
+def _check_cron(cron: str) -> None:
+    try:
+        _trigger(cron)
+    except ValueError as exc:
+        raise CommandError(
+            f"'{cron}' is not a valid schedule: {exc}.", example=SCHEDULE_EXAMPLE
+        ) from exc

@@ -1,0 +1,148 @@
+"""Start the chat listeners ``digestbot run`` needs, inside the caller's event loop.
+
+Slack starts when ``slack.bot_token`` is set, Telegram when ``telegram.token`` is set.
+Both share one command core (one archive, one configuration). A listener that cannot
+start is a ``ConfigError`` naming the key to fix, and the ones already started are
+stopped again, so a half-started service never lingers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Protocol
+
+from bot.commands import CommandCore
+from bot.errors import ConfigError, DigestbotError
+
+if TYPE_CHECKING:
+    from bot.archive.store import Archive
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Listener(Protocol):
+    """A running chat listener, as ``/healthz`` and shutdown see it."""
+
+    name: str
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def stop(self) -> None: ...
+
+
+def check_listener_config(settings: Settings) -> None:
+    """Fail before connecting anything if a configured listener lacks a key it needs."""
+    slack, telegram = settings.slack, settings.telegram
+    if slack.bot_token is not None:
+        if slack.mode == "socket" and slack.app_token is None:
+            raise ConfigError(
+                "slack.app_token: required in Socket Mode (the default slack.mode) "
+                "(SLACK_APP_TOKEN, xapp-…); or set slack.mode: http with slack.signing_secret"
+            )
+        if slack.mode == "http" and slack.signing_secret is None:
+            raise ConfigError(
+                "slack.signing_secret: required in HTTP mode (slack.mode: http) "
+                "(SLACK_SIGNING_SECRET)"
+            )
+    if telegram.token is not None and telegram.mode == "webhook":
+        if not telegram.webhook_url:
+            raise ConfigError(
+                "telegram.webhook_url: required in webhook mode (telegram.mode: webhook)"
+            )
+        if telegram.webhook_secret is None:
+            raise ConfigError(
+                "telegram.webhook_secret: required in webhook mode (TELEGRAM_WEBHOOK_SECRET)"
+            )
+
+
+async def start_listeners(
+    settings: Settings,
+    archive: Archive,
+    *,
+    core: CommandCore | None = None,
+    slack_host: str = "0.0.0.0",
+    telegram_listen: str = "0.0.0.0",
+) -> list[Listener]:
+    """Start every configured listener; returns them running (possibly an empty list)."""
+    check_listener_config(settings)
+    from formatters.templates import Templates
+
+    core = core or CommandCore(archive, settings)
+    templates = Templates.from_settings(settings)
+    started: list[Listener] = []
+    try:
+        if settings.slack.bot_token is not None:
+            from bot.platforms.slack_app import start_slack
+
+            starting = start_slack(settings, core, templates, host=slack_host)
+            started.append(await _starting("slack", starting, settings))
+        if settings.telegram.token is not None:
+            from bot.platforms.telegram_app import start_telegram
+
+            started.append(
+                await _starting(
+                    "telegram",
+                    start_telegram(settings, core, templates, listen=telegram_listen),
+                    settings,
+                )
+            )
+    except BaseException:
+        for listener in reversed(started):
+            await _quietly_stop(listener)
+        raise
+    if not started:
+        log.info("no chat listener configured (set slack.bot_token or telegram.token)")
+    return started
+
+
+async def _starting(name: str, starting: object, settings: Settings) -> Listener:
+    """Await a start coroutine, turning library failures into one clear DigestbotError."""
+    try:
+        return await starting  # type: ignore[misc,no-any-return]
+    except DigestbotError:
+        raise
+    except Exception as exc:
+        key = (
+            "slack.bot_token / slack.api_url"
+            if name == "slack"
+            else "telegram.token / telegram.api_url"
+        )
+        detail, redacted = _describe(exc, settings)
+        error = ConfigError(f"{key}: the {name} listener could not start: {detail}")
+        if redacted:
+            # The library's own message carries a secret (PTB quotes a rejected token):
+            # do not chain it, so no traceback logged later can leak it.
+            raise error from None
+        raise error from exc
+
+
+def _describe(exc: Exception, settings: Settings) -> tuple[str, bool]:
+    """The first line of the library's message with every secret blanked out, and whether
+    anything had to be blanked."""
+    original = (str(exc) or type(exc).__name__).splitlines()[0][:300]
+    text = original
+    for secret in (
+        settings.slack.bot_token,
+        settings.slack.app_token,
+        settings.slack.signing_secret,
+        settings.telegram.token,
+        settings.telegram.webhook_secret,
+    ):
+        if secret is not None and secret.get_secret_value():
+            text = text.replace(secret.get_secret_value(), "***")
+    return text, text != original
+
+
+async def stop_listeners(listeners: list[Listener]) -> None:
+    """Stop listeners in reverse start order; one failing stop does not keep others running."""
+    for listener in reversed(listeners):
+        await _quietly_stop(listener)
+
+
+async def _quietly_stop(listener: Listener) -> None:
+    try:
+        await listener.stop()
+    except Exception:
+        log.exception("stopping the %s listener failed", listener.name)

@@ -1,0 +1,79 @@
+"""The one escaping helper per platform, and the one URL gate.
+
+Every piece of digest content reaches a payload through exactly one of these functions,
+applied once, at serialization time (see ``formatters.markdown``). Keeping them in one
+small module is what makes "nothing injected" checkable.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+#: Schemes we are willing to emit as a live link. Anything else is rendered as text.
+SAFE_SCHEMES = frozenset({"http", "https"})
+
+#: Characters kept as-is when re-quoting a URL (RFC 3986 reserved + unreserved + '%').
+_URL_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
+
+
+def escape_slack(text: str) -> str:
+    """Slack mrkdwn control characters are only ``&``, ``<`` and ``>``.
+
+    Escaping them is enough to make ``<!channel>``, ``<@U1>`` or ``<#C1|x>`` inert text.
+    """
+    if "&" not in text and "<" not in text and ">" not in text:
+        return text
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_telegram(text: str, *, attribute: bool = False) -> str:
+    """Telegram HTML: ``<``, ``>``, ``&`` always; ``"`` too inside attribute values."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace('"', "&quot;") if attribute else text
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL normalised for emission, or None when it must not become a link.
+
+    Only absolute http(s) URLs with a host pass; ``javascript:``, ``data:``, relative and
+    malformed URLs are refused. Whitespace, quotes and angle brackets are percent-encoded
+    so the result cannot break out of ``<url|text>`` or ``href="..."``.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in SAFE_SCHEMES or not parts.netloc:
+        return None
+    return quote(url, safe=_URL_SAFE)
+
+
+def slack_url(url: str | None) -> str | None:
+    """A safe URL ready to sit inside ``<...|...>``: ``|`` percent-encoded, ``&`` escaped."""
+    safe = safe_url(url)
+    if safe is None:
+        return None
+    return safe.replace("|", "%7C").replace("&", "&amp;")
+
+
+def slack_link(url: str | None, text: str) -> str:
+    """``<url|text>`` with the text escaped; escaped plain text when the URL is refused."""
+    target = slack_url(url)
+    label = escape_slack(text)
+    if target is None:
+        return label
+    return f"<{target}|{label}>" if label else f"<{target}>"
+
+
+def telegram_link(url: str | None, text: str) -> str:
+    """``<a href="url">text</a>``; escaped plain text when the URL is refused."""
+    target = safe_url(url)
+    label = escape_telegram(text)
+    if target is None:
+        return label
+    return f'<a href="{escape_telegram(target, attribute=True)}">{label}</a>'

@@ -1,0 +1,213 @@
+"""The Archive facade: schema, storing digests idempotently, reading them back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from bot.archive import Archive
+from bot.archive.schema import digests, item_tags, items, metadata
+from bot.archive.subscriptions import SubscriptionStore
+from bot.config import load_settings
+from bot.digest import Digest, Item
+from bot.errors import ArchiveError
+from bot.parser import file_sha256, parse_file
+from bot.query import parse_query
+from tests.conftest import DATA, REFERENCE_DIGEST
+
+DAY = dt.date(2026, 2, 3)
+SECOND_DAY = DATA / "query_2026-02-04.md"
+
+
+@pytest.fixture
+def archive(db_url: str) -> Iterator[Archive]:
+    archive = Archive(db_url)
+    archive.create_schema()
+    yield archive
+    archive.close()
+
+
+@pytest.fixture(scope="module")
+def reference() -> Digest:
+    result = parse_file(REFERENCE_DIGEST)
+    assert not result.problems
+    return result.digest
+
+
+def store_file(archive: Archive, path: Path) -> str:
+    return archive.store(parse_file(path).digest, path=str(path), sha256=file_sha256(path))
+
+
+def row_count(archive: Archive, table: object) -> int:
+    with archive.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def test_create_schema_is_idempotent(archive: Archive) -> None:
+    archive.create_schema()
+    names = set(inspect(archive.engine).get_table_names())
+    assert set(metadata.tables) <= names
+    assert isinstance(archive.subscriptions, SubscriptionStore)
+    assert archive.ledger is archive.ledger
+    # The text index of each database is in place (not silently skipped).
+    if archive.dialect == "sqlite":
+        assert "items_fts" in names
+    else:
+        indexes = {index["name"] for index in inspect(archive.engine).get_indexes("items")}
+        assert {"ix_items_search_trgm", "ix_items_orgs_trgm"} <= indexes
+
+
+def test_store_then_read_back_field_for_field(archive: Archive, reference: Digest) -> None:
+    assert archive.store(reference, path="a.md", sha256="1") == "created"
+    stored = archive.digest(DAY)
+    assert stored == reference
+    assert [i.line for i in stored.items] == [i.line for i in reference.items]
+    assert archive.digest(DAY + dt.timedelta(days=1)) is None
+
+
+def test_store_is_idempotent_and_replaces_a_changed_day(
+    archive: Archive, reference: Digest
+) -> None:
+    assert archive.store(reference, path="a.md", sha256="1") == "created"
+    assert archive.store(reference, path="a.md", sha256="1") == "unchanged"
+    assert row_count(archive, items) == 14
+    assert [h.rank for h in archive.search(parse_query("姚顺雨", today=DAY))] == [1]
+    edited = reference.model_copy(
+        update={
+            "title": "AI 每日情报（修订）",
+            "items": [
+                reference.items[0].model_copy(update={"title": "全新标题 zebracorn"}),
+                *reference.items[2:],
+            ],
+        }
+    )
+    assert archive.store(edited, path="b.md", sha256="2") == "updated"
+    assert archive.digest(DAY) == edited
+    assert row_count(archive, items) == 13
+    tags_expected = sum(len(i.tags) for i in edited.items)
+    assert row_count(archive, item_tags) == tags_expected
+    with archive.engine.connect() as conn:
+        row = conn.execute(select(digests.c.path, digests.c.sha256, digests.c.item_count)).one()
+    assert tuple(row) == ("b.md", "2", 13)
+    # The text index follows the edit: new words are found, removed items are gone.
+    assert [h.rank for h in archive.search(parse_query("zebracorn", today=DAY))] == [1]
+    assert archive.search(parse_query("QAT", today=DAY)) == []
+    assert archive.search(parse_query("姚顺雨", today=DAY)) == []
+
+
+def test_dates_latest_and_item(archive: Archive, reference: Digest) -> None:
+    assert archive.latest_date() is None and archive.dates() == []
+    store_file(archive, SECOND_DAY)
+    archive.store(reference, path="a.md", sha256="1")
+    assert archive.dates() == [DAY, dt.date(2026, 2, 4)]
+    assert archive.latest_date() == dt.date(2026, 2, 4)
+    hit = archive.item(DAY, 7)
+    assert hit is not None and hit.date == DAY
+    assert Item(**hit.model_dump(exclude={"date"}), line=hit.line) == reference.items[6]
+    assert archive.item(DAY, 99) is None
+
+
+def test_item_without_optional_fields_round_trips(archive: Archive) -> None:
+    bare = Digest(date=DAY, title="t", items=[Item(rank=1, title="只有标题")])
+    archive.store(bare, path="x.md", sha256="x")
+    assert archive.digest(DAY) == bare
+    assert archive.count(parse_query("-stars:1 -source:x -org:x -tag:x", today=DAY)) == 1
+
+
+def test_duplicate_ranks_are_refused_with_the_path(archive: Archive) -> None:
+    twice = Digest(date=DAY, title="t", items=[Item(rank=2, title="a"), Item(rank=2, title="b")])
+    with pytest.raises(ArchiveError, match=r"x\.md: digest 2026-02-03 has item 2 twice"):
+        archive.store(twice, path="x.md", sha256="x")
+    assert archive.dates() == []
+
+
+def test_concurrent_stores_of_one_file_agree(db_url: str, reference: Digest) -> None:
+    Archive(db_url).create_schema()
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def ingest() -> None:
+        archive = Archive(db_url)
+        try:
+            barrier.wait()
+            outcomes.append(archive.store(reference, path="a.md", sha256="1"))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            archive.close()
+
+    threads = [threading.Thread(target=ingest) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(outcomes) == ["created", "unchanged", "unchanged"]
+    check = Archive(db_url)
+    assert check.digest(DAY) == reference
+    assert row_count(check, items) == 14
+    check.close()
+
+
+def test_from_settings_resolves_relative_sqlite_paths_and_aliases(tmp_path: Path) -> None:
+    config = tmp_path / "conf" / "config.yaml"
+    config.parent.mkdir()
+    config.write_text(
+        "archive:\n  url: sqlite:///data/archive.db\n"
+        "tags:\n  aliases:\n    Spatial AI: [空间智能]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "conf" / "data").mkdir()
+    archive = Archive.from_settings(load_settings(config, environ={}))
+    try:
+        archive.create_schema()
+        assert (tmp_path / "conf" / "data" / "archive.db").exists()
+        assert archive.aliases.same("空间智能", "spatial-ai")
+    finally:
+        archive.close()
+
+
+def test_changed_aliases_apply_without_reingesting(db_url: str, reference: Digest) -> None:
+    first = Archive(db_url)
+    first.create_schema()
+    first.store(reference, path="a.md", sha256="1")
+    first.close()
+    from bot.tags import TagAliases
+
+    second = Archive(db_url, TagAliases.builtin({"RL": ["模型压缩"]}))
+    try:
+        hits = second.search(parse_query("tag:RL", today=DAY))
+        assert [h.rank for h in hits] == [2, 7]
+        hits = second.search(parse_query("tag:模型压缩", today=DAY))
+        assert [h.rank for h in hits] == [2, 7]
+    finally:
+        second.close()
+
+
+def test_database_errors_become_archive_errors(tmp_path: Path) -> None:
+    with pytest.raises(ArchiveError, match=r"archive\.url"):
+        Archive("nosuchdialect://x")
+    missing = Archive(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    with pytest.raises(ArchiveError, match=r"cannot create the schema"):
+        missing.create_schema()
+    unmigrated = Archive(f"sqlite:///{tmp_path / 'empty.db'}")
+    with pytest.raises(ArchiveError, match=r"cannot search"):
+        unmigrated.search(parse_query("QAT", today=DAY))
+
+
+def test_sqlite_archive_made_before_the_text_index_is_reindexed(
+    sqlite_url: str, reference: Digest
+) -> None:
+    archive = Archive(sqlite_url)
+    with archive.engine.begin() as conn:
+        metadata.create_all(conn)
+    archive.store(reference, path="a.md", sha256="1")  # no FTS table, no triggers yet
+    archive.create_schema()
+    assert [h.rank for h in archive.search(parse_query("QAT", today=DAY))] == [2]
+    archive.close()

@@ -1,0 +1,80 @@
+"""``digestbot parse``: the JSON contract, the table, and located problems with exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+DIGESTS = Path(__file__).resolve().parents[2] / "data" / "digests"
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI in-process; the exit code (0 when main returns normally)."""
+    try:
+        main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_json_is_the_design_contract(reference_digest_path: Path, capsys) -> None:
+    code = run(["parse", str(reference_digest_path), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.err == ""
+    data = json.loads(captured.out)
+    assert (data["date"], data["title"]) == ("2026-02-03", "AI 每日情报")
+    assert [item["rank"] for item in data["items"]] == list(range(1, 15))
+    first = data["items"][0]
+    assert first["orgs"] == ["腾讯混元", "复旦"]
+    assert first["published_at"] == "2026-02-03T18:35:00"
+    assert first["tags"] == ["Benchmark", "Context Learning", "LLM", "研究论文", "推理"]
+    assert first["resources"][0] == {"title": "项目主页", "url": "http://www.clbench.com"}
+    assert "line" not in first
+    # ensure_ascii=False and indent=2: Chinese is readable, not \\u-escaped.
+    assert '  "title": "AI 每日情报"' in captured.out
+    assert "\\u" not in captured.out
+
+
+def test_table_lists_items(reference_digest_path: Path, capsys) -> None:
+    code = run(["parse", str(reference_digest_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "AI 每日情报 | 2026-02-03" in out
+    assert "🌟🌟🌟🌟🌟" in out
+    assert "腾讯混元 / 复旦" in out
+    assert "[Benchmark]" in out  # tags are not eaten as rich markup
+    assert "14 items, 0 problems" in out
+
+
+def test_problems_go_to_stderr_and_exit_nonzero(capsys) -> None:
+    path = DIGESTS / "broken-items-2026-02-06.md"
+    code = run(["parse", str(path), "--json"])
+    captured = capsys.readouterr()
+    assert code == 1
+    # What parsed is still printed.
+    assert [item["rank"] for item in json.loads(captured.out)["items"]] == [1, 3, 4]
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 5
+    assert lines[0].startswith(f"{path}:9: item 2 has no title")
+    assert lines[-1].startswith(f"{path}:27: duplicate item rank 3")
+
+
+def test_no_date_is_an_error_naming_file_and_line(capsys) -> None:
+    path = DIGESTS / "no-date.md"
+    code = run(["parse", str(path)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert f"{path}:1:" in captured.err
+    assert "no date" in captured.err
+
+
+@pytest.mark.parametrize("name", ["bom-crlf-2026-02-04.md", "rich-markdown-2026-02-08.md"])
+def test_odd_but_valid_files_exit_zero(name: str, capsys) -> None:
+    assert run(["parse", str(DIGESTS / name), "--json"]) == 0
+    assert capsys.readouterr().err == ""

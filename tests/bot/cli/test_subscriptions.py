@@ -1,0 +1,137 @@
+"""``digestbot subscriptions list|add|remove`` on a real SQLite archive via the real CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.archive import Archive
+from bot.cli import main
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Room for the whole table, so cells are not folded mid-word."""
+    from bot.cli.app import out
+
+    monkeypatch.setattr(out, "width", 200)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "archive:\n  url: sqlite:///subs.db\n"
+        "timezone: Asia/Shanghai\n"
+        "channels:\n"
+        "  - platform: slack\n    id: CCONF\n    topics: ['tag:RL']\n    schedule: '0 7 * * *'\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def run(config: Path, *args: str) -> int:
+    try:
+        main(["--config", str(config), "subscriptions", *args])
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def stored(config: Path) -> Archive:
+    return Archive(f"sqlite:///{config.parent / 'subs.db'}")
+
+
+def test_add_list_remove(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        run(config, "add", "slack", "C123", "--topic", "tag:Agent", "--topic", "tag:RL -tag:开源")
+        == 0
+    )
+    assert "Added slack:C123" in capsys.readouterr().out
+    assert (
+        run(
+            config,
+            "add",
+            "slack",
+            "C123",
+            "-t",
+            "tag:Agent",
+            "--schedule",
+            "08:30 weekdays",
+            "-z",
+            "UTC",
+        )
+        == 0
+    )
+    assert "Updated slack:C123" in capsys.readouterr().out
+    archive = stored(config)
+    row = archive.subscriptions.get("slack", "C123")
+    assert row is not None
+    assert row.topics == ["tag:Agent", "tag:RL -tag:开源"]
+    assert (row.schedule, row.timezone, row.created_by) == ("30 8 * * mon-fri", "UTC", "cli")
+
+    assert run(config, "add", "telegram", "-100200", "--thread-id", "42") == 0
+    assert run(config, "list") == 0
+    listing = capsys.readouterr().out
+    for expected in ("C123", "tag:Agent", "30 8 * * mon-fri", "UTC", "-100200", "thread 42"):
+        assert expected in listing
+    assert "(whole digest)" in listing and "Asia/Shanghai" in listing
+
+    assert run(config, "list", "--platform", "telegram") == 0
+    assert "C123" not in capsys.readouterr().out
+
+    assert run(config, "remove", "slack", "C123") == 0
+    assert archive.subscriptions.get("slack", "C123") is None
+    assert run(config, "remove", "slack", "C123") == 1
+    assert "no subscription stored for slack:C123" in capsys.readouterr().err
+    archive.close()
+
+
+def test_add_reactivates_and_seeds_config_topics(config: Path) -> None:
+    archive = stored(config)
+    archive.create_schema()
+    archive.subscriptions.upsert("slack", "CGONE", topics=[])
+    archive.subscriptions.deactivate("slack", "CGONE", "channel_not_found")
+    assert run(config, "add", "slack", "CGONE") == 0
+    row = archive.subscriptions.get("slack", "CGONE")
+    assert row is not None and row.active and row.inactive_reason is None
+    assert run(config, "add", "slack", "CCONF", "--topic", "tag:Agent") == 0
+    row = archive.subscriptions.get("slack", "CCONF")
+    assert row is not None and row.topics == ["tag:RL", "tag:Agent"]
+    archive.close()
+
+
+def test_inactive_rows_show_their_reason(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    archive = stored(config)
+    archive.create_schema()
+    archive.subscriptions.upsert("slack", "CDEAD", topics=[])
+    archive.subscriptions.deactivate("slack", "CDEAD", "is_archived")
+    archive.close()
+    assert run(config, "list") == 0
+    assert "inactive: is_archived" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["add", "slack", "C1", "--topic", "colour:red"], "colour:red"),
+        (["add", "slack", "C1", "--schedule", "25:99"], "--schedule"),
+        (["add", "slack", "C1", "--timezone", "Moon/Base"], "Moon/Base"),
+        (["add", "irc", "C1"], "irc"),
+    ],
+)
+def test_bad_input_is_named_and_nothing_is_stored(
+    config: Path, capsys: pytest.CaptureFixture[str], args: list[str], named: str
+) -> None:
+    assert run(config, *args) == 1
+    assert named in capsys.readouterr().err
+    archive = stored(config)
+    archive.create_schema()
+    assert archive.subscriptions.list() == []
+    archive.close()
+
+
+def test_empty_list_says_how_to_add(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(config, "list") == 0
+    assert "digestbot subscriptions add" in capsys.readouterr().out
