@@ -67,16 +67,33 @@ def effective_channels(
         row = rows.get(key)
         if row is not None and not row.active:
             continue
-        channel = _from_config(settings, conf, row)
+        channel = merge_channel(settings, conf, row)
         if channel is not None:
             merged.append(channel)
     for key, row in rows.items():
         if key in seen or not row.active:
             continue
-        channel = _from_row(settings, row)
+        channel = merge_channel(settings, None, row)
         if channel is not None:
             merged.append(channel)
     return merged
+
+
+def config_channel(settings: Settings, platform: str, channel_id: str) -> ChannelSettings | None:
+    """The ``channels[]`` entry for this channel, if the config names it."""
+    for channel in settings.channels:
+        if channel.platform == platform and channel.id == channel_id:
+            return channel
+    return None
+
+
+def merge_channel(
+    settings: Settings, conf: ChannelSettings | None, row: Subscription | None
+) -> Channel | None:
+    """One channel by the merge rule (ignoring ``active``); None if there is nothing to merge."""
+    if conf is not None:
+        return _from_config(settings, conf, row)
+    return _from_row(settings, row) if row is not None else None
 
 
 def load_channels(settings: Settings, store: SubscriptionStore | None) -> list[Channel]:

@@ -304,6 +304,7 @@ def _show(term: str) -> str:
 
 def parse_query(text: str, *, today: dt.date) -> Query:
     """Parse query text; raise QueryError naming the bad term (and the valid keys)."""
+    text = text.replace("\x00", " ")  # no database stores NUL; it separates nothing here
     return Query.of(_clause(token, today) for token in _tokens(text))
 
 
