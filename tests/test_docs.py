@@ -72,3 +72,21 @@ def test_every_config_key_is_documented(key: str) -> None:
     assert re.search(rf"^\s*#?\s*(- )?{re.escape(leaf)}:", EXAMPLE, re.M), (
         f"config key {key} is missing from config.example.yaml"
     )
+
+
+def test_every_chat_command_is_documented() -> None:
+    from bot.command_parsing import VERBS
+    from bot.platforms.telegram_app import MENU
+
+    for verb in VERBS:
+        assert f"`/ai {verb}" in README, f"/ai {verb} is missing from README.md's chat commands"
+    for command in MENU:
+        assert f"`/{command.command}" in README, f"Telegram /{command.command} is not in README.md"
+    assert "`/ai QUERY`" in README
+
+
+def test_every_query_key_is_documented() -> None:
+    from bot.query import KEYS
+
+    for key in KEYS:
+        assert f"`{key}:" in README, f"query key {key}: is missing from README.md"

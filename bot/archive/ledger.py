@@ -166,13 +166,7 @@ class Ledger:
         # a write fails at once if another writer committed in between; the guarded UPDATE
         # below is atomic on its own, so the read needs no lock.
         with self._connect() as conn:
-            row = conn.execute(
-                select(deliveries).where(
-                    deliveries.c.platform == platform,
-                    deliveries.c.channel_id == channel_id,
-                    deliveries.c.digest_date == digest_date,
-                )
-            ).one_or_none()
+            row = conn.execute(_select_row(platform, channel_id, digest_date)).one_or_none()
         if row is None:  # deleted between our insert and this read: let the caller retry
             return None
         status = Status(row.status)
@@ -285,13 +279,7 @@ class Ledger:
     def status(self, platform: str, channel_id: str, digest_date: dt.date) -> DeliveryRecord | None:
         """The ledger row for one delivery, with its recorded messages, or None."""
         with self._connect() as conn:
-            row = conn.execute(
-                select(deliveries).where(
-                    deliveries.c.platform == platform,
-                    deliveries.c.channel_id == channel_id,
-                    deliveries.c.digest_date == digest_date,
-                )
-            ).one_or_none()
+            row = conn.execute(_select_row(platform, channel_id, digest_date)).one_or_none()
             if row is None:
                 return None
             return _record(row, self._messages(conn, row.id))
@@ -364,6 +352,15 @@ class Ledger:
             raise ArchiveError(f"delivery ledger: database unavailable: {exc.orig}") from exc
         except SQLAlchemyError as exc:
             raise ArchiveError(f"delivery ledger: {exc}") from exc
+
+
+def _select_row(platform: str, channel_id: str, digest_date: dt.date) -> Any:
+    """The one ledger row of a (platform, channel, day) delivery."""
+    return select(deliveries).where(
+        deliveries.c.platform == platform,
+        deliveries.c.channel_id == channel_id,
+        deliveries.c.digest_date == digest_date,
+    )
 
 
 def _same_owner_clause(owner: str | None) -> Any:

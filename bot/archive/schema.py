@@ -179,51 +179,6 @@ _PG_TRGM_INDEXES = {"ix_items_search_trgm": "search_text", "ix_items_orgs_trgm":
 # -- schema ---------------------------------------------------------------------------------
 
 
-def install(conn: Connection) -> None:
-    """Create the dialect's text index (idempotent); called by ``Archive.create_schema``."""
-    if conn.dialect.name == "sqlite":
-        existed = conn.exec_driver_sql(
-            "SELECT 1 FROM sqlite_master WHERE name = ?", (FTS_TABLE,)
-        ).first()
-        for statement in _SQLITE_DDL:
-            conn.exec_driver_sql(statement)
-        if not existed:
-            # An archive made before the index existed: index the rows it already has.
-            conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
-    elif conn.dialect.name == "postgresql":
-        _install_pg_trgm(conn)
-
-
-def _install_pg_trgm(conn: Connection) -> None:
-    """pg_trgm + GIN indexes; without them search still works, only slower.
-
-    The extension may already live in any schema (``public`` usually): the operator class
-    is qualified with that schema so the indexes do not depend on ``search_path``.
-    """
-    find = text(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-        " WHERE e.extname = 'pg_trgm'"
-    )
-    try:
-        with conn.begin_nested():
-            schema = conn.execute(find).scalar()
-            if schema is None:
-                conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-                schema = conn.execute(find).scalar_one()
-            for name, column_name in _PG_TRGM_INDEXES.items():
-                conn.execute(
-                    text(
-                        f"CREATE INDEX IF NOT EXISTS {name} ON items"
-                        f' USING gin ({column_name} "{schema}".gin_trgm_ops)'
-                    )
-                )
-    except SQLAlchemyError as exc:
-        log.warning(
-            "pg_trgm is unavailable (%s); free-text search will scan without an index",
-            getattr(exc, "orig", exc),
-        )
-
-
 def install_text_search(conn: Connection) -> None:
     """Create the dialect's text index (idempotent); called by ``Archive.create_schema``.
 

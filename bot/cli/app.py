@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from bot.config import Settings, load_settings
 from bot.errors import DigestbotError
+from bot.redact import protect_settings_secrets
 
 app = typer.Typer(
     name="digestbot",
@@ -41,6 +42,7 @@ class State:
         if self._settings is None:
             self._settings = load_settings(self.config_path)
             logging.getLogger().setLevel(self._settings.log_level.upper())
+            protect_settings_secrets(self._settings)
         return self._settings
 
 

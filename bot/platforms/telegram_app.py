@@ -40,6 +40,7 @@ from telegram.ext import (
 
 from bot.commands import CommandCore, CommandRequest, is_mutating
 from bot.errors import ConfigError
+from bot.redact import protect_settings_secrets
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -273,6 +274,7 @@ async def start_telegram(
                 "refused (TELEGRAM_WEBHOOK_SECRET)"
             )
     quiet_token_logging()
+    protect_settings_secrets(settings)
     application = build_application(settings, core, templates)
     listener = TelegramListener(application, telegram.mode)
     await application.initialize()

@@ -34,7 +34,8 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.errors import DeliveryError, PermanentDeliveryError
-from bot.platforms.transport import Pacer, redact_in_logs, transient
+from bot.platforms.transport import Pacer, transient
+from bot.redact import redact_in_logs
 
 if TYPE_CHECKING:
     from bot.channels import Channel

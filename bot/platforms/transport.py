@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -136,41 +135,3 @@ class Pacer:
         if self.interval > 0:
             hold = self.clock() + seconds - self.interval
             self._last[key] = max(self._last.get(key, float("-inf")), hold)
-
-
-class RedactSecrets(logging.Filter):
-    """Replaces secrets in log records with ``<token>``.
-
-    Why: python-telegram-bot logs its API URL (which contains the bot token) at DEBUG, and
-    httpx logs every request URL at INFO. A filter on those loggers keeps tokens out of
-    every handler, whatever the logging configuration.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
-        for secret in self.secrets:
-            redacted = redacted.replace(secret, "<token>")
-        if redacted != message:
-            record.msg, record.args = redacted, ()
-        return True
-
-
-_REDACTOR = RedactSecrets()
-
-
-def redact_in_logs(secret: str, *logger_names: str) -> None:
-    """Keep ``secret`` out of the records of the named loggers (idempotent)."""
-    if not secret:
-        return
-    _REDACTOR.secrets.add(secret)
-    for name in logger_names:
-        logger = logging.getLogger(name)
-        if _REDACTOR not in logger.filters:
-            logger.addFilter(_REDACTOR)

@@ -1,6 +1,6 @@
 """A real ``digestbot send`` process killed with SIGKILL mid-delivery, then restarted.
 
-The fakes run in this process; the sender is a subprocess (``tests/data/delivery_send.py``
+The fakes run in this process; the sender is a subprocess (``tests/support/delivery_send.py``
 = the real CLI with a 1 s lease and fast pacing). Nothing is lost; Slack and the JSONL file
 get no duplicate (the resumed run finds the message posted just before the kill); Telegram,
 which cannot list a chat's messages, gets at most the one message that was in flight.
@@ -17,10 +17,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.data.delivery_kit import ROOT, write_config
+from tests.support.delivery_kit import ROOT, write_config
 from tests.fakes import FakeSlack, FakeTelegram
 
-SCRIPT = ROOT / "tests" / "data" / "delivery_send.py"
+SCRIPT = ROOT / "tests" / "support" / "delivery_send.py"
 LEASE = 1.0
 
 

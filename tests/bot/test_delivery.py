@@ -25,7 +25,7 @@ from bot.delivery import Deliverer, DeliveryOptions, Outcome
 from bot.ingest import ingest_paths
 from bot.platforms import Transports
 from formatters.templates import Templates
-from tests.data.delivery_kit import (
+from tests.support.delivery_kit import (
     AGENT_RANKS,
     DAY,
     REFERENCE,

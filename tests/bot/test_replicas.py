@@ -19,10 +19,10 @@ from typing import Any
 from sqlalchemy import create_engine, select
 
 from bot.archive.schema import deliveries
-from tests.data.delivery_kit import ROOT, write_config
+from tests.support.delivery_kit import ROOT, write_config
 from tests.fakes import FakeSlack, FakeTelegram
 
-SCRIPT = ROOT / "tests" / "data" / "delivery_send.py"
+SCRIPT = ROOT / "tests" / "support" / "delivery_send.py"
 SLACK = [f"C{i}" for i in range(6)]
 TELEGRAM = [-1001, -1002]
 

@@ -17,7 +17,7 @@ from bot.archive.subscriptions import SubscriptionStore
 from bot.channels import Channel, load_channels
 from bot.config import load_settings
 from bot.scheduler import DeliveryScheduler, last_fire_within
-from tests.data.delivery_kit import write_config
+from tests.support.delivery_kit import write_config
 
 GRACE = dt.timedelta(hours=3)
 

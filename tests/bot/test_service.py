@@ -18,7 +18,7 @@ from bot.archive.store import Archive
 from bot.config import load_settings
 from bot.delivery import Outcome
 from bot.service import Service
-from tests.data.delivery_kit import DAY, REFERENCE, speed_up, write_config
+from tests.support.delivery_kit import DAY, REFERENCE, speed_up, write_config
 from tests.fakes import FakeSlack, FakeTelegram
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from bot.archive.store import Archive
 from bot.sources import SourceWatcher
-from tests.data.delivery_kit import DAY, REFERENCE
+from tests.support.delivery_kit import DAY, REFERENCE
 
 POLL = dt.timedelta(seconds=0.05)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.data.delivery_kit import ROOT, write_config
+from tests.support.delivery_kit import ROOT, write_config
 
 
 def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]

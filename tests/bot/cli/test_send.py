@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, func, select
 
 from bot.archive.schema import deliveries
 from bot.cli import main
-from tests.data.delivery_kit import (
+from tests.support.delivery_kit import (
     AGENT_RANKS,
     ROOT,
     ranks_seen,

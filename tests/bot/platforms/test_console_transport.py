@@ -10,7 +10,7 @@ from bot.channels import Channel
 from bot.parser import parse_file
 from bot.platforms.console_transport import ConsoleTransport
 from formatters.templates import Templates
-from tests.data.delivery_kit import DAY, REFERENCE
+from tests.support.delivery_kit import DAY, REFERENCE
 
 TERMINAL = Channel("console", "terminal", "0 9 * * *", "UTC")
 

@@ -11,7 +11,7 @@ from bot.channels import Channel
 from bot.errors import PermanentDeliveryError
 from bot.parser import parse_file
 from bot.platforms.file_transport import FileTransport
-from tests.data.delivery_kit import DAY, REFERENCE
+from tests.support.delivery_kit import DAY, REFERENCE
 
 
 def channel(path: str | None) -> Channel:

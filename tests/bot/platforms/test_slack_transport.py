@@ -15,7 +15,7 @@ from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryE
 from bot.platforms.slack_transport import SlackTransport
 from bot.platforms.transport import maybe_posted, retry_after_of
 from formatters.payloads import SlackMessage
-from tests.data.delivery_kit import DAY, SLACK_TOKEN
+from tests.support.delivery_kit import DAY, SLACK_TOKEN
 from tests.fakes import FakeSlack
 
 C1 = Channel("slack", "C1", "0 9 * * *", "UTC")

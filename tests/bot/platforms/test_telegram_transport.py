@@ -13,7 +13,7 @@ from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryE
 from bot.platforms.telegram_transport import TelegramTransport
 from bot.platforms.transport import maybe_posted, retry_after_of
 from formatters.payloads import TelegramMessage
-from tests.data.delivery_kit import DAY
+from tests.support.delivery_kit import DAY
 from tests.fakes import FakeTelegram
 
 GROUP = Channel("telegram", "-1001", "0 9 * * *", "UTC")

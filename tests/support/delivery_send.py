@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.data.delivery_kit import speed_up
+from tests.support.delivery_kit import speed_up
 
 speed_up(
     pace=float(os.environ.get("DELIVERY_PACE", "0")),

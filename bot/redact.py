@@ -1,0 +1,82 @@
+"""Keep secrets out of logs, whatever logs them.
+
+python-telegram-bot logs its API URL (which contains the bot token) at DEBUG, httpx logs
+every request URL at INFO, and a database URL may carry a password. One filter holds every
+secret the configuration knows; it sits on the root handlers (so records from any logger
+are cleaned) and on the known noisy loggers (for handlers installed by someone else).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+#: Loggers known to print URLs that contain tokens.
+NOISY_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "httpx", "slack_sdk", "slack_bolt")
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces every registered secret in a record's message with ``<token>``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        redacted = message
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "<token>")
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        if record.exc_info and not record.exc_text:
+            # Format the traceback now, so the redacted text is what every handler prints.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            for secret in self.secrets:
+                record.exc_text = record.exc_text.replace(secret, "<token>")
+        return True
+
+
+REDACTOR = RedactSecrets()
+
+
+def redact_in_logs(secret: str, *logger_names: str) -> None:
+    """Keep ``secret`` out of log records: on the root handlers and the named loggers."""
+    if not secret or len(secret) < 4:
+        return
+    REDACTOR.secrets.add(secret)
+    for handler in logging.getLogger().handlers:
+        if REDACTOR not in handler.filters:
+            handler.addFilter(REDACTOR)
+    for name in logger_names or NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        if REDACTOR not in logger.filters:
+            logger.addFilter(REDACTOR)
+
+
+def protect_settings_secrets(settings: Settings) -> None:
+    """Register every secret of the configuration (tokens, signing secret, DB password)."""
+    for secret in (
+        settings.slack.bot_token,
+        settings.slack.app_token,
+        settings.slack.signing_secret,
+        settings.telegram.token,
+        settings.telegram.webhook_secret,
+    ):
+        if secret is not None:
+            redact_in_logs(secret.get_secret_value())
+    try:
+        password = make_url(settings.archive.url).password
+    except ArgumentError:
+        password = None
+    if password:
+        redact_in_logs(str(password))
