@@ -25,6 +25,8 @@ def crontab_days_to_names(field: str) -> str:
     """
     names: list[str] = []
     for part in field.lower().split(","):
+        if part.startswith("*/"):
+            part = "0-6" + part[1:]  # every Nth day counted from Sunday, as crontab does
         match = _DAY_RANGE.match(part)
         if not match:
             names.append(part)

@@ -14,6 +14,8 @@ deactivate the channel with the reason; both are logged and counted in ``bot.met
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import enum
 import logging
@@ -22,8 +24,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot import metrics
-from bot.archive.ledger import Claim, Status, utcnow
+from bot import metrics, payload_snapshot
+from bot.archive.ledger import Claim, LostClaim, Status, utcnow
 from bot.delivery_plan import DeliveryOptions, Plan, Planner
 from bot.errors import (
     ConfigError,
@@ -91,10 +93,6 @@ class DeliveryResult:
         if self.error:
             text += f" ({self.error})"
         return text
-
-
-class LostClaim(DigestbotError):
-    """Our lease ran out and another sender took the delivery over: stop at once."""
 
 
 class WindowClosed(DigestbotError):
@@ -220,9 +218,13 @@ class Deliverer:
         )
         if claim is None:
             return await self._not_claimed(plan)
-        if plan.empty:
+        try:
+            plan = await self._pin(plan, claim)
+        except LostClaim as exc:
+            return DeliveryResult(channel, Outcome.BUSY, plan.digest_date, error=str(exc))
+        if plan.empty and not plan.payloads:
             reason = f"no item of {plan.total_items} matches the topics {list(channel.topics)}"
-            await asyncio.to_thread(self.ledger.skip, claim.delivery_id, reason)
+            await asyncio.to_thread(self.ledger.skip, claim.delivery_id, reason, owner=claim.owner)
             return DeliveryResult(
                 channel, Outcome.SKIPPED, plan.digest_date, error=reason, plan=plan
             )
@@ -238,13 +240,46 @@ class Deliverer:
             return run.result(Outcome.FAILED, str(exc))
         except asyncio.CancelledError:
             # Shutting down: free the row now so another replica or the next run resumes it.
-            self.ledger.fail(claim.delivery_id, "interrupted by shutdown", permanent=False)
+            with contextlib.suppress(LostClaim):
+                self.ledger.fail(
+                    claim.delivery_id, "interrupted by shutdown", permanent=False, owner=claim.owner
+                )
             raise
         except Exception as exc:
             await run.release(f"{type(exc).__name__}: {exc}")
             raise
-        await asyncio.to_thread(self.ledger.complete, claim.delivery_id, len(plan.payloads))
+        try:
+            await asyncio.to_thread(
+                self.ledger.complete, claim.delivery_id, len(plan.payloads), owner=claim.owner
+            )
+        except LostClaim as exc:
+            return run.result(Outcome.BUSY, str(exc))
         return run.result(Outcome.DELIVERED)
+
+    async def _pin(self, plan: Plan, claim: Claim) -> Plan:
+        """Deliver what this delivery started with, even if the digest was edited since.
+
+        The first claim stores the rendered payloads; a resume whose fresh rendering differs
+        posts the stored ones, so recorded message indices still mean the same messages.
+        """
+        fresh = payload_snapshot.encode(plan.payloads)
+        if claim.snapshot is None:
+            if fresh is not None and not plan.empty:
+                await asyncio.to_thread(
+                    self.ledger.save_snapshot, claim.delivery_id, fresh, owner=claim.owner
+                )
+            return plan
+        if fresh is not None and fresh["fingerprint"] == claim.snapshot.get("fingerprint"):
+            return plan
+        stored = payload_snapshot.decode(claim.snapshot)
+        log.warning(
+            "delivery %s %s: the digest changed after this delivery started; finishing the "
+            "%d messages it started with (the archive has the new version)",
+            plan.channel.key,
+            plan.digest_date,
+            len(stored),
+        )
+        return dataclasses.replace(plan, payloads=stored)
 
     async def _not_claimed(self, plan: Plan) -> DeliveryResult:
         record = await asyncio.to_thread(
@@ -314,7 +349,13 @@ class _Run:
                 continue
             message_id = await self._post(index, payload, check_first=check_first)
             check_first = False
-            await asyncio.to_thread(self.d.ledger.record, self.claim.delivery_id, index, message_id)
+            await asyncio.to_thread(
+                self.d.ledger.record,
+                self.claim.delivery_id,
+                index,
+                message_id,
+                owner=self.claim.owner,
+            )
             self.recorded[index] = message_id
 
     async def _post(self, index: int, payload: Any, *, check_first: bool) -> str:
@@ -402,11 +443,24 @@ class _Run:
         self.lease_until = renewed
 
     async def release(self, error: str) -> None:
-        await asyncio.to_thread(self.d.ledger.fail, self.claim.delivery_id, error, permanent=False)
+        """Free the row for a later run; a row another sender took over is left alone."""
+        await self._fail(error, permanent=False)
+
+    async def _fail(self, error: str, *, permanent: bool) -> None:
+        try:
+            await asyncio.to_thread(
+                self.d.ledger.fail,
+                self.claim.delivery_id,
+                error,
+                permanent=permanent,
+                owner=self.claim.owner,
+            )
+        except LostClaim:
+            log.warning("delivery %s: claim already taken over; not released", self.channel.key)
 
     async def deactivate(self, exc: PermanentDeliveryError) -> DeliveryResult:
         reason = str(exc)
-        await asyncio.to_thread(self.d.ledger.fail, self.claim.delivery_id, reason, permanent=True)
+        await self._fail(reason, permanent=True)
         subscriptions = getattr(self.d.archive, "subscriptions", None)
         if subscriptions is not None:
             await asyncio.to_thread(

@@ -155,6 +155,10 @@ def labelled_values(children: list[Token]) -> list[LabelledValue]:
     return found
 
 
+#: Ranks are small numbers; a bound keeps absurd ones out of the database (and out of int()).
+MAX_RANK = 9999
+
+
 def parse_item_heading(content: str) -> ItemHeading:
     """Read ``N. [Org/Org] Title`` (the text of a ``###`` heading); FieldError if broken."""
     match = _ITEM_HEADING.match(content.strip())
@@ -163,9 +167,9 @@ def parse_item_heading(content: str) -> ItemHeading:
             f"item heading {content.strip()[:60]!r} does not start with a number "
             "(expected '### N. [Org] Title')"
         )
+    if len(match["rank"]) > len(str(MAX_RANK)) or not 1 <= int(match["rank"]) <= MAX_RANK:
+        raise FieldError(f"item rank must be from 1 to {MAX_RANK}, not {match['rank'][:20]}")
     rank = int(match["rank"])
-    if rank < 1:
-        raise FieldError(f"item rank must be 1 or more, not {match['rank']}")
     rest = match["rest"].strip()
     orgs: list[str] = []
     org_match = _ORGS.match(rest)
@@ -219,6 +223,10 @@ def parse_time(value: str) -> dt.datetime:
         raise FieldError(f"invalid time {value!r}: {exc}") from exc
 
 
+#: A rating is a handful of stars; a number above this is a typo, not a rating.
+MAX_STARS = 10
+
+
 def parse_stars(value: str) -> int | None:
     """The count of 🌟 (or ⭐); a plain number is accepted too. Empty → None."""
     count = value.count("🌟") + value.count("⭐")
@@ -226,10 +234,12 @@ def parse_stars(value: str) -> int | None:
         return count
     if not value:
         return None
-    digits = re.match(r"^\s*(\d+)", value)
-    if digits:
+    digits = re.match(r"^\s*(\d{1,2})(?!\d)", value)
+    if digits and int(digits[1]) <= MAX_STARS:
         return int(digits[1])
-    raise FieldError(f"unrecognised value rating {value!r} (expected 🌟 marks)")
+    raise FieldError(
+        f"unrecognised value rating {value[:40]!r} (expected 🌟 marks, at most {MAX_STARS})"
+    )
 
 
 def parse_tags(value: str) -> list[str]:

@@ -27,6 +27,14 @@ from bot.archive.schema import deliveries, delivery_messages
 from bot.errors import ArchiveError
 
 
+class LostClaim(ArchiveError):
+    """Our lease ran out and another sender took the delivery over: stop at once.
+
+    Every write of a sender names its ``owner``, so a stale sender can neither record a
+    message nor release or complete a row that another sender now holds.
+    """
+
+
 class Status(enum.StrEnum):
     """A delivery row's state; ``RETRY`` is a released claim anyone may take again."""
 
@@ -59,6 +67,8 @@ class Claim:
     attempts: int = 1
     resumed: bool = False
     recorded: dict[int, str] = field(default_factory=dict)
+    snapshot: dict[str, Any] | None = None
+    """The payloads this delivery started with (see ``save_snapshot``), if saved."""
 
     def first_unrecorded(self) -> int:
         """Index of the first message that still has to be posted."""
@@ -208,6 +218,7 @@ class Ledger:
             attempts=int(row.attempts or 0) + 1,
             resumed=True,
             recorded=recorded,
+            snapshot=row.snapshot,
         )
 
     def renew(self, delivery_id: int, owner: str, lease: dt.timedelta) -> dt.datetime | None:
@@ -228,11 +239,25 @@ class Ledger:
 
     # -- progress and outcomes ------------------------------------------------------------
 
-    def record(self, delivery_id: int, idx: int, message_id: str) -> None:
-        """Remember that message ``idx`` was posted as ``message_id`` (idempotent)."""
+    def save_snapshot(self, delivery_id: int, snapshot: dict[str, Any], *, owner: str) -> None:
+        """Keep the payloads a delivery started with, so a resume posts the same messages."""
+        with self._begin() as conn:
+            self._check_owner(conn, delivery_id, owner, self.clock())
+            conn.execute(
+                update(deliveries).where(deliveries.c.id == delivery_id).values(snapshot=snapshot)
+            )
+
+    def record(
+        self, delivery_id: int, idx: int, message_id: str, *, owner: str | None = None
+    ) -> None:
+        """Remember that message ``idx`` was posted as ``message_id`` (idempotent).
+
+        With ``owner``, raise LostClaim unless that owner still holds the claim."""
         now = self.clock()
         try:
             with self._begin() as conn:
+                if owner is not None:
+                    self._check_owner(conn, delivery_id, owner, now)
                 conn.execute(
                     insert(delivery_messages).values(
                         delivery_id=delivery_id, idx=idx, message_id=str(message_id), posted_at=now
@@ -246,23 +271,46 @@ class Ledger:
                     f"not {message_id!r}"
                 ) from None
 
-    def complete(self, delivery_id: int, message_count: int) -> None:
+    @staticmethod
+    def _check_owner(conn: Connection, delivery_id: int, owner: str, now: dt.datetime) -> None:
+        count = conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.id == delivery_id,
+                deliveries.c.owner == owner,
+                deliveries.c.status == Status.CLAIMED.value,
+            )
+            .values(updated_at=now)
+        ).rowcount
+        if count != 1:
+            raise LostClaim(f"lease lost: delivery {delivery_id} is no longer held by {owner}")
+
+    def complete(self, delivery_id: int, message_count: int, *, owner: str | None = None) -> None:
         """Mark the delivery done; the lease is dropped so nothing can take it over."""
-        self._finish(delivery_id, Status.DONE, message_count=message_count, error=None)
+        self._finish(delivery_id, Status.DONE, message_count=message_count, error=None, owner=owner)
 
-    def skip(self, delivery_id: int, reason: str) -> None:
+    def skip(self, delivery_id: int, reason: str, *, owner: str | None = None) -> None:
         """Mark the delivery as deliberately empty (no item matched the channel's topics)."""
-        self._finish(delivery_id, Status.SKIPPED, message_count=0, error=reason)
+        self._finish(delivery_id, Status.SKIPPED, message_count=0, error=reason, owner=owner)
 
-    def fail(self, delivery_id: int, error: str, *, permanent: bool) -> None:
+    def fail(
+        self, delivery_id: int, error: str, *, permanent: bool, owner: str | None = None
+    ) -> None:
         """Record a failure: permanent ends the delivery, otherwise the row is released
         (status ``retry``) for a later run to resume at its first unrecorded message."""
         status = Status.FAILED if permanent else Status.RETRY
-        self._finish(delivery_id, status, message_count=None, error=error[:2000])
+        self._finish(delivery_id, status, message_count=None, error=error[:2000], owner=owner)
 
     def _finish(
-        self, delivery_id: int, status: Status, *, message_count: int | None, error: str | None
+        self,
+        delivery_id: int,
+        status: Status,
+        *,
+        message_count: int | None,
+        error: str | None,
+        owner: str | None,
     ) -> None:
+        """End or release the row; with ``owner``, only while that owner holds the claim."""
         values: dict[str, Any] = {
             "status": status.value,
             "lease_until": None,
@@ -271,8 +319,13 @@ class Ledger:
         }
         if message_count is not None:
             values["message_count"] = message_count
+        where = [deliveries.c.id == delivery_id]
+        if owner is not None:
+            where += [deliveries.c.owner == owner, deliveries.c.status == Status.CLAIMED.value]
         with self._begin() as conn:
-            conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+            count = conn.execute(update(deliveries).where(*where).values(**values)).rowcount
+        if owner is not None and count != 1:
+            raise LostClaim(f"lease lost: delivery {delivery_id} is no longer held by {owner}")
 
     # -- reading -------------------------------------------------------------------------
 

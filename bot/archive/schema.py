@@ -132,6 +132,9 @@ deliveries = Table(
     Column("message_count", Integer),
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text),
+    Column("snapshot", JSON),
+    # The payloads as first rendered ({"fingerprint", "payloads"}): a resumed delivery
+    # finishes what it started even if the digest file was edited in between.
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("platform", "channel_id", "digest_date", name="uq_deliveries_claim"),

@@ -17,8 +17,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.support.delivery_kit import ROOT, write_config
 from tests.fakes import FakeSlack, FakeTelegram
+from tests.support.delivery_kit import ROOT, write_config
 
 SCRIPT = ROOT / "tests" / "support" / "delivery_send.py"
 LEASE = 1.0

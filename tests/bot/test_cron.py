@@ -21,6 +21,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
         ("0,6", "sun,sat"),
         ("0-7", "*"),
         ("1-5/2", "mon,wed,fri"),
+        ("*/2", "sun,tue,thu,sat"),
+        ("*/3", "sun,wed,sat"),
         ("mon-fri", "mon-fri"),
         ("*", "*"),
     ],

@@ -25,6 +25,7 @@ from bot.delivery import Deliverer, DeliveryOptions, Outcome
 from bot.ingest import ingest_paths
 from bot.platforms import Transports
 from formatters.templates import Templates
+from tests.fakes import FakeSlack, FakeTelegram
 from tests.support.delivery_kit import (
     AGENT_RANKS,
     DAY,
@@ -33,7 +34,6 @@ from tests.support.delivery_kit import (
     slack_text,
     write_config,
 )
-from tests.fakes import FakeSlack, FakeTelegram
 
 ALL = list(range(1, 15))
 FAST = DeliveryOptions(
@@ -252,11 +252,11 @@ def _crash_on_record(world: World, index: int, monkeypatch: pytest.MonkeyPatch) 
     original = ledger.record
     crashed: list[int] = []
 
-    def record(delivery_id: int, idx: int, message_id: str) -> None:
+    def record(delivery_id: int, idx: int, message_id: str, *, owner: str | None = None) -> None:
         if idx == index and not crashed:
             crashed.append(idx)
             raise RuntimeError("simulated crash after posting")
-        original(delivery_id, idx, message_id)
+        original(delivery_id, idx, message_id, owner=owner)
 
     monkeypatch.setattr(ledger, "record", record)
 
@@ -468,3 +468,59 @@ async def test_a_sender_that_lost_its_claim_stops_posting(
     assert stopped_at < 15
     await asyncio.sleep(0.3)
     assert len(fake_slack.messages("C1")) == stopped_at
+
+
+async def test_a_resume_after_the_digest_was_edited_finishes_what_it_started(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Crash after three messages, re-ingest an edited digest, resume: no item skipped."""
+    import json
+
+    from bot.parser import parse_file
+    from bot.platforms.file_transport import FileTransport
+    from bot.tags import TagAliases
+
+    archive = Archive(db_url)
+    archive.create_schema()
+    original = parse_file(REFERENCE).digest
+    archive.store(original, path=str(REFERENCE), sha256="v1")
+    out = tmp_path / "out.jsonl"
+    channel = Channel("file", "F1", "0 9 * * *", "Asia/Shanghai", path=str(out))
+    now = [dt.datetime(2026, 2, 3, 1, 5, tzinfo=dt.UTC)]
+    transport = FileTransport(tmp_path)
+
+    def deliverer(owner: str) -> Deliverer:
+        return Deliverer(
+            archive,
+            {"file": transport},
+            templates=None,
+            aliases=TagAliases.builtin(),
+            owner=owner,
+            options=DeliveryOptions(lease=dt.timedelta(minutes=10)),
+            clock=lambda: now[0],
+        )
+
+    real_send = transport.send
+    sent = [0]
+
+    async def crash_after_three(*args: Any, **kwargs: Any) -> str:
+        if sent[0] == 3:
+            raise RuntimeError("simulated crash")
+        sent[0] += 1
+        return await real_send(*args, **kwargs)
+
+    transport.send = crash_after_three  # type: ignore[method-assign]
+    crashed = await deliverer("A").deliver(channel)
+    assert crashed.outcome is Outcome.FAILED and "simulated crash" in (crashed.error or "")
+    transport.send = real_send  # type: ignore[method-assign]
+
+    edited = original.model_copy(update={"items": [i for i in original.items if i.rank != 2]})
+    assert archive.store(edited, path=str(REFERENCE), sha256="v2") == "updated"
+    now[0] += dt.timedelta(minutes=30)
+    result = await deliverer("B").deliver(channel)
+
+    assert result.outcome is Outcome.DELIVERED
+    lines = [json.loads(line)["payload"] for line in out.read_text().splitlines()]
+    assert [p.get("rank") for p in lines] == [None, *ALL]
+    assert lines[0]["items"] == 14
+    archive.close()

@@ -551,3 +551,22 @@ def test_parse_bytes_tolerates_bom_and_file_sha256(tmp_path: Path) -> None:
     path = tmp_path / "x.md"
     path.write_bytes(data)
     assert file_sha256(path) == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("rank", ["0", "10000", "99999999999999999999999", "9" * 5000])
+def test_absurd_ranks_are_located_problems_and_other_items_survive(rank: str) -> None:
+    text = f"# D | 2026-03-01\n\n### {rank}. [A] Too big\n\n---\n\n### 2. [B] Fine\n"
+    result = parse_text(text, path="d.md")
+    assert [item.rank for item in result.digest.items] == [2]
+    (problem,) = result.problems
+    assert (problem.path, problem.line) == ("d.md", 3)
+    assert "rank must be from 1 to 9999" in problem.message
+
+
+def test_absurd_numeric_ratings_are_reported_not_stored() -> None:
+    result = parse_text(
+        "# D | 2026-03-01\n\n### 1. T\n**价值**: 99999999999999999999\n", path="d.md"
+    )
+    assert result.digest.items[0].stars is None
+    (problem,) = result.problems
+    assert (problem.path, problem.line) == ("d.md", 4)

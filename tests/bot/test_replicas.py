@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import create_engine, select
 
 from bot.archive.schema import deliveries
-from tests.support.delivery_kit import ROOT, write_config
 from tests.fakes import FakeSlack, FakeTelegram
+from tests.support.delivery_kit import ROOT, write_config
 
 SCRIPT = ROOT / "tests" / "support" / "delivery_send.py"
 SLACK = [f"C{i}" for i in range(6)]

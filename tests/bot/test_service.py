@@ -18,8 +18,8 @@ from bot.archive.store import Archive
 from bot.config import load_settings
 from bot.delivery import Outcome
 from bot.service import Service
-from tests.support.delivery_kit import DAY, REFERENCE, speed_up, write_config
 from tests.fakes import FakeSlack, FakeTelegram
+from tests.support.delivery_kit import DAY, REFERENCE, speed_up, write_config
 
 
 def missed_minutes_ago(minutes: int) -> str:

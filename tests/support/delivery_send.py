@@ -36,10 +36,12 @@ if os.environ.get("DELIVERY_CRASH_AFTER_POST"):
     crash_at = int(os.environ["DELIVERY_CRASH_AFTER_POST"])
     record = Ledger.record
 
-    def crashing_record(self: Ledger, delivery_id: int, idx: int, message_id: Any) -> None:
+    def crashing_record(
+        self: Ledger, delivery_id: int, idx: int, message_id: Any, *, owner: str | None = None
+    ) -> None:
         if idx == crash_at:
             os.kill(os.getpid(), signal.SIGKILL)
-        record(self, delivery_id, idx, message_id)
+        record(self, delivery_id, idx, message_id, owner=owner)
 
     Ledger.record = crashing_record  # type: ignore[method-assign]
 

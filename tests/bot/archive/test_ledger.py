@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.archive.engine import make_engine
-from bot.archive.ledger import Ledger, Status
+from bot.archive.ledger import Ledger, LostClaim, Status
 from bot.archive.schema import metadata
 from bot.errors import ArchiveError
 
@@ -216,3 +216,31 @@ def test_concurrent_takeovers_of_an_expired_lease_have_exactly_one_winner(
     record = ledger.status("slack", "C1", DAY)
     assert record is not None
     assert (record.owner, record.attempts) == (winners[0], 2)
+
+
+def test_a_stale_sender_cannot_record_release_or_complete_a_taken_over_row(
+    ledger: Ledger, clock: Clock
+) -> None:
+    a = ledger.claim("slack", "C1", DAY, "a", LEASE)
+    assert a is not None
+    ledger.record(a.delivery_id, 0, "1.0", owner="a")
+    clock.advance(minutes=11)
+    b = ledger.claim("slack", "C1", DAY, "b", LEASE)
+    assert b is not None and b.first_unrecorded() == 1
+
+    # A wakes up after its lease expired: every write it attempts is refused.
+    with pytest.raises(LostClaim):
+        ledger.record(a.delivery_id, 1, "2.0", owner="a")
+    with pytest.raises(LostClaim):
+        ledger.fail(a.delivery_id, "window closed", permanent=False, owner="a")
+    with pytest.raises(LostClaim):
+        ledger.complete(a.delivery_id, 3, owner="a")
+
+    # So B's claim is intact: nobody else can take the row while B's lease is live.
+    assert ledger.claim("slack", "C1", DAY, "c", LEASE) is None
+    record = ledger.status("slack", "C1", DAY)
+    assert record is not None
+    assert (record.status, record.owner, record.messages) == (Status.CLAIMED, "b", {0: "1.0"})
+    ledger.record(b.delivery_id, 1, "2.0", owner="b")
+    ledger.complete(b.delivery_id, 2, owner="b")
+    assert ledger.status("slack", "C1", DAY).status is Status.DONE  # type: ignore[union-attr]

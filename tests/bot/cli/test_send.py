@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, func, select
 
 from bot.archive.schema import deliveries
 from bot.cli import main
+from tests.fakes import FakeSlack, FakeTelegram
 from tests.support.delivery_kit import (
     AGENT_RANKS,
     ROOT,
@@ -20,7 +21,6 @@ from tests.support.delivery_kit import (
     speed_up,
     write_config,
 )
-from tests.fakes import FakeSlack, FakeTelegram
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -15,8 +15,8 @@ from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryE
 from bot.platforms.slack_transport import SlackTransport
 from bot.platforms.transport import maybe_posted, retry_after_of
 from formatters.payloads import SlackMessage
-from tests.support.delivery_kit import DAY, SLACK_TOKEN
 from tests.fakes import FakeSlack
+from tests.support.delivery_kit import DAY, SLACK_TOKEN
 
 C1 = Channel("slack", "C1", "0 9 * * *", "UTC")
 C2 = Channel("slack", "C2", "0 9 * * *", "UTC")

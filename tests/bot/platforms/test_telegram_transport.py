@@ -13,8 +13,8 @@ from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryE
 from bot.platforms.telegram_transport import TelegramTransport
 from bot.platforms.transport import maybe_posted, retry_after_of
 from formatters.payloads import TelegramMessage
-from tests.support.delivery_kit import DAY
 from tests.fakes import FakeTelegram
+from tests.support.delivery_kit import DAY
 
 GROUP = Channel("telegram", "-1001", "0 9 * * *", "UTC")
 FORUM = Channel("telegram", "-1002", "0 9 * * *", "UTC", thread_id=42)
