@@ -93,6 +93,13 @@ class ArchiveSettings(_Section):
     """SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``."""
 
 
+def _no_empty_secret(value: SecretStr | None) -> SecretStr | None:
+    """An empty secret would start a listener that refuses every request: say so at load."""
+    if value is not None and not value.get_secret_value().strip():
+        raise ValueError("must not be empty (remove the key, or set the environment variable)")
+    return value
+
+
 class SlackSettings(_Section):
     bot_token: SecretStr | None = None
     app_token: SecretStr | None = None
@@ -105,6 +112,8 @@ class SlackSettings(_Section):
     per_channel_interval: float = 1.0
     """Seconds between two posts to one channel (Slack allows about one per second)."""
 
+    _secrets = field_validator("bot_token", "app_token", "signing_secret")(_no_empty_secret)
+
 
 class TelegramSettings(_Section):
     token: SecretStr | None = None
@@ -115,6 +124,18 @@ class TelegramSettings(_Section):
     port: int = 8443
     per_chat_interval: float = 1.0
     """Seconds between two messages to one chat (AIORateLimiter has no per-chat limit)."""
+
+    _secrets = field_validator("token")(_no_empty_secret)
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret_format(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - for secret_token.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
 
 
 class ChannelSettings(_Section):

@@ -166,7 +166,7 @@ class Planner:
         self.aliases = aliases
         self.clock = clock
         self._digests: dict[dt.date, tuple[float, Digest | None]] = {}
-        self._rendered: dict[tuple[Any, ...], tuple[Digest, list[Any]]] = {}
+        self._rendered: dict[tuple[Any, ...], tuple[Digest, Digest, list[Any]]] = {}
 
     def choose_date(self, channel: Channel, *, max_age: dt.timedelta) -> dt.date | None:
         return choose_date(self.archive, self.ledger, channel, now=self.clock(), max_age=max_age)
@@ -181,15 +181,17 @@ class Planner:
         if digest is None:
             return NoPlan(chosen, f"no digest for {chosen} in the archive")
         today = local_today(channel, self.clock())
-        key = (channel.platform, chosen, channel.topics, today, id(digest))
+        key = (channel.platform, chosen, channel.topics, today)
         cached = self._rendered.get(key)
-        if cached is None:
+        # The entry holds the digest it was rendered from: a re-read (edited) digest is a new
+        # object and misses, and holding it keeps its id from being reused by another.
+        if cached is None or cached[0] is not digest:
             filtered = filter_digest(digest, topic_queries(channel, today=today), self.aliases)
             payloads = self.render(channel.platform, filtered) if filtered.items else []
             if len(self._rendered) > 256:
                 self._rendered.clear()
-            cached = self._rendered[key] = (filtered, payloads)
-        filtered, payloads = cached
+            cached = self._rendered[key] = (digest, filtered, payloads)
+        _, filtered, payloads = cached
         return Plan(channel, chosen, filtered, len(digest.items), list(payloads))
 
     def digest(self, date: dt.date) -> Digest | None:

@@ -127,3 +127,19 @@ def test_durations_and_numeric_channel_ids(tmp_path: Path) -> None:
     assert settings.poll_interval == dt.timedelta(seconds=30)
     assert settings.channels[0].id == "-1001234"
     assert settings.base_dir() == tmp_path.resolve()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("slack:\n  signing_secret: ''\n", "slack.signing_secret: must not be empty"),
+        ("telegram:\n  token: '  '\n", "telegram.token: must not be empty"),
+        ("telegram:\n  webhook_secret: 'has spaces!'\n", "telegram.webhook_secret: must be 1-256"),
+    ],
+)
+def test_unusable_secrets_are_refused_at_load(tmp_path: Path, text: str, fragment: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert fragment in str(info.value)
+    assert "has spaces" not in str(info.value)  # the secret itself is never echoed
