@@ -231,6 +231,17 @@ def archive_url(pg_url: str | None, db: str | None) -> Iterator[str]:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def add_missing_indexes(archive: Any) -> None:
+    """Create indexes the schema gained after a reused ``--db`` archive was built
+    (``create_schema`` adds missing tables only): searches name some of them."""
+    from bot.archive.schema import metadata
+
+    with archive.engine.begin() as conn:
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -274,6 +285,7 @@ def main() -> None:
     with archive_url(args.pg, args.db) as url:
         archive = Archive(url)
         archive.create_schema()
+        add_missing_indexes(archive)
         if archive.count(parse_query("", today=dt.date.today())) < args.items:
             began = time.perf_counter()
             build(archive, args.items, args.per_day, args.seed)

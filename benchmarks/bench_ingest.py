@@ -5,7 +5,7 @@ extrapolates to ten years of files (3,650; target < 60 s), and compares the pars
 with bare markdown-it-py tokenisation of the same text (the floor any parser on top of
 markdown-it pays).
 
-    python benchmarks/bench_ingest.py [--files N] [--workers W] [--sample S]
+    python benchmarks/bench_ingest.py [--files N] [--workers W] [--sample S] [--per-file]
 """
 
 from __future__ import annotations
@@ -104,7 +104,15 @@ def tokenize_vs_parse(texts: list[str]) -> tuple[float, float]:
 
 
 class TimedArchive:
-    """Wraps Archive.store to split ingest time into storing vs everything else."""
+    """Wraps Archive.store/store_many to split ingest time into storing vs everything else
+    (``--per-file``: without store_many, as before bulk ingest)."""
+
+    def store_many(self, entries):
+        start = time.perf_counter()
+        try:
+            return self.archive.store_many(entries)
+        finally:
+            self.store_seconds += time.perf_counter() - start
 
     def __init__(self, archive: Archive) -> None:
         self.archive = archive
@@ -127,12 +135,20 @@ def cpu_seconds() -> float:
     return total
 
 
-def timed_ingest(url: str, folder: Path, workers: int | None) -> tuple[float, float, float, object]:
+class PerFileArchive(TimedArchive):
+    """Only ``store``: ingest stores file by file."""
+
+    store_many = None  # type: ignore[assignment]
+
+
+def timed_ingest(
+    url: str, folder: Path, workers: int | None, bulk: bool = True
+) -> tuple[float, float, float, object]:
     """(wall s, CPU s, seconds inside Archive.store, summary) of one ingest run."""
     archive = Archive(url)
     try:
         archive.create_schema()
-        timed = TimedArchive(archive)
+        timed = TimedArchive(archive) if bulk else PerFileArchive(archive)
         start, cpu = time.perf_counter(), cpu_seconds()
         summary = ingest_paths(timed, [str(folder)], progress=False, workers=workers)
         wall = time.perf_counter() - start
@@ -145,9 +161,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument(
-        "--workers", type=int, default=None, help="parse processes (0: none; default: cores - 1)"
+        "--workers",
+        type=int,
+        default=None,
+        help="parse processes (0: none; default: one per core, up to 4)",
     )
     parser.add_argument("--sample", type=int, default=100, help="files for the parse-cost ratio")
+    parser.add_argument(
+        "--per-file", action="store_true", help="store file by file (no store_many), as before"
+    )
     args = parser.parse_args()
     console = Console()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -155,9 +177,13 @@ def main() -> None:
         paths = generate(folder, args.files)
         size = sum(p.stat().st_size for p in paths)
         url = f"sqlite:///{Path(tmp) / 'archive.db'}"
-        cold, cold_cpu, cold_store, summary = timed_ingest(url, folder, args.workers)
+        cold, cold_cpu, cold_store, summary = timed_ingest(
+            url, folder, args.workers, not args.per_file
+        )
         assert summary.ok and summary.created == args.files, summary
-        warm, warm_cpu, warm_store, again = timed_ingest(url, folder, args.workers)
+        warm, warm_cpu, warm_store, again = timed_ingest(
+            url, folder, args.workers, not args.per_file
+        )
         assert again.unchanged == args.files, again
         texts = [p.read_text(encoding="utf-8") for p in paths[: args.sample]]
         bare, ours = tokenize_vs_parse(texts)

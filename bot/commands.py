@@ -67,6 +67,7 @@ T = TypeVar("T")
 # The request type and the channel-settings lookup moved to their own modules; they stay
 # importable from here.
 __all__ = [
+    "COUNT_CAP",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_WORKERS",
     "QUERY_EXAMPLE",
@@ -81,6 +82,9 @@ __all__ = [
 ]
 
 DEFAULT_PAGE_SIZE = 5
+#: Totals are counted up to here and shown as "1000+" beyond: exact counts of common terms
+#: on a big archive cost more than the rest of the answer, and nobody pages that far.
+COUNT_CAP = 1000
 #: Worker threads answering commands. Few on purpose: the work is mostly Python (GIL-bound),
 #: and every extra busy thread delays the event loop that must ack the next command.
 DEFAULT_WORKERS = 2
@@ -98,10 +102,12 @@ class CommandCore:
         page_size: int = DEFAULT_PAGE_SIZE,
         clock: Callable[[], dt.datetime] | None = None,
         workers: int = DEFAULT_WORKERS,
+        count_cap: int | None = COUNT_CAP,
     ) -> None:
         self.archive = archive
         self.settings = settings
         self.page_size = page_size
+        self.count_cap = count_cap
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._workers = workers
         self._executor: ThreadPoolExecutor | None = None
@@ -234,11 +240,15 @@ class CommandCore:
         if query.is_empty:
             return ReplyEnvelope(reply=HelpReply())
         hits = self.archive.search(query, limit=self.page_size, offset=offset)
+        capped = False
         if len(hits) < self.page_size and (hits or offset == 0):
             total = offset + len(hits)  # the last page: no need to count
         else:
-            total = self._counts.get(query, self.archive.count, self.archive.latest_date())
-            if not hits:  # a stale "more" past the end: show the last page instead
+            cap = self._cap(offset)
+            latest = self.archive.latest_date()
+            total = self._counts.get(query, self._counter(cap), latest, cap=cap)
+            capped = cap is not None and total >= cap
+            if not hits:  # a stale "more" past the end (so the count is exact): last page
                 offset = max(0, total - self.page_size)
                 hits = self.archive.search(query, limit=self.page_size, offset=offset)
         if total == 0 and offset == 0:
@@ -249,8 +259,25 @@ class CommandCore:
                     f"Did you mean '{guess}'?",
                     example=f"/ai {guess}" + (" tag:Agent" if guess == "subscribe" else ""),
                 )
-        reply = SearchReply(query=text, hits=hits, total=total, offset=offset, limit=self.page_size)
+        reply = SearchReply(
+            query=text,
+            hits=hits,
+            total=total,
+            offset=offset,
+            limit=self.page_size,
+            total_capped=capped,
+        )
         return ReplyEnvelope(reply=reply)
+
+    def _cap(self, offset: int) -> int | None:
+        """The count cap for a page: the next multiple of ``count_cap`` beyond it, so a
+        "more" button still appears on pages past the first cap."""
+        if self.count_cap is None:
+            return None
+        return self.count_cap * (1 + (offset + self.page_size) // self.count_cap)
+
+    def _counter(self, cap: int | None) -> Callable[[Query], int]:
+        return lambda query: self.archive.count(query, cap=cap)
 
     def _details(self, action: actions.DetailsAction) -> ReplyEnvelope:
         hit = self.archive.item(action.date, action.rank)
@@ -287,10 +314,20 @@ class CountCache:
     def __init__(self, ttl: float = 60.0, size: int = 512) -> None:
         self.ttl, self.size = ttl, size
         self._lock = threading.Lock()
-        self._entries: OrderedDict[tuple[str, object], tuple[float, int]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, object, int | None], tuple[float, int]] = (
+            OrderedDict()
+        )
 
-    def get(self, query: Query, count: Callable[[Query], int], latest: object = None) -> int:
-        key = (str(query), latest)
+    def get(
+        self,
+        query: Query,
+        count: Callable[[Query], int],
+        latest: object = None,
+        *,
+        cap: int | None = None,
+    ) -> int:
+        """The count of ``query`` by ``count`` (which counts up to ``cap``), cached."""
+        key = (str(query), latest, cap)
         now = time.monotonic()
         with self._lock:
             found = self._entries.get(key)

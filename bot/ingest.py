@@ -2,7 +2,9 @@
 
 One bad file (or one bad item) never stops the others: every complaint is collected as a
 located ``Problem`` and the caller decides the exit status. Parsing is CPU-bound pure
-Python, so with many files it runs in worker processes while the main process stores.
+Python, so with many files it runs in worker processes while the main process stores,
+``STORE_BATCH`` files per transaction when the archive offers ``store_many`` (a batch the
+database rejects is stored again file by file, so only the bad file is lost).
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -34,6 +36,10 @@ __all__ = ["IngestSummary", "expand_paths", "ingest_paths"]
 PROGRESS_MIN_FILES = 6
 #: Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 64
+#: Parse processes at most (by default one per core).
+MAX_WORKERS = 4
+#: Files stored per transaction by ``store_many``.
+STORE_BATCH = 100
 
 StoreOutcome = Literal["created", "updated", "unchanged"]
 
@@ -42,6 +48,12 @@ class _Store(Protocol):
     """The part of ``bot.archive.Archive`` that ingest needs."""
 
     def store(self, digest: Digest, *, path: str, sha256: str) -> StoreOutcome: ...
+
+
+class _BulkStore(_Store, Protocol):
+    """An archive that can also store many files in one transaction."""
+
+    def store_many(self, entries: Sequence[tuple[Digest, str, str]]) -> list[StoreOutcome]: ...
 
 
 @dataclass
@@ -159,12 +171,18 @@ def ingest_paths(
     for problem in missing:
         summary.fail(problem)
     if workers is None:
-        # The main process stores (SQLite has one writer); parse on the other cores. Even
-        # one worker helps: parsing day N+1 overlaps storing day N.
-        workers = max(1, min((os.cpu_count() or 1) - 1, 4))
+        # One parser per core: the main process only stores (SQLite has one writer), in
+        # batches that leave it waiting for parsed files most of the time.
+        workers = max(1, min(os.cpu_count() or 1, MAX_WORKERS))
     dates: dict[dt.date, str] = {}
     bar = _progress_bar(console) if progress and len(files) >= PROGRESS_MIN_FILES else None
     task = bar.add_task("ingest", total=len(files)) if bar else None
+    batch = _Batch(archive, summary)
+
+    def advance(paths: list[Path]) -> None:
+        if bar is not None and task is not None and paths:
+            bar.update(task, advance=len(paths), description=escape(paths[-1].name))
+
     if bar:
         bar.start()
     try:
@@ -172,44 +190,85 @@ def ingest_paths(
             summary.files += 1
             if failure is not None:
                 summary.fail(failure)
+                advance(batch.skipped(path))
+            elif _accept(path, result, summary, dates):
+                advance(batch.add(path, sha256, result.digest))
             else:
-                _store_one(archive, path, sha256, result, summary, dates)
-            if bar is not None and task is not None:
-                bar.update(task, advance=1, description=escape(path.name))
+                advance(batch.skipped(path))
+        advance(batch.flush())
     finally:
         if bar:
             bar.stop()
     return summary
 
 
-def _store_one(
-    archive: _Store,
-    path: Path,
-    sha256: str,
-    result: ParseResult,
-    summary: IngestSummary,
-    dates: dict[dt.date, str],
-) -> None:
-    """Store one parsed file, counting the outcome; problems go into ``summary``."""
+def _accept(
+    path: Path, result: ParseResult, summary: IngestSummary, dates: dict[dt.date, str]
+) -> bool:
+    """Record a parsed file's problems; False if another file already had its date."""
     summary.problems.extend(result.problems)
-    digest = result.digest
-    if digest.date in dates:
-        message = f"same date {digest.date} as {dates[digest.date]}; not stored"
+    date = result.digest.date
+    if date in dates:
+        message = f"same date {date} as {dates[date]}; not stored"
         summary.fail(Problem(path=str(path), line=1, message=message))
-        return
-    dates[digest.date] = str(path)
-    try:
-        outcome = archive.store(digest, path=str(path), sha256=sha256)
-    except DigestbotError as exc:
-        summary.fail(Problem(path=str(path), line=1, message=f"cannot store: {exc}"))
-        return
-    if outcome == "created":
-        summary.created += 1
-    elif outcome == "updated":
-        summary.updated += 1
-    else:
-        summary.unchanged += 1
-    summary.items += len(digest.items)
+        return False
+    dates[date] = str(path)
+    return True
+
+
+class _Batch:
+    """Parsed files waiting to be stored together; returns the paths that got done."""
+
+    def __init__(self, archive: _Store, summary: IngestSummary) -> None:
+        self.archive, self.summary = archive, summary
+        self.bulk = callable(getattr(archive, "store_many", None))
+        self.pending: list[tuple[Path, str, Digest]] = []
+        self.done: list[Path] = []
+
+    def add(self, path: Path, sha256: str, digest: Digest) -> list[Path]:
+        self.pending.append((path, sha256, digest))
+        return self.flush() if not self.bulk or len(self.pending) >= STORE_BATCH else []
+
+    def skipped(self, path: Path) -> list[Path]:
+        """A file that will not be stored (counted for progress in order with the rest)."""
+        if not self.pending:
+            return [path]
+        self.done.append(path)
+        return []
+
+    def flush(self) -> list[Path]:
+        pending, self.pending = self.pending, []
+        outcomes: list[StoreOutcome | None] | None = None
+        if self.bulk and len(pending) > 1:
+            entries = [(digest, str(path), sha256) for path, sha256, digest in pending]
+            try:
+                outcomes = list(cast(_BulkStore, self.archive).store_many(entries))
+            except DigestbotError:
+                outcomes = None  # one file spoils the batch: find it file by file
+        if outcomes is None:
+            outcomes = [self._store_one(path, sha256, digest) for path, sha256, digest in pending]
+        for (_, _, digest), outcome in zip(pending, outcomes, strict=True):
+            self._count(digest, outcome)
+        done, self.done = [*self.done, *(path for path, _, _ in pending)], []
+        return done
+
+    def _store_one(self, path: Path, sha256: str, digest: Digest) -> StoreOutcome | None:
+        try:
+            return self.archive.store(digest, path=str(path), sha256=sha256)
+        except DigestbotError as exc:
+            self.summary.fail(Problem(path=str(path), line=1, message=f"cannot store: {exc}"))
+            return None
+
+    def _count(self, digest: Digest, outcome: StoreOutcome | None) -> None:
+        if outcome is None:
+            return
+        if outcome == "created":
+            self.summary.created += 1
+        elif outcome == "updated":
+            self.summary.updated += 1
+        else:
+            self.summary.unchanged += 1
+        self.summary.items += len(digest.items)
 
 
 def _progress_bar(console: Console | None) -> Progress:

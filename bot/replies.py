@@ -23,6 +23,8 @@ class SearchReply(BaseModel):
     total: int
     offset: int = 0
     limit: int = 10
+    total_capped: bool = False
+    """The count stopped at ``total``: there are at least that many ("1000+")."""
 
 
 class DigestReply(BaseModel):

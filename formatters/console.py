@@ -127,7 +127,12 @@ def render_reply(reply: Reply, templates: Templates) -> list[RenderableType]:
             return [lines_text(templates.lines("search_empty", query=reply.query))]
         first, last = reply.offset + 1, reply.offset + len(reply.hits)
         head = templates.lines(
-            "search_header", query=reply.query, total=reply.total, first=first, last=last
+            "search_header",
+            query=reply.query,
+            total=reply.total,
+            capped=reply.total_capped,
+            first=first,
+            last=last,
         )
         out: list[RenderableType] = [lines_text(head)]
         for number, hit in enumerate(reply.hits, start=first):

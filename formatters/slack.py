@@ -237,7 +237,12 @@ def _search(reply: SearchReply, templates: Templates) -> list[SlackMessage]:
         return _text_reply(lines, to_plain(lines))
     first, last = reply.offset + 1, reply.offset + len(reply.hits)
     head = templates.lines(
-        "search_header", query=reply.query, total=reply.total, first=first, last=last
+        "search_header",
+        query=reply.query,
+        total=reply.total,
+        capped=reply.total_capped,
+        first=first,
+        last=last,
     )
     blocks = context(head)
     for number, hit in enumerate(reply.hits, start=first):
@@ -248,7 +253,8 @@ def _search(reply: SearchReply, templates: Templates) -> list[SlackMessage]:
     more = layout.next_offset(reply)
     value = actions.encode_more(reply.query, more) if more is not None else None
     if value is not None:
-        label = f"{templates.label('more')} ({last}/{reply.total})"
+        plus = "+" if reply.total_capped else ""
+        label = f"{templates.label('more')} ({last}/{reply.total}{plus})"
         blocks.append(
             {"type": "actions", "elements": [button(label, action_id=actions.MORE, value=value)]}
         )

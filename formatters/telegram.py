@@ -212,7 +212,12 @@ def _search(reply: SearchReply, templates: Templates) -> list[TelegramMessage]:
         return html_messages(templates.lines("search_empty", query=reply.query))
     first, last = reply.offset + 1, reply.offset + len(reply.hits)
     lines = templates.lines(
-        "search_header", query=reply.query, total=reply.total, first=first, last=last
+        "search_header",
+        query=reply.query,
+        total=reply.total,
+        capped=reply.total_capped,
+        first=first,
+        last=last,
     )
     buttons = []
     for number, hit in enumerate(reply.hits, start=first):

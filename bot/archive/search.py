@@ -154,21 +154,36 @@ def find_ids(
     return _SqlitePlan(conn, query, aliases).ids(limit, offset)
 
 
-def count(conn: Connection, query: Query, aliases: TagAliases) -> int:
-    """How many items match."""
+def count(conn: Connection, query: Query, aliases: TagAliases, *, cap: int | None = None) -> int:
+    """How many items match; with ``cap``, at most ``cap`` (exact below it, "at least" at
+    it), so a common term stops after ``cap`` rows instead of visiting every match."""
+    if cap is not None and cap < 1:
+        raise ValueError(f"count cap must be positive, not {cap}")
+    if conn.dialect.name == "sqlite":
+        return _SqlitePlan(conn, query, aliases).count(cap)
     clauses = query.clauses
-    if conn.dialect.name != "sqlite" and len(clauses) == 1 and clauses[0].key == "tag":
-        # A lone tag is counted on its index alone (negated: from the total).
-        ids = _tag_ids(Clause("tag", clauses[0].values), aliases).subquery()
-        tagged = int(conn.execute(select(func.count(ids.c.item_id.distinct()))).scalar_one())
+    if len(clauses) == 1 and clauses[0].key == "tag" and not (cap and clauses[0].negated):
+        # A lone tag is counted on its index alone (negated, uncapped: from the total).
+        ids = _tag_ids(Clause("tag", clauses[0].values), aliases)
+        if cap is not None:
+            return _capped_count(conn, ids.distinct(), cap)
+        distinct = select(func.count(ids.subquery().c.item_id.distinct()))
+        tagged = int(conn.execute(distinct).scalar_one())
         if not clauses[0].negated:
             return tagged
         return int(conn.execute(select(func.count()).select_from(items)).scalar_one()) - tagged
-    if conn.dialect.name != "sqlite":
-        stmt = select(func.count()).select_from(items)
-        condition = where(query, aliases, conn.dialect.name)
-        return int(conn.execute(stmt if condition is None else stmt.where(condition)).scalar_one())
-    return _SqlitePlan(conn, query, aliases).count()
+    condition = where(query, aliases, conn.dialect.name)
+    if cap is not None:
+        rows = select(literal_column("1")).select_from(items)
+        return _capped_count(conn, rows if condition is None else rows.where(condition), cap)
+    stmt = select(func.count()).select_from(items)
+    return int(conn.execute(stmt if condition is None else stmt.where(condition)).scalar_one())
+
+
+def _capped_count(conn: Connection, rows: Select[Any], cap: int) -> int:
+    """``SELECT count(*) FROM (rows LIMIT cap)``: stops reading at the cap."""
+    stmt = select(func.count()).select_from(rows.limit(cap).subquery())
+    return int(conn.execute(stmt).scalar_one())
 
 
 #: ``items`` columns as bare SQL, so a FROM can carry SQLite's ``INDEXED BY``.
@@ -281,29 +296,40 @@ class _SqlitePlan:
         cost = {"tag": 1, TEXT: 2}
         return [self._probe(c) for c in sorted(clauses, key=lambda c: cost.get(c.key, 0))]
 
-    def count(self) -> int:
+    def count(self, cap: int | None = None) -> int:
         clauses = self.query.clauses
         if len(clauses) == 1 and clauses[0].key in ("tag", "source", TEXT):
-            direct = self._direct_count(Clause(clauses[0].key, clauses[0].values))
-            if direct is not None and clauses[0].negated:
-                total = self.conn.execute(select(func.count()).select_from(items)).scalar_one()
-                return int(total) - direct
-            if direct is not None:
-                return direct
+            clause = Clause(clauses[0].key, clauses[0].values)
+            if not clauses[0].negated:
+                direct = self._direct_count(clause, cap)
+                if direct is not None:
+                    return direct
+            elif cap is None:
+                direct = self._direct_count(clause)
+                if direct is not None:
+                    total = self.conn.execute(select(func.count()).select_from(items)).scalar_one()
+                    return int(total) - direct
         candidates, rest = self._candidates(None, big=True)
         if candidates is not None and not candidates:
             return 0
         small = candidates is not None and len(candidates) <= COUNT_AT_MOST
         if candidates is not None and small and all(c.key != TEXT for c in rest):
-            conditions = [_in_ids(candidates), *self._probes(rest)]
-            stmt = self._from(select(func.count()), BY_ID_INDEX).where(and_(*conditions))
-            return int(self.conn.execute(stmt).scalar_one())
+            return self._count_rows(BY_ID_INDEX, [_in_ids(candidates), *self._probes(rest)], cap)
         # Only common terms: let each index hand over all of its ids.
         conditions, driven = self._indexed()
-        stmt = self._from(select(func.count()), None if driven else NEWEST_INDEX)
+        return self._count_rows(None if driven else NEWEST_INDEX, conditions, cap)
+
+    def _count_rows(
+        self, index: str | None, conditions: Sequence[ColumnElement[bool]], cap: int | None
+    ) -> int:
+        """Count the items meeting ``conditions``, reading at most ``cap`` of them."""
+        what = func.count() if cap is None else literal_column("1")
+        stmt = self._from(select(what), index)
         if conditions:
             stmt = stmt.where(and_(*conditions))
-        return int(self.conn.execute(stmt).scalar_one())
+        if cap is None:
+            return int(self.conn.execute(stmt).scalar_one())
+        return _capped_count(self.conn, stmt, cap)
 
     def _from(self, stmt: Select[Any], index: str | None) -> Select[Any]:
         hint = f" INDEXED BY {index}" if index else ""
@@ -353,21 +379,27 @@ class _SqlitePlan:
             return self._text_ids(fold(str(clause.values[0])))
         return None
 
-    def _direct_count(self, clause: Clause) -> int | None:
+    def _direct_count(self, clause: Clause, cap: int | None = None) -> int | None:
         """Count one positive clause straight from its index (None if none helps)."""
-        stmt: Select[Any] | None
+        rows: Select[Any] | None
         if clause.key == "tag":
-            ids = _tag_ids(clause, self.aliases).subquery()
-            stmt = select(func.count(ids.c.item_id.distinct()))
+            ids = _tag_ids(clause, self.aliases)
+            if cap is None:
+                distinct = select(func.count(ids.subquery().c.item_id.distinct()))
+                return int(self.conn.execute(distinct).scalar_one())
+            rows = ids.distinct()
         elif clause.key == "source":
             names = sorted({name_key(str(v)) for v in clause.values})
-            stmt = select(func.count()).select_from(items).where(items.c.source_norm.in_(names))
+            rows = select(items.c.id).where(items.c.source_norm.in_(names))
         else:
-            text_ids = self._text_ids(fold(str(clause.values[0])))
-            stmt = (
-                None if text_ids is None else select(func.count()).select_from(text_ids.subquery())
-            )
-        return None if stmt is None else int(self.conn.execute(stmt).scalar_one())
+            rows = self._text_ids(fold(str(clause.values[0])))
+        if rows is None:
+            return None
+        if cap is not None:
+            return _capped_count(self.conn, rows, cap)
+        return int(
+            self.conn.execute(select(func.count()).select_from(rows.subquery())).scalar_one()
+        )
 
     def _indexed(self) -> tuple[list[ColumnElement[bool]], bool]:
         """Every clause as an index-backed id set where possible (for counting many

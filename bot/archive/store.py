@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import time
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from sqlalchemy import Connection, delete, event, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
 from bot.archive import search
 from bot.archive.engine import make_engine
-from bot.archive.schema import digests, install_text_search, item_tags, items, metadata
+from bot.archive.schema import (
+    FTS_TABLE,
+    digests,
+    install_text_search,
+    item_tags,
+    items,
+    metadata,
+)
 from bot.archive.subscriptions import SubscriptionStore
 from bot.digest import Digest, Hit, Item, Resource, Section
 from bot.errors import ArchiveError
@@ -30,13 +38,21 @@ if TYPE_CHECKING:
     from bot.archive.ledger import Ledger
     from bot.config import Settings
 
+T = TypeVar("T")
 StoreOutcome = Literal["created", "updated", "unchanged"]
+#: One file for ``Archive.store_many``: (digest, path, sha256).
+StoreEntry = tuple[Digest, str, str]
 
 #: SQLite page cache per connection, in KiB (allocated only as pages are read).
 SQLITE_CACHE_KIB = 65536
 
 #: Attempts for a store that races another process (unique date) or a locked SQLite file.
 _ATTEMPTS = 5
+#: From this many new items in one ``store_many``, SQLite's text index is filled by one
+#: statement instead of its per-row insert trigger.
+BULK_FTS_MIN_ITEMS = 200
+#: The SQLite trigger that indexes each inserted item (bot/archive/schema.py).
+_FTS_INSERT_TRIGGER = "items_fts_insert"
 
 
 class Archive:
@@ -106,74 +122,136 @@ class Archive:
 
     def store(self, digest: Digest, *, path: str, sha256: str) -> StoreOutcome:
         """Store one day's digest: idempotent by date, replaced when the file changed."""
-        ranks = [item.rank for item in digest.items]
-        duplicate = next((r for r in ranks if ranks.count(r) > 1), None)
-        if duplicate is not None:
-            raise ArchiveError(f"{path}: digest {digest.date} has item {duplicate} twice")
+        return self.store_many([(digest, path, sha256)])[0]
+
+    def store_many(self, entries: Sequence[StoreEntry]) -> list[StoreOutcome]:
+        """Store many days in one transaction (bulk ingest), with the outcomes of
+        ``store`` in order. All or nothing: on ``ArchiveError`` nothing of the batch was
+        stored, and the caller can store the files one by one to find the bad one."""
+        if not entries:
+            return []
+        seen: dict[dt.date, str] = {}
+        for digest, path, _ in entries:
+            ranks = [item.rank for item in digest.items]
+            duplicate = next((r for r in ranks if ranks.count(r) > 1), None)
+            if duplicate is not None:
+                raise ArchiveError(f"{path}: digest {digest.date} has item {duplicate} twice")
+            if digest.date in seen:
+                raise ArchiveError(f"{path}: same date {digest.date} as {seen[digest.date]}")
+            seen[digest.date] = path
+        more = f" and {len(entries) - 1} more files" if len(entries) > 1 else ""
+        return self._write(f"store {entries[0][1]}{more}", lambda c: self._store_many(c, entries))
+
+    def _write(self, action: str, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in a transaction, retrying when another process stored the same day
+        first (unique date) or held the SQLite write lock: the retry sees its rows."""
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 with self.engine.begin() as conn:
-                    return self._store(conn, digest, path, sha256)
+                    return work(conn)
             except (IntegrityError, OperationalError) as exc:
-                # Another process stored the same day first (unique date), or held the
-                # SQLite write lock: try again, now as an update.
                 retry = isinstance(exc, IntegrityError) or "locked" in str(exc.orig)
                 if not retry or attempt == _ATTEMPTS:
-                    with self._guard(f"store {path}"):
+                    with self._guard(action):
                         raise
                 time.sleep(0.05 * attempt)
             except SQLAlchemyError:
-                with self._guard(f"store {path}"):
+                with self._guard(action):
                     raise
         raise AssertionError("unreachable")
 
-    def _store(self, conn: Connection, digest: Digest, path: str, sha256: str) -> StoreOutcome:
+    def _store_many(self, conn: Connection, entries: Sequence[StoreEntry]) -> list[StoreOutcome]:
         now = dt.datetime.now(dt.UTC)
-        found = conn.execute(
-            select(digests.c.id, digests.c.sha256)
-            .where(digests.c.date == digest.date)
-            .with_for_update()
-        ).first()
-        values = {
-            "title": digest.title,
-            "path": path,
-            "sha256": sha256,
-            "item_count": len(digest.items),
-            "updated_at": now,
+        found = {
+            row.date: row
+            for row in conn.execute(
+                select(digests.c.id, digests.c.date, digests.c.sha256)
+                .where(digests.c.date.in_([digest.date for digest, _, _ in entries]))
+                .with_for_update()
+            )
         }
-        if found is not None and found.sha256 == sha256:
-            return "unchanged"
-        if found is not None:
-            digest_id = found.id
-            conn.execute(update(digests).where(digests.c.id == digest_id).values(**values))
-            old = select(items.c.id).where(items.c.digest_id == digest_id)
-            conn.execute(delete(item_tags).where(item_tags.c.item_id.in_(old)))
-            conn.execute(delete(items).where(items.c.digest_id == digest_id))
-        else:
-            digest_id = conn.execute(
-                insert(digests)
-                .values(date=digest.date, ingested_at=now, **values)
-                .returning(digests.c.id)
-            ).scalar_one()
-        self._insert_items(conn, digest_id, digest.date, digest.items)
-        return "created" if found is None else "updated"
+        outcomes: list[StoreOutcome] = []
+        changed: list[Digest] = []
+        updates: list[dict[str, Any]] = []
+        creates: list[dict[str, Any]] = []
+        for digest, path, sha256 in entries:
+            old = found.get(digest.date)
+            values = _digest_values(digest, path, sha256, now)
+            if old is not None and old.sha256 == sha256:
+                outcomes.append("unchanged")
+                continue
+            changed.append(digest)
+            if old is None:
+                outcomes.append("created")
+                creates.append({"date": digest.date, "ingested_at": now, **values})
+            else:
+                outcomes.append("updated")
+                updates.append({"old_id": old.id, **{f"new_{k}": v for k, v in values.items()}})
+        if updates:
+            stmt = update(digests).where(digests.c.id == bindparam("old_id"))
+            columns = {k.removeprefix("new_"): bindparam(k) for k in updates[0] if k != "old_id"}
+            conn.execute(stmt.values(columns), updates)
+            _delete_items(conn, [row["old_id"] for row in updates])
+        if creates:
+            conn.execute(insert(digests), creates)
+        if changed:
+            ids = dict(
+                conn.execute(
+                    select(digests.c.date, digests.c.id).where(
+                        digests.c.date.in_([digest.date for digest in changed])
+                    )
+                ).all()
+            )
+            self._insert_many(conn, [(ids[digest.date], digest) for digest in changed])
+        return outcomes
 
-    def _insert_items(
-        self, conn: Connection, digest_id: int, date: dt.date, new: Sequence[Item]
-    ) -> None:
-        if not new:
+    def _insert_many(self, conn: Connection, days: list[tuple[int, Digest]]) -> None:
+        """Insert the items and tags of many days with plain executemany; ids come back by
+        (digest, rank). SQLite's text index is filled in one statement when that beats
+        the per-row trigger; the trigger is back before the transaction commits."""
+        rows = [item_row(item, digest_id, d.date) for digest_id, d in days for item in d.items]
+        if not rows:
             return
-        rows = [item_row(item, digest_id, date) for item in new]
-        ids = conn.execute(
-            insert(items).returning(items.c.id, sort_by_parameter_order=True), rows
-        ).scalars()
+        digest_ids = [digest_id for digest_id, _ in days]
+        trigger = self._suspend_fts_trigger(conn) if len(rows) >= BULK_FTS_MIN_ITEMS else None
+        conn.execute(insert(items), rows)
+        if trigger is not None:
+            conn.exec_driver_sql(
+                f"INSERT INTO {FTS_TABLE}(rowid, search_text) SELECT id, search_text FROM items"
+                " WHERE digest_id IN (SELECT value FROM json_each(?))",
+                (json.dumps(digest_ids),),
+            )
+            conn.exec_driver_sql(trigger)
+        id_of = {
+            (row.digest_id, row.rank): row.id
+            for row in conn.execute(
+                select(items.c.id, items.c.digest_id, items.c.rank).where(
+                    items.c.digest_id.in_(digest_ids)
+                )
+            )
+        }
         tag_rows = [
-            tag_row(item_id, position, tag, self.aliases)
-            for item_id, item in zip(ids, new, strict=True)
+            tag_row(id_of[(digest_id, item.rank)], position, tag, self.aliases)
+            for digest_id, d in days
+            for item in d.items
             for position, tag in enumerate(item.tags)
         ]
         if tag_rows:
             conn.execute(insert(item_tags), tag_rows)
+
+    def _suspend_fts_trigger(self, conn: Connection) -> str | None:
+        """Drop SQLite's per-row text-index trigger inside the open transaction and return
+        the SQL that recreates it (None: not SQLite, no trigger, or no transaction yet)."""
+        if self.dialect != "sqlite" or not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            return None
+        sql = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+            (_FTS_INSERT_TRIGGER,),
+        ).scalar()
+        if sql is None:
+            return None
+        conn.exec_driver_sql(f"DROP TRIGGER {_FTS_INSERT_TRIGGER}")
+        return str(sql)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -215,10 +293,12 @@ class Archive:
             tags = _tags_of(conn, ids)
         return [Hit(date=rows[i].date, **_fields(rows[i], tags.get(i, []))) for i in ids]
 
-    def count(self, query: Query) -> int:
-        """How many items match ``query`` (for "showing 1-20 of N")."""
+    def count(self, query: Query, *, cap: int | None = None) -> int:
+        """How many items match ``query`` (for "showing 1-20 of N"). With ``cap``, counting
+        stops there: the result is exact below ``cap`` and means "at least ``cap``" at it,
+        so a common term costs a bounded read, not one visit per match."""
         with self._guard(f"count {str(query)!r}"), self.engine.connect() as conn:
-            return search.count(conn, query, self.aliases)
+            return search.count(conn, query, self.aliases, cap=cap)
 
     def item(self, date: dt.date, rank: int) -> Hit | None:
         """One archived item, for "details" buttons."""
@@ -232,6 +312,24 @@ class Archive:
 
 
 # -- rows <-> models --------------------------------------------------------------------------
+
+
+def _digest_values(digest: Digest, path: str, sha256: str, now: dt.datetime) -> dict[str, Any]:
+    """The ``digests`` columns a (re)store writes."""
+    return {
+        "title": digest.title,
+        "path": path,
+        "sha256": sha256,
+        "item_count": len(digest.items),
+        "updated_at": now,
+    }
+
+
+def _delete_items(conn: Connection, digest_ids: list[int]) -> None:
+    """Remove the items (and their tags) of days about to be replaced."""
+    old = select(items.c.id).where(items.c.digest_id.in_(digest_ids))
+    conn.execute(delete(item_tags).where(item_tags.c.item_id.in_(old)))
+    conn.execute(delete(items).where(items.c.digest_id.in_(digest_ids)))
 
 
 def item_row(item: Item, digest_id: int, date: dt.date) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +30,9 @@ from bot.replies import (
     SubscriptionReply,
 )
 from bot.tags import TagAliases
+from formatters import slack as slack_fmt
+from formatters import telegram as telegram_fmt
+from formatters.templates import Templates
 
 DAY = dt.date(2026, 2, 3)
 NOW = dt.datetime(2026, 2, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -103,9 +107,9 @@ def test_counts_are_only_taken_when_needed_and_reused(
     counted: list[str] = []
     real_count = core.archive.count
 
-    def count(query: object) -> int:
+    def count(query: object, *, cap: int | None = None) -> int:
         counted.append(str(query))
-        return real_count(query)  # type: ignore[arg-type]
+        return real_count(query, cap=cap)  # type: ignore[arg-type]
 
     monkeypatch.setattr(core.archive, "count", count)
     narrow = ask(core, "tag:RL").reply
@@ -119,6 +123,37 @@ def test_counts_are_only_taken_when_needed_and_reused(
     page = core.handle_action(CommandRequest("slack", "C1", "U1", None, ""), value).reply
     assert isinstance(page, SearchReply) and page.total == 14 and page.offset == 5
     assert len(counted) == 1
+
+
+def test_a_capped_total_shows_as_n_plus_and_still_pages_to_the_end(
+    archive: Archive, settings: Settings
+) -> None:
+    core = CommandCore(archive, settings, page_size=2, clock=lambda: NOW, count_cap=4)
+    first = ask(core, "date:2026-02-03").reply
+    assert isinstance(first, SearchReply)
+    assert (first.total, first.total_capped) == (4, True)  # 14 match; counting stopped at 4
+    templates = Templates("en")
+    slack = slack_fmt.render_reply(first, templates)[0]
+    assert "4+ results, showing 1–2" in json.dumps(slack.blocks, ensure_ascii=False)
+    more = [e for b in slack.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [e["text"]["text"] for e in more] == ["More (2/4+)"]
+    telegram = telegram_fmt.render_reply(first, Templates("zh"))[0]
+    assert "共 4+ 条" in telegram.text
+    # Every page still offers "more" until the real end, where the total becomes exact.
+    seen, offset, page = [h.rank for h in first.hits], 2, first
+    while True:
+        value = actions.encode_more("date:2026-02-03", offset)
+        assert value is not None
+        page = core.handle_action(CommandRequest("slack", "C1", "U1", None, ""), value).reply
+        assert isinstance(page, SearchReply) and page.total > page.offset + len(page.hits) - 1
+        seen += [h.rank for h in page.hits]
+        offset += len(page.hits)
+        if offset >= page.total and not page.total_capped:
+            break
+    assert sorted(seen) == list(range(1, 15))
+    assert (page.total, page.total_capped) == (14, False)
+    exact = slack_fmt.render_reply(page, templates)[0]
+    assert "14 results" in json.dumps(exact.blocks, ensure_ascii=False)
 
 
 def test_a_stale_more_past_the_end_shows_the_last_page(core: CommandCore) -> None:

@@ -16,6 +16,7 @@ from bot.archive.schema import digests, item_tags, items
 from bot.digest import Digest
 from bot.errors import ArchiveError
 from bot.ingest import expand_paths, ingest_paths
+from bot.query import parse_query
 
 DIGESTS = Path(__file__).resolve().parent.parent / "data" / "digests"
 
@@ -233,3 +234,92 @@ def test_broken_file_among_good_ones(archive: Archive, tmp_path: Path) -> None:
     assert day is not None and [i.rank for i in day.items] == [1, 3, 4]
     assert [Path(p.path).name for p in summary.errors] == ["no-date.md"]
     assert len(summary.problems) == 1 + 5
+
+
+# -- bulk storing (Archive.store_many) ---------------------------------------------------------
+
+
+class PerFile:
+    """The archive without ``store_many``: ingest stores file by file."""
+
+    def __init__(self, archive: Archive) -> None:
+        self.store = archive.store
+
+
+def write_reference_days(folder: Path, reference: Path, count: int) -> None:
+    """``count`` copies of the reference digest on different days, titles varied by day."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = reference.read_text(encoding="utf-8")
+    for offset in range(count):
+        day = dt.date(2026, 2, 3) - dt.timedelta(days=offset)
+        body = text.replace("2026-02-03", day.isoformat()).replace("QAT", f"QAT{offset % 5}")
+        (folder / f"{day.isoformat()}.md").write_text(body, encoding="utf-8")
+
+
+def _answers(archive: Archive) -> list[tuple[list[tuple[dt.date, int]], int]]:
+    found = []
+    for text in ["QAT", "QAT3", "强化", "tag:RL", "-tag:Agent source:量子位", "智能体 stars:4"]:
+        query = parse_query(text, today=dt.date(2026, 2, 3))
+        hits = archive.search(query, limit=1000)
+        found.append(([(h.date, h.rank) for h in hits], archive.count(query)))
+    return found
+
+
+def test_bulk_ingest_equals_file_by_file(
+    db_url: str, tmp_path: Path, reference_digest_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch of 210 items (its text indexed in one statement), then one of 70 (by trigger).
+    monkeypatch.setattr("bot.ingest.STORE_BATCH", 15)
+    write_reference_days(tmp_path / "d", reference_digest_path, 20)
+    bulk = Archive(db_url)
+    bulk.create_schema()
+    calls: list[int] = []
+    store_many = bulk.store_many
+
+    def counting(entries: list[tuple[Digest, str, str]]) -> list[str]:
+        calls.append(len(entries))
+        return store_many(entries)
+
+    monkeypatch.setattr(bulk, "store_many", counting)
+    summary = ingest_paths(bulk, [str(tmp_path / "d")], workers=0)
+    assert (summary.files, summary.created, summary.items, summary.ok) == (20, 20, 280, True)
+    assert calls == [15, 5]
+    single = Archive(f"sqlite:///{tmp_path / 'single.db'}")
+    single.create_schema()
+    one = ingest_paths(PerFile(single), [str(tmp_path / "d")], workers=0)  # type: ignore[arg-type]
+    assert one == summary
+    assert _answers(bulk) == _answers(single)
+    assert ingest_paths(bulk, [str(tmp_path / "d")], workers=0).unchanged == 20
+    single.close()
+    bulk.close()
+
+
+class FailingBatches(Archive):
+    """A real archive whose database refuses one day (as a broken row or lock would)."""
+
+    bad = dt.date(2025, 1, 3)
+
+    def store_many(self, entries):  # type: ignore[no-untyped-def]
+        if any(digest.date == self.bad for digest, _, _ in entries):
+            raise ArchiveError("archive x: cannot store 7 files: CHECK constraint failed")
+        return super().store_many(entries)
+
+    def store(self, digest: Digest, *, path: str, sha256: str):  # type: ignore[no-untyped-def]
+        if digest.date == self.bad:
+            raise ArchiveError(f"archive x: cannot store {path}: CHECK constraint failed")
+        return super().store(digest, path=path, sha256=sha256)
+
+
+def test_a_failed_batch_is_stored_file_by_file(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.ingest.STORE_BATCH", 4)
+    write_days(tmp_path, 10)
+    archive = FailingBatches(db_url)
+    archive.create_schema()
+    summary = ingest_paths(archive, [str(tmp_path)], workers=0)
+    assert (summary.files, summary.created, summary.items) == (10, 9, 18)
+    (error,) = summary.errors
+    assert error.path.endswith("2025-01-03.md") and "CHECK constraint failed" in error.message
+    assert len(archive.dates()) == 9 and FailingBatches.bad not in archive.dates()
+    archive.close()

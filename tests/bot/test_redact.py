@@ -22,7 +22,11 @@ def root_stream() -> Iterator[io.StringIO]:
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     saved = set(REDACTOR.secrets)
+    httpx_logger = logging.getLogger("httpx")
+    httpx_level = httpx_logger.level
+    httpx_logger.setLevel(logging.DEBUG)  # listeners quiet httpx; this test wants its records
     yield stream
+    httpx_logger.setLevel(httpx_level)
     root.removeHandler(handler)
     root.setLevel(old_level)
     REDACTOR.secrets.clear()

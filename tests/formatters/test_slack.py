@@ -215,6 +215,17 @@ def test_search_reply_has_details_and_more_buttons(templates: Templates) -> None
     assert "Title 2" in text and "Title 7" in text and "2026-02-03" in text and "RL" in text
 
 
+@pytest.mark.parametrize("capped", [False, True])
+def test_capped_total_shows_a_plus(templates_en: Templates, capped: bool) -> None:
+    reply = SearchReply(query="q", hits=[_hit(1), _hit(2)], total=1000, total_capped=capped)
+    messages = slack.render_reply(reply, templates_en)
+    check_all(messages)
+    plus = "+" if capped else ""
+    assert f"1000{plus} results, showing 1–2" in visible(messages)
+    more = [b for b in _buttons(messages) if b["action_id"] == actions.MORE]
+    assert [b["text"]["text"] for b in more] == [f"More (2/1000{plus})"]
+
+
 def test_search_reply_without_more(templates: Templates) -> None:
     last_page = SearchReply(query="x", hits=[_hit(1)], total=3, offset=2)
     assert not [

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+import pytest
+
 from bot import actions
 from bot.archive.subscriptions import Subscription
 from bot.digest import Digest, Hit, Item, Section
@@ -170,6 +172,14 @@ def test_search_reply_keyboard(templates: Templates) -> None:
     assert _callbacks(last) == ["d:2026-02-03:1"]
     empty = telegram.render_reply(SearchReply(query="<b>", hits=[], total=0), templates)
     assert "<b>" in check_all(empty)
+
+
+@pytest.mark.parametrize("capped", [False, True])
+def test_capped_total_shows_a_plus(templates: Templates, capped: bool) -> None:
+    reply = SearchReply(query="q", hits=[_hit(1)], total=1000, total_capped=capped)
+    text = check_all(telegram.render_reply(reply, templates))
+    assert ("共 1000+ 条" in text) is capped
+    assert ("共 1000 条" in text) is not capped
 
 
 def test_digest_and_detail_replies(reference: Digest, templates: Templates) -> None:

@@ -163,6 +163,26 @@ def test_paging_and_count(archive: Archive, plan: str) -> None:
     assert archive.count(parse_query("tag:RL", today=NEXT)) == 3
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["", "tag:RL", "-tag:RL", "source:量子位", "-source:量子位", "强化", "-强化", "qat",
+     "模型 tag:MoE", "tag:LLM source:量子位 模型", "org:openai", "since:2026-02-04"],
+)  # fmt: skip
+def test_capped_count_is_exact_below_the_cap_and_the_cap_above(
+    archive: Archive, plan: str, text: str
+) -> None:
+    query = parse_query(text, today=NEXT)
+    total = len(found(archive, text))
+    assert archive.count(query) == total
+    for cap in sorted({1, 2, max(1, total - 1), max(1, total), total + 1, 1000}):
+        assert archive.count(query, cap=cap) == min(total, cap), (text, cap)
+
+
+def test_count_cap_must_be_positive(archive: Archive) -> None:
+    with pytest.raises(ValueError, match="cap"):
+        archive.count(parse_query("tag:RL", today=NEXT), cap=0)
+
+
 # -- property: SQL search == in-memory matching ------------------------------------------------
 
 
@@ -241,6 +261,7 @@ def test_search_equals_in_memory_matching(
     page = [(h.date, h.rank) for h in archive.search(query, limit=2, offset=1)]
     assert page == everything[1:3]
     assert archive.count(query) == len(everything)
+    assert archive.count(query, cap=3) == min(len(everything), 3)
 
 
 @pytest.mark.parametrize(

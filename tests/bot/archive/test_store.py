@@ -211,3 +211,102 @@ def test_sqlite_archive_made_before_the_text_index_is_reindexed(
     archive.create_schema()
     assert [h.rank for h in archive.search(parse_query("QAT", today=DAY))] == [2]
     archive.close()
+
+
+# -- bulk storing (store_many) ------------------------------------------------------------------
+
+
+def days_like(reference: Digest, count: int, second: Digest) -> list[Digest]:
+    """``count`` days made of the two sample digests' items (varied by day in the title)."""
+    out = []
+    for offset in range(count):
+        source = reference if offset % 2 == 0 else second
+        day = DAY - dt.timedelta(days=offset)
+        changed = [
+            item.model_copy(update={"title": f"{item.title} 第{offset}天"}) for item in source.items
+        ]
+        out.append(source.model_copy(update={"date": day, "items": changed}))
+    return out
+
+
+BULK_QUERIES = [
+    "", "QAT", "强化", "tag:RL", "-tag:RL", "source:量子位", "org:openai", "第3天",
+    "第12天 tag:LLM", "模型 -source:量子位", "stars:4", "since:2026-01-30",
+]  # fmt: skip
+
+
+def answers(archive: Archive) -> list[tuple[list[tuple[dt.date, int]], int]]:
+    found = []
+    for text in BULK_QUERIES:
+        query = parse_query(text, today=DAY)
+        hits = archive.search(query, limit=1000)
+        found.append(([(h.date, h.rank) for h in hits], archive.count(query)))
+    return found
+
+
+def fts_is_consistent(archive: Archive) -> bool:
+    """SQLite: the trigram index matches ``items`` exactly (FTS5's own integrity check)."""
+    if archive.dialect != "sqlite":
+        return True
+    with archive.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO items_fts(items_fts, rank) VALUES ('integrity-check', 1)")
+        trigger = conn.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+            ("items_fts_insert",),
+        ).scalar_one()
+    return trigger == 1
+
+
+@pytest.mark.parametrize("bulk_fts_min", [1, 10**9], ids=["one-statement-fts", "fts-trigger"])
+def test_store_many_equals_storing_file_by_file(
+    db_url: str,
+    tmp_path: Path,
+    reference: Digest,
+    bulk_fts_min: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bot.archive.store.BULK_FTS_MIN_ITEMS", bulk_fts_min)
+    days = days_like(reference, 21, parse_file(SECOND_DAY).digest)
+    bulk = Archive(db_url)
+    bulk.create_schema()
+    entries = [(d, f"{d.date}.md", f"sha-{d.date}") for d in days]
+    assert bulk.store_many(entries[:10]) == ["created"] * 10
+    # Unchanged, changed (one item fewer) and new days in one batch.
+    edited = days[3].model_copy(update={"items": days[3].items[1:]})
+    mixed = [entries[0], (edited, "edited.md", "sha-edited"), *entries[10:]]
+    assert bulk.store_many(mixed) == ["unchanged", "updated"] + ["created"] * 11
+    assert fts_is_consistent(bulk)
+    assert bulk.digest(days[3].date) == edited
+    assert bulk.digest(days[20].date) == days[20]
+    expected = answers(bulk)
+
+    single_url = f"sqlite:///{tmp_path / 'single.db'}"
+    single = Archive(single_url)
+    single.create_schema()
+    for digest, path, sha256 in entries:
+        single.store(digest, path=path, sha256=sha256)
+    single.store(edited, path="edited.md", sha256="sha-edited")
+    assert answers(single) == expected
+    assert row_count(single, items) == row_count(bulk, items)
+    assert row_count(single, item_tags) == row_count(bulk, item_tags)
+    # Per-file stores after a bulk one keep the text index in step (the trigger is back).
+    later = reference.model_copy(update={"date": DAY + dt.timedelta(days=1)})
+    assert bulk.store(later, path="later.md", sha256="later") == "created"
+    assert [h.date for h in bulk.search(parse_query("QAT", today=DAY), limit=1)] == [later.date]
+    assert fts_is_consistent(bulk)
+    single.close()
+    bulk.close()
+
+
+def test_store_many_is_all_or_nothing(archive: Archive, reference: Digest) -> None:
+    good = [(reference, "a.md", "1")]
+    other = reference.model_copy(update={"date": DAY + dt.timedelta(days=1)})
+    with pytest.raises(ArchiveError, match=r"b\.md: same date 2026-02-03 as a\.md"):
+        archive.store_many([*good, (reference, "b.md", "2")])
+    twice = Digest(date=DAY, title="t", items=[Item(rank=2, title="a"), Item(rank=2, title="b")])
+    with pytest.raises(ArchiveError, match=r"x\.md: digest 2026-02-03 has item 2 twice"):
+        archive.store_many([(other, "o.md", "o"), (twice, "x.md", "x")])
+    assert archive.dates() == []
+    assert archive.store_many([]) == []
+    assert archive.store_many([(other, "o.md", "o"), *good]) == ["created", "created"]
+    assert archive.dates() == [DAY, other.date]
