@@ -27,11 +27,7 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -41,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import aiohttp  # noqa: E402
+from bench_query import percentile  # noqa: E402
+from bench_query import target as archive_url  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -208,29 +206,6 @@ async def fire(
     return acks, answers
 
 
-@contextmanager
-def archive_url(pg_url: str | None, db: str | None) -> Iterator[str]:
-    """A SQLite file (temporary unless ``--db``), or a fresh PostgreSQL schema."""
-    if db:
-        yield f"sqlite:///{Path(db).resolve()}"
-    elif not pg_url:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-    else:
-        import psycopg
-
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        dsn = pg_url.replace("postgresql+psycopg://", "postgresql://", 1)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        sep = "&" if "?" in pg_url else "?"
-        try:
-            yield f"{pg_url}{sep}options=-csearch_path%3D{schema},public"
-        finally:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 def add_missing_indexes(archive: Any) -> None:
     """Create indexes the schema gained after a reused ``--db`` archive was built
     (``create_schema`` adds missing tables only): searches name some of them."""
@@ -240,11 +215,6 @@ def add_missing_indexes(archive: Any) -> None:
         for table in metadata.sorted_tables:
             for index in table.indexes:
                 index.create(conn, checkfirst=True)
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

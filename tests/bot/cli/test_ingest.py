@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.archive import Archive
-from bot.cli import main
+from tests.support.cli import run
 
 DIGESTS = Path(__file__).resolve().parents[2] / "data" / "digests"
-
-
-def run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.fixture

@@ -7,18 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from tests.support.cli import run
 
 DIGESTS = Path(__file__).resolve().parents[2] / "data" / "digests"
-
-
-def run(argv: list[str]) -> int:
-    """Run the CLI in-process; the exit code (0 when main returns normally)."""
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_json_is_the_design_contract(reference_digest_path: Path, capsys) -> None:

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.archive import Archive
-from bot.cli import main
 from bot.config import load_settings
 from bot.digest import Digest, Item
 from bot.parser import file_sha256, parse_file
 from tests.conftest import DATA, REFERENCE_DIGEST, ROOT
+from tests.support.cli import run as run_cli
 
 SECOND_DAY = DATA / "query_2026-02-04.md"
 ROW = re.compile(r"│ (\d{4}-\d\d-\d\d) │\s+(\d+) │")
@@ -41,11 +41,7 @@ def config(tmp_path: Path) -> Path:
 
 
 def run(config: Path, *args: str) -> int:
-    try:
-        main(["--config", str(config), "query", *args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return run_cli(["--config", str(config), "query", *args])
 
 
 def json_hits(config: Path, capsys: pytest.CaptureFixture[str], *args: str) -> list[dict]:
@@ -117,9 +113,7 @@ def test_ingest_then_query_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixt
     """The issue's "done when": ``digestbot ingest`` then ``digestbot query``."""
     config = tmp_path / "config.yaml"
     config.write_text("archive:\n  url: sqlite:///e2e.db\n", encoding="utf-8")
-    with pytest.raises(SystemExit) as ingest:
-        main(["--config", str(config), "ingest", str(REFERENCE_DIGEST)])
-    assert not ingest.value.code
+    assert run_cli(["--config", str(config), "ingest", str(REFERENCE_DIGEST)]) == 0
     capsys.readouterr()
     for text, ranks in [
         ("tag:RL", [2, 7]),

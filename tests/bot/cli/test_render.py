@@ -9,7 +9,6 @@ from urllib.parse import unquote
 import pytest
 
 from bot.archive.store import Archive
-from bot.cli import main
 from bot.cli.render import BLOCK_KIT_BUILDER, PARENT_TS
 from bot.parser import file_sha256, parse_file
 from tests.formatters.validators import (
@@ -18,16 +17,9 @@ from tests.formatters.validators import (
     live_mentions,
     slack_mrkdwn,
 )
+from tests.support.cli import run
 
 DATA = Path(__file__).resolve().parents[2] / "data"
-
-
-def run(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_slack_json_is_valid_and_marks_thread_replies(reference_digest_path: Path, capsys) -> None:

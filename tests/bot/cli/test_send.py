@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from bot.archive.schema import deliveries
-from bot.cli import main
 from tests.fakes import FakeSlack, FakeTelegram
+from tests.support.cli import run as run_cli
 from tests.support.delivery_kit import (
     AGENT_RANKS,
     ROOT,
@@ -24,11 +24,7 @@ from tests.support.delivery_kit import (
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
+    code = run_cli(argv)
     captured = capsys.readouterr()
     return code, captured.out, " ".join(captured.err.split())  # messages wrap at 80 columns
 

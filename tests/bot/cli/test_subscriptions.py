@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.archive import Archive
-from bot.cli import main
+from tests.support.cli import run as run_cli
 
 
 @pytest.fixture(autouse=True)
@@ -32,11 +32,7 @@ def config(tmp_path: Path) -> Path:
 
 
 def run(config: Path, *args: str) -> int:
-    try:
-        main(["--config", str(config), "subscriptions", *args])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    return run_cli(["--config", str(config), "subscriptions", *args])
 
 
 def stored(config: Path) -> Archive:
