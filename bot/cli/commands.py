@@ -1,15 +1,14 @@
-"""Import every command module so each registers itself on the typer app."""
+"""Import every command module so each registers itself on the typer app.
+
+A list rather than import statements because the order of registration is the order of
+``digestbot --help``.
+"""
 
 from __future__ import annotations
 
 import importlib
 
-#: Command modules, in help order. A module that does not exist yet is skipped.
-MODULES = ["parse", "ingest", "query", "render", "send", "run", "subscriptions"]
+MODULES = ("parse", "ingest", "query", "render", "send", "run", "subscriptions")
 
 for _name in MODULES:
-    try:
-        importlib.import_module(f"bot.cli.{_name}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name != f"bot.cli.{_name}":
-            raise
+    importlib.import_module(f"bot.cli.{_name}")
