@@ -2,46 +2,50 @@
 
 One object per process owns the engine; the subscription store and the delivery ledger
 hang off it so every layer shares one connection pool. SQLAlchemy errors become
-``ArchiveError`` here, at the edge, with the (password-free) URL in the message.
+``ArchiveError`` here, at the edge, with the (password-free) URL in the message. How a
+batch of days is written lives in ``bot.archive.bulk``; how a query is answered in
+``bot.archive.search``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, delete, event, func, insert, select, update
+from sqlalchemy import Connection, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
-from bot.archive import search
+from bot.archive import bulk, search
+from bot.archive.bulk import StoreEntry, StoreOutcome, item_row, tag_row
 from bot.archive.engine import make_engine
-from bot.archive.schema import (
-    FTS_TABLE,
-    digests,
-    install_text_search,
-    item_tags,
-    items,
-    metadata,
-)
+from bot.archive.schema import digests, install_text_search, item_tags, items, metadata
 from bot.archive.subscriptions import SubscriptionStore
 from bot.digest import Digest, Hit, Item, Resource, Section
 from bot.errors import ArchiveError
-from bot.query import Query, item_search_text, name_key, orgs_text
-from bot.tags import TagAliases, normalize
+from bot.query import Query
+from bot.tags import TagAliases
 
 if TYPE_CHECKING:
     from bot.archive.ledger import Ledger
     from bot.config import Settings
 
+#: ``item_row``/``tag_row`` and the store types moved to bot.archive.bulk; importable here.
+__all__ = [
+    "BULK_FTS_MIN_ITEMS",
+    "SQLITE_CACHE_KIB",
+    "Archive",
+    "StoreEntry",
+    "StoreOutcome",
+    "item_row",
+    "resolve_url",
+    "tag_row",
+]
+
 T = TypeVar("T")
-StoreOutcome = Literal["created", "updated", "unchanged"]
-#: One file for ``Archive.store_many``: (digest, path, sha256).
-StoreEntry = tuple[Digest, str, str]
 
 #: SQLite page cache per connection, in KiB (allocated only as pages are read).
 SQLITE_CACHE_KIB = 65536
@@ -49,10 +53,9 @@ SQLITE_CACHE_KIB = 65536
 #: Attempts for a store that races another process (unique date) or a locked SQLite file.
 _ATTEMPTS = 5
 #: From this many new items in one ``store_many``, SQLite's text index is filled by one
-#: statement instead of its per-row insert trigger.
+#: statement instead of its per-row insert trigger (bot.archive.bulk). Read at each call,
+#: so it is tuned (and patched by tests) here.
 BULK_FTS_MIN_ITEMS = 200
-#: The SQLite trigger that indexes each inserted item (bot/archive/schema.py).
-_FTS_INSERT_TRIGGER = "items_fts_insert"
 
 
 class Archive:
@@ -130,17 +133,14 @@ class Archive:
         stored, and the caller can store the files one by one to find the bad one."""
         if not entries:
             return []
-        seen: dict[dt.date, str] = {}
-        for digest, path, _ in entries:
-            ranks = [item.rank for item in digest.items]
-            duplicate = next((r for r in ranks if ranks.count(r) > 1), None)
-            if duplicate is not None:
-                raise ArchiveError(f"{path}: digest {digest.date} has item {duplicate} twice")
-            if digest.date in seen:
-                raise ArchiveError(f"{path}: same date {digest.date} as {seen[digest.date]}")
-            seen[digest.date] = path
+        bulk.check(entries)
         more = f" and {len(entries) - 1} more files" if len(entries) > 1 else ""
-        return self._write(f"store {entries[0][1]}{more}", lambda c: self._store_many(c, entries))
+        return self._write(
+            f"store {entries[0][1]}{more}",
+            lambda conn: bulk.store_many(
+                conn, entries, self.aliases, fts_min_items=BULK_FTS_MIN_ITEMS
+            ),
+        )
 
     def _write(self, action: str, work: Callable[[Connection], T]) -> T:
         """Run ``work`` in a transaction, retrying when another process stored the same day
@@ -159,99 +159,6 @@ class Archive:
                 with self._guard(action):
                     raise
         raise AssertionError("unreachable")
-
-    def _store_many(self, conn: Connection, entries: Sequence[StoreEntry]) -> list[StoreOutcome]:
-        now = dt.datetime.now(dt.UTC)
-        found = {
-            row.date: row
-            for row in conn.execute(
-                select(digests.c.id, digests.c.date, digests.c.sha256)
-                .where(digests.c.date.in_([digest.date for digest, _, _ in entries]))
-                .with_for_update()
-            )
-        }
-        outcomes: list[StoreOutcome] = []
-        changed: list[Digest] = []
-        updates: list[dict[str, Any]] = []
-        creates: list[dict[str, Any]] = []
-        for digest, path, sha256 in entries:
-            old = found.get(digest.date)
-            values = _digest_values(digest, path, sha256, now)
-            if old is not None and old.sha256 == sha256:
-                outcomes.append("unchanged")
-                continue
-            changed.append(digest)
-            if old is None:
-                outcomes.append("created")
-                creates.append({"date": digest.date, "ingested_at": now, **values})
-            else:
-                outcomes.append("updated")
-                updates.append({"old_id": old.id, **{f"new_{k}": v for k, v in values.items()}})
-        if updates:
-            stmt = update(digests).where(digests.c.id == bindparam("old_id"))
-            columns = {k.removeprefix("new_"): bindparam(k) for k in updates[0] if k != "old_id"}
-            conn.execute(stmt.values(columns), updates)
-            _delete_items(conn, [row["old_id"] for row in updates])
-        if creates:
-            conn.execute(insert(digests), creates)
-        if changed:
-            ids = dict(
-                conn.execute(
-                    select(digests.c.date, digests.c.id).where(
-                        digests.c.date.in_([digest.date for digest in changed])
-                    )
-                ).all()
-            )
-            self._insert_many(conn, [(ids[digest.date], digest) for digest in changed])
-        return outcomes
-
-    def _insert_many(self, conn: Connection, days: list[tuple[int, Digest]]) -> None:
-        """Insert the items and tags of many days with plain executemany; ids come back by
-        (digest, rank). SQLite's text index is filled in one statement when that beats
-        the per-row trigger; the trigger is back before the transaction commits."""
-        rows = [item_row(item, digest_id, d.date) for digest_id, d in days for item in d.items]
-        if not rows:
-            return
-        digest_ids = [digest_id for digest_id, _ in days]
-        trigger = self._suspend_fts_trigger(conn) if len(rows) >= BULK_FTS_MIN_ITEMS else None
-        conn.execute(insert(items), rows)
-        if trigger is not None:
-            conn.exec_driver_sql(
-                f"INSERT INTO {FTS_TABLE}(rowid, search_text) SELECT id, search_text FROM items"
-                " WHERE digest_id IN (SELECT value FROM json_each(?))",
-                (json.dumps(digest_ids),),
-            )
-            conn.exec_driver_sql(trigger)
-        id_of = {
-            (row.digest_id, row.rank): row.id
-            for row in conn.execute(
-                select(items.c.id, items.c.digest_id, items.c.rank).where(
-                    items.c.digest_id.in_(digest_ids)
-                )
-            )
-        }
-        tag_rows = [
-            tag_row(id_of[(digest_id, item.rank)], position, tag, self.aliases)
-            for digest_id, d in days
-            for item in d.items
-            for position, tag in enumerate(item.tags)
-        ]
-        if tag_rows:
-            conn.execute(insert(item_tags), tag_rows)
-
-    def _suspend_fts_trigger(self, conn: Connection) -> str | None:
-        """Drop SQLite's per-row text-index trigger inside the open transaction and return
-        the SQL that recreates it (None: not SQLite, no trigger, or no transaction yet)."""
-        if self.dialect != "sqlite" or not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-            return None
-        sql = conn.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-            (_FTS_INSERT_TRIGGER,),
-        ).scalar()
-        if sql is None:
-            return None
-        conn.exec_driver_sql(f"DROP TRIGGER {_FTS_INSERT_TRIGGER}")
-        return str(sql)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -311,57 +218,7 @@ class Archive:
         return Hit(date=row.date, **_fields(row, tags.get(row.id, [])))
 
 
-# -- rows <-> models --------------------------------------------------------------------------
-
-
-def _digest_values(digest: Digest, path: str, sha256: str, now: dt.datetime) -> dict[str, Any]:
-    """The ``digests`` columns a (re)store writes."""
-    return {
-        "title": digest.title,
-        "path": path,
-        "sha256": sha256,
-        "item_count": len(digest.items),
-        "updated_at": now,
-    }
-
-
-def _delete_items(conn: Connection, digest_ids: list[int]) -> None:
-    """Remove the items (and their tags) of days about to be replaced."""
-    old = select(items.c.id).where(items.c.digest_id.in_(digest_ids))
-    conn.execute(delete(item_tags).where(item_tags.c.item_id.in_(old)))
-    conn.execute(delete(items).where(items.c.digest_id.in_(digest_ids)))
-
-
-def item_row(item: Item, digest_id: int, date: dt.date) -> dict[str, Any]:
-    """The ``items`` row of one item, with the folded forms search matches against."""
-    return {
-        "digest_id": digest_id,
-        "date": date,
-        "rank": item.rank,
-        "title": item.title,
-        "orgs": list(item.orgs),
-        "orgs_text": orgs_text(item.orgs),
-        "source": item.source,
-        "source_norm": name_key(item.source or ""),
-        "published_at": item.published_at,
-        "stars": item.stars,
-        "url": item.url,
-        "summary": item.summary,
-        "sections": [section.model_dump() for section in item.sections],
-        "resources": [resource.model_dump() for resource in item.resources],
-        "search_text": item_search_text(item),
-        "line": item.line,
-    }
-
-
-def tag_row(item_id: int, position: int, tag: str, aliases: TagAliases) -> dict[str, Any]:
-    return {
-        "item_id": item_id,
-        "position": position,
-        "tag": tag,
-        "canonical": aliases.canonical(tag),
-        "normalized": normalize(tag),
-    }
+# -- rows -> models --------------------------------------------------------------------------
 
 
 #: What a Hit needs: not the (large) matching forms.

@@ -221,7 +221,7 @@ def query_texts(draw: st.DrawFn, vocabulary: dict[str, list[str]]) -> str:
 
 
 #: SQLite plan limits small enough that the two sample days take every branch of
-#: ``bot.archive.search._SqlitePlan`` (window, index sets, intersections, sorting by id,
+#: ``bot.archive.sqlite_plan.SqlitePlan`` (window, index sets, intersections, sorting by id,
 #: walking newest first, trigram prefixes and their fallback to a scan).
 TINY_PLAN = {
     "WINDOW_ROWS": 8,
