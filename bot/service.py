@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.channels import Channel, load_channels
 from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, Outcome
+from bot.platforms.listener_config import missing_listener_key
 from bot.scheduler import DeliveryScheduler
 from bot.sources import SourceWatcher
 
@@ -50,9 +51,7 @@ def listener_settings(settings: Settings) -> Settings | None:
     of the whole service refusing to start.
     """
     slack, telegram = settings.slack, settings.telegram
-    slack_listens = slack.bot_token is not None and (
-        slack.app_token is not None if slack.mode == "socket" else slack.signing_secret is not None
-    )
+    slack_listens = slack.bot_token is not None and missing_listener_key(settings, "slack") is None
     if slack.bot_token is not None and not slack_listens:
         needed = (
             "slack.app_token (SLACK_APP_TOKEN)"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.commands import CommandCore
 from bot.errors import ConfigError, DigestbotError
+from bot.platforms.listener_config import missing_listener_key
 
 if TYPE_CHECKING:
     from bot.archive.store import Archive
@@ -34,27 +35,14 @@ class Listener(Protocol):
 
 def check_listener_config(settings: Settings) -> None:
     """Fail before connecting anything if a configured listener lacks a key it needs."""
-    slack, telegram = settings.slack, settings.telegram
-    if slack.bot_token is not None:
-        if slack.mode == "socket" and slack.app_token is None:
-            raise ConfigError(
-                "slack.app_token: required in Socket Mode (the default slack.mode) "
-                "(SLACK_APP_TOKEN, xapp-…); or set slack.mode: http with slack.signing_secret"
-            )
-        if slack.mode == "http" and slack.signing_secret is None:
-            raise ConfigError(
-                "slack.signing_secret: required in HTTP mode (slack.mode: http) "
-                "(SLACK_SIGNING_SECRET)"
-            )
-    if telegram.token is not None and telegram.mode == "webhook":
-        if not telegram.webhook_url:
-            raise ConfigError(
-                "telegram.webhook_url: required in webhook mode (telegram.mode: webhook)"
-            )
-        if telegram.webhook_secret is None:
-            raise ConfigError(
-                "telegram.webhook_secret: required in webhook mode (TELEGRAM_WEBHOOK_SECRET)"
-            )
+    if settings.slack.bot_token is not None:
+        problem = missing_listener_key(settings, "slack")
+        if problem:
+            raise ConfigError(problem)
+    if settings.telegram.token is not None:
+        problem = missing_listener_key(settings, "telegram")
+        if problem:
+            raise ConfigError(problem)
 
 
 async def start_listeners(

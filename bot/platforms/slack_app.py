@@ -29,6 +29,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot import actions
 from bot.commands import CommandCore, CommandRequest
 from bot.errors import ConfigError
+from bot.platforms.listener_config import missing_listener_key
 from bot.replies import Reply
 
 if TYPE_CHECKING:
@@ -121,11 +122,8 @@ def build_app(settings: Settings, core: CommandCore, responder: Responder) -> As
     """A Bolt app answering ``/ai`` and the "more"/"details" buttons through ``core``."""
     http_mode = settings.slack.mode == "http"
     secret = settings.slack.signing_secret
-    if http_mode and secret is None:
-        raise ConfigError(
-            "slack.signing_secret: required in HTTP mode (slack.mode: http) to verify "
-            "requests (SLACK_SIGNING_SECRET)"
-        )
+    if http_mode and (problem := missing_listener_key(settings, "slack")):
+        raise ConfigError(problem)
     app = AsyncApp(
         client=make_web_client(settings),
         signing_secret=secret.get_secret_value() if secret else "",
@@ -252,12 +250,11 @@ async def start_slack(
         return await _start_http(
             app, responder, host, settings.slack.port if port is None else port
         )
+    problem = missing_listener_key(settings, "slack")
+    if problem:
+        raise ConfigError(problem)
     app_token = settings.slack.app_token
-    if app_token is None:
-        raise ConfigError(
-            "slack.app_token: required in Socket Mode (the default slack.mode) "
-            "(SLACK_APP_TOKEN, xapp-…); or set slack.mode: http with slack.signing_secret"
-        )
+    assert app_token is not None  # missing_listener_key checked it for Socket Mode
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(

@@ -40,6 +40,7 @@ from telegram.ext import (
 
 from bot.commands import CommandCore, CommandRequest, is_mutating
 from bot.errors import ConfigError
+from bot.platforms.listener_config import missing_listener_key
 from bot.redact import protect_settings_secrets
 
 if TYPE_CHECKING:
@@ -263,16 +264,9 @@ async def start_telegram(
     """Start the Telegram listener in the running loop (polling, or webhook on ``port``)."""
     telegram = settings.telegram
     secret = telegram.webhook_secret
-    if telegram.mode == "webhook":
-        if not telegram.webhook_url:
-            raise ConfigError(
-                "telegram.webhook_url: required in webhook mode (telegram.mode: webhook)"
-            )
-        if secret is None:
-            raise ConfigError(
-                "telegram.webhook_secret: required in webhook mode, so forged updates are "
-                "refused (TELEGRAM_WEBHOOK_SECRET)"
-            )
+    problem = missing_listener_key(settings, "telegram")
+    if problem:
+        raise ConfigError(problem)
     quiet_token_logging()
     protect_settings_secrets(settings)
     application = build_application(settings, core, templates)
