@@ -10,8 +10,8 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.config import check_timezone
 from bot.cron import cron_trigger, crontab_days_to_names
 from bot.errors import CommandError
 
@@ -119,8 +119,8 @@ def parse_schedule(args: str) -> ScheduleSpec:
 def check_zone(name: str) -> str:
     """Raise a CommandError naming ``name`` unless it is an IANA zone."""
     try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+        check_timezone(name)
+    except ValueError as exc:
         raise CommandError(
             f"Unknown timezone '{name}': use an IANA name like Asia/Shanghai or Europe/Berlin.",
             example=SCHEDULE_EXAMPLE,
