@@ -37,6 +37,7 @@ from bot.errors import (
 if TYPE_CHECKING:
     from bot.archive.ledger import Ledger
     from bot.channels import Channel
+    from bot.config import Settings
     from bot.platforms.transport import Transport
     from bot.tags import TagAliases
 
@@ -79,6 +80,28 @@ class Deliverer:
             lambda platform, digest: self.transport(platform).render(digest, templates),
             aliases=aliases,
             clock=clock,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        archive: Any,
+        transports: TransportLookup,
+        *,
+        owner: str,
+        options: DeliveryOptions | None = None,
+    ) -> Deliverer:
+        """The deliverer `send` and `run` both use: the config's templates and timings."""
+        from formatters.templates import Templates
+
+        return cls(
+            archive,
+            transports,
+            templates=Templates.from_settings(settings),
+            aliases=archive.aliases,
+            owner=owner,
+            options=options or DeliveryOptions.from_settings(settings),
         )
 
     def transport(self, platform: str) -> Transport:

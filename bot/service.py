@@ -86,20 +86,14 @@ class Service:
     ) -> None:
         from bot.archive.store import Archive
         from bot.platforms import Transports
-        from formatters.templates import Templates
 
         self.settings = settings
         self.archive = archive or Archive.from_settings(settings)
         self.transports = transports or Transports(settings)
         self.options = options or DeliveryOptions.from_settings(settings)
         self.owner = owner or make_owner()
-        self.deliverer = Deliverer(
-            self.archive,
-            self.transports.get,
-            templates=Templates.from_settings(settings),
-            aliases=self.archive.aliases,
-            owner=self.owner,
-            options=self.options,
+        self.deliverer = Deliverer.from_settings(
+            settings, self.archive, self.transports.get, owner=self.owner, options=self.options
         )
         self.watcher = SourceWatcher(
             self.archive,

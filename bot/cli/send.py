@@ -91,7 +91,6 @@ async def run_send(
     from bot.archive.store import Archive
     from bot.platforms import Transports
     from bot.service import make_owner
-    from formatters.templates import Templates
 
     archive = Archive.from_settings(settings)
     transports = Transports(settings, console=console)
@@ -104,13 +103,8 @@ async def run_send(
                 f"--date {date}: no digest for that day in the archive "
                 f"(ingest it, or add its file to `sources`)"
             )
-        deliverer = Deliverer(
-            archive,
-            transports.get,
-            templates=Templates.from_settings(settings),
-            aliases=archive.aliases,
-            owner=make_owner(),
-            options=options or DeliveryOptions.from_settings(settings),
+        deliverer = Deliverer.from_settings(
+            settings, archive, transports.get, owner=make_owner(), options=options
         )
         if dry_run:
             results = await asyncio.to_thread(_dry_run, deliverer, channels, date, console)
