@@ -42,7 +42,7 @@ from bench_query import target as archive_url  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from bot.commands import DEFAULT_WORKERS  # noqa: E402
+from bot.chat.core import DEFAULT_WORKERS  # noqa: E402
 from bot.query import parse_query  # noqa: E402
 
 console = Console()
@@ -73,9 +73,9 @@ def command_texts(rng: random.Random, count: int, distinct: bool) -> list[str]:
 def serve(url: str, api_url: str, workers: int) -> None:
     """Child process: run the HTTP-mode Slack app until stdin closes."""
     from bot.archive import Archive
-    from bot.commands import CommandCore
+    from bot.chat import CommandCore
     from bot.config import Settings
-    from bot.platforms.slack_app import start_slack
+    from bot.platforms.slack.app import start_slack
     from formatters.templates import Templates
 
     settings = Settings(

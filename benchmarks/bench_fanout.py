@@ -43,8 +43,8 @@ from bot.channels import Channel  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.delivery import Deliverer, DeliveryOptions, Outcome  # noqa: E402
 from bot.ingest import ingest_paths  # noqa: E402
-from bot.platforms.slack_transport import SlackTransport  # noqa: E402
-from bot.platforms.telegram_transport import TelegramTransport  # noqa: E402
+from bot.platforms.slack.transport import SlackTransport  # noqa: E402
+from bot.platforms.telegram.transport import TelegramTransport  # noqa: E402
 from formatters.templates import Templates  # noqa: E402
 from tests.fakes import FakeSlack, FakeTelegram  # noqa: E402
 

@@ -30,8 +30,10 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bot.archive import Archive  # noqa: E402
-from bot.ingest import ingest_paths  # noqa: E402
-from bot.parser import parse_text  # noqa: E402
+from bot.ingest import (  # noqa: E402
+    ingest_paths,
+    parse_text,
+)
 
 REFERENCE = ROOT / "examples" / "digests" / "2026-02-03.md"
 TEN_YEARS = 3650

@@ -39,9 +39,8 @@ from sqlalchemy import insert, select, text
 from bot.archive import Archive, search
 from bot.archive.schema import FTS_TABLE, digests, item_tags, items
 from bot.archive.store import item_row, tag_row
-from bot.digest import Item, Resource, Section
-from bot.query import Query, parse_query
-from bot.tags import TagAliases
+from bot.models import Item, Resource, Section
+from bot.query import Query, TagAliases, parse_query
 
 console = Console(width=150)
 

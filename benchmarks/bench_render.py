@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from bot.digest import Digest  # noqa: E402
-from bot.parser import parse_file  # noqa: E402
+from bot.ingest import parse_file  # noqa: E402
+from bot.models import Digest  # noqa: E402
 from formatters import console as console_fmt  # noqa: E402
 from formatters import markdown, slack, telegram  # noqa: E402
 from formatters.templates import Templates  # noqa: E402

@@ -17,8 +17,7 @@ from rich.rule import Rule
 from rich.style import Style
 from rich.text import Text
 
-from bot.digest import Digest, Item
-from bot.replies import (
+from bot.chat import (
     DigestReply,
     ErrorReply,
     HelpReply,
@@ -28,6 +27,7 @@ from bot.replies import (
     SearchReply,
     SubscriptionReply,
 )
+from bot.models import Digest, Item
 from formatters import templates as layout
 from formatters.escape import safe_url
 from formatters.markdown import Line, Span

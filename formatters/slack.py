@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot import actions
-from bot.digest import Digest, Hit, Item
-from bot.replies import (
+from bot.chat import (
     DigestReply,
     ErrorReply,
     HelpReply,
@@ -24,7 +22,9 @@ from bot.replies import (
     Reply,
     SearchReply,
     SubscriptionReply,
+    actions,
 )
+from bot.models import Digest, Hit, Item
 from formatters import templates as layout
 from formatters.escape import escape_slack, safe_url
 from formatters.markdown import Line, slack_line, to_mrkdwn, to_plain

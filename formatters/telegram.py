@@ -14,9 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot import actions
-from bot.digest import Digest, Item
-from bot.replies import (
+from bot.chat import (
     DigestReply,
     ErrorReply,
     HelpReply,
@@ -25,7 +23,9 @@ from bot.replies import (
     Reply,
     SearchReply,
     SubscriptionReply,
+    actions,
 )
+from bot.models import Digest, Item
 from formatters import templates as layout
 from formatters.escape import safe_url
 from formatters.markdown import Line, bold, line, telegram_len, to_telegram_html, utf16_len

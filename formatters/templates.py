@@ -34,9 +34,9 @@ from formatters.escape import safe_url
 from formatters.markdown import Line, Span, bold, line, link, parse, parse_inline
 
 if TYPE_CHECKING:
+    from bot.chat import SearchReply, SubscriptionReply
     from bot.config import Settings
-    from bot.digest import Item, Resource
-    from bot.replies import SearchReply, SubscriptionReply
+    from bot.models import Item, Resource
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "templates"
 Language = Literal["zh", "en"]

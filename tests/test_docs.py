@@ -75,8 +75,8 @@ def test_every_config_key_is_documented(key: str) -> None:
 
 
 def test_every_chat_command_is_documented() -> None:
-    from bot.command_parsing import VERBS
-    from bot.platforms.telegram_app import MENU
+    from bot.chat import VERBS
+    from bot.platforms.telegram.app import MENU
 
     for verb in VERBS:
         assert f"`/ai {verb}" in README, f"/ai {verb} is missing from README.md's chat commands"

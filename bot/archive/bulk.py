@@ -17,10 +17,9 @@ from typing import Any, Literal
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from bot.archive.schema import FTS_TABLE, digests, item_tags, items
-from bot.digest import Digest, Item
 from bot.errors import ArchiveError
-from bot.query import item_search_text, name_key, orgs_text
-from bot.tags import TagAliases, normalize
+from bot.models import Digest, Item
+from bot.query import TagAliases, item_search_text, name_key, normalize, orgs_text
 
 StoreOutcome = Literal["created", "updated", "unchanged"]
 #: One file for ``Archive.store_many``: (digest, path, sha256).

@@ -28,8 +28,7 @@ from sqlalchemy import (
 )
 
 from bot.archive.schema import item_tags, items
-from bot.query import TEXT, Clause, Query, Value, fold, name_key
-from bot.tags import TagAliases
+from bot.query import TEXT, Clause, Query, TagAliases, Value, fold, name_key
 
 # -- SQLite plan limits: read by bot.archive.sqlite_plan at each search, so tuned here -------
 

@@ -45,8 +45,7 @@ from sqlalchemy import (
 from bot.archive import search  # its limits are read as search.X at each call: tuned there
 from bot.archive.schema import FTS_TABLE, VOCAB_TABLE, items
 from bot.archive.search import capped_count, column_condition, order_by, tag_ids
-from bot.query import TEXT, Clause, Query, fold, name_key
-from bot.tags import TagAliases
+from bot.query import TEXT, Clause, Query, TagAliases, fold, name_key
 
 #: Covering indexes (bot/archive/schema.py) the SQLite plan names explicitly.
 NEWEST_INDEX = "ix_items_newest"

@@ -24,10 +24,9 @@ from bot.archive.bulk import StoreEntry, StoreOutcome, item_row, tag_row
 from bot.archive.engine import make_engine
 from bot.archive.schema import digests, install_text_search, item_tags, items, metadata
 from bot.archive.subscriptions import SubscriptionStore
-from bot.digest import Digest, Hit, Item, Resource, Section
 from bot.errors import ArchiveError
-from bot.query import Query
-from bot.tags import TagAliases
+from bot.models import Digest, Hit, Item, Resource, Section
+from bot.query import Query, TagAliases
 
 if TYPE_CHECKING:
     from bot.archive.ledger import Ledger

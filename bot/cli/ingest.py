@@ -9,9 +9,9 @@ from rich.text import Text
 
 from bot.archive import Archive
 from bot.cli.app import app, err, out, state
-from bot.digest import Problem
 from bot.errors import ConfigError
 from bot.ingest import ingest_paths
+from bot.models import Problem
 
 
 def _located(problem: Problem) -> str:

@@ -11,8 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli.app import app, out
-from bot.digest import Digest, Problem
-from bot.parser import parse_file
+from bot.ingest import parse_file
+from bot.models import Digest, Problem
 
 
 def report_problems(problems: list[Problem]) -> None:

@@ -11,9 +11,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bot.archive.store import Archive
+from bot.archive import Archive
 from bot.cli.app import app, out, state
-from bot.digest import Hit
+from bot.models import Hit
 from bot.query import parse_query
 
 

@@ -23,11 +23,11 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.archive.store import Archive
+from bot.archive import Archive
 from bot.cli.app import app, out, state
-from bot.digest import Digest
 from bot.errors import ArchiveError
-from bot.parser import parse_file
+from bot.ingest import parse_file
+from bot.models import Digest
 from formatters import console, slack, telegram
 from formatters.payloads import SlackMessage, TelegramMessage
 from formatters.templates import Templates

@@ -10,7 +10,7 @@ from bot.cli.app import app, state
 @app.command()
 def run(ctx: typer.Context) -> None:
     """Run the scheduler and chat listeners until SIGTERM/SIGINT."""
-    from bot.service import run as run_service
+    from bot.runtime import run as run_service
 
     code = run_service(state(ctx).settings)
     if code:

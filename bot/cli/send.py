@@ -21,14 +21,13 @@ from rich.table import Table
 
 from bot.channels import Channel, load_channels, select_channels
 from bot.cli.app import app, err, out, state
-from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, Outcome
-from bot.delivery_plan import Plan, describe_topics
+from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, Outcome, Plan, describe_topics
 from bot.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bot.archive.store import Archive
+    from bot.archive import Archive
     from bot.config import Settings
 
 _STYLE = {
@@ -88,9 +87,9 @@ async def run_send(
     options: DeliveryOptions | None = None,
 ) -> list[DeliveryResult]:
     """The body of ``send``, callable from tests and scripts; prints the summary table."""
-    from bot.archive.store import Archive
+    from bot.archive import Archive
     from bot.platforms import Transports
-    from bot.service import make_owner
+    from bot.runtime import make_owner
 
     archive = Archive.from_settings(settings)
     transports = Transports(settings, console=console)

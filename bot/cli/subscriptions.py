@@ -17,7 +17,7 @@ from bot.cli.app import app, out, state
 from bot.errors import CommandError, ConfigError
 
 if TYPE_CHECKING:
-    from bot.archive.store import Archive
+    from bot.archive import Archive
     from bot.config import Settings
 
 PLATFORMS = ("slack", "telegram", "console", "file")
@@ -52,7 +52,7 @@ def list_subscriptions(
     platform: str | None = typer.Option(None, "--platform", "-p", help="Only this platform."),
 ) -> None:
     """Show every stored subscription with its effective schedule and timezone."""
-    from bot.commands import effective_channel
+    from bot.chat.core import effective_channel
 
     settings = state(ctx).settings
     if platform:
@@ -100,7 +100,7 @@ def add_subscription(
     thread_id: int | None = typer.Option(None, "--thread-id", help="Telegram forum topic id."),
 ) -> None:
     """Subscribe a channel (or re-activate it), adding topics and setting its time."""
-    from bot.command_parsing import check_zone, normalize_text, parse_schedule
+    from bot.chat.grammar import check_zone, normalize_text, parse_schedule
     from bot.query import parse_query
 
     settings = state(ctx).settings
@@ -139,7 +139,7 @@ def add_subscription(
 
 
 def _config_topics(settings: Settings, platform: str, channel: str) -> list[str]:
-    from bot.commands import config_channel
+    from bot.chat.core import config_channel
 
     configured = config_channel(settings, platform, channel)
     return list(configured.topics) if configured else []

@@ -28,7 +28,7 @@ def make_transport(
     """Build the transport for one platform from the settings (tokens, URLs, limits)."""
     options = dict(overrides or {})
     if platform == "slack":
-        from bot.platforms.slack_transport import SlackTransport
+        from bot.platforms.slack.transport import SlackTransport
 
         token = settings.slack.bot_token
         if token is None or not token.get_secret_value():
@@ -41,7 +41,7 @@ def make_transport(
         )
         return SlackTransport(token.get_secret_value(), base_url=settings.slack.api_url, **options)
     if platform == "telegram":
-        from bot.platforms.telegram_transport import TelegramTransport
+        from bot.platforms.telegram.transport import TelegramTransport
 
         token = settings.telegram.token
         if token is None or not token.get_secret_value():
@@ -53,11 +53,11 @@ def make_transport(
             token.get_secret_value(), base_url=settings.telegram.api_url, **options
         )
     if platform == "console":
-        from bot.platforms.console_transport import ConsoleTransport
+        from bot.platforms.console import ConsoleTransport
 
         return ConsoleTransport(console=console)
     if platform == "file":
-        from bot.platforms.file_transport import FileTransport
+        from bot.platforms.file import FileTransport
 
         return FileTransport(base_dir=settings.base_dir())
     raise ConfigError(f"channels: unknown platform {platform!r}")

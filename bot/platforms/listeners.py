@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Protocol
 
-from bot.commands import CommandCore
+from bot.chat import CommandCore
 from bot.errors import ConfigError, DigestbotError
 from bot.platforms.listener_config import missing_listener_key
 
 if TYPE_CHECKING:
-    from bot.archive.store import Archive
+    from bot.archive import Archive
     from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -62,12 +62,12 @@ async def start_listeners(
     started: list[Listener] = []
     try:
         if settings.slack.bot_token is not None:
-            from bot.platforms.slack_app import start_slack
+            from bot.platforms.slack.app import start_slack
 
             starting = start_slack(settings, core, templates, host=slack_host)
             started.append(await _starting("slack", starting, settings))
         if settings.telegram.token is not None:
-            from bot.platforms.telegram_app import start_telegram
+            from bot.platforms.telegram.app import start_telegram
 
             started.append(
                 await _starting(

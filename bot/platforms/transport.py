@@ -1,7 +1,7 @@
 """The Transport protocol: how the platform-agnostic delivery engine posts one message.
 
-Why a protocol: ``bot.delivery`` owns claims, ordering, retries and the ledger; a transport
-only renders a digest into its platform's payloads, posts one payload, and (where the
+Why a protocol: ``bot.delivery`` owns claims, ordering, retries and the ledger; a transport only
+renders a digest into its platform's payloads, posts one payload, and (where the
 platform allows) finds a message it posted earlier so a resumed delivery does not post it
 again. Library errors are mapped here, at the edge, to three outcomes:
 
@@ -27,7 +27,7 @@ from bot.errors import TransientDeliveryError
 
 if TYPE_CHECKING:
     from bot.channels import Channel
-    from bot.digest import Digest
+    from bot.models import Digest
 
 
 @runtime_checkable

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.digest import Digest
-from bot.parser import parse_file
+from bot.ingest import parse_file
+from bot.models import Digest
 from formatters.templates import Templates
 
 DATA = Path(__file__).resolve().parent.parent / "data"

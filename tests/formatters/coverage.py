@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
 
-from bot.digest import Item
+from bot.models import Item
 
 _MD = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 #: Characters markup may add or remove (formatting markers, bullets, zero-width spaces).

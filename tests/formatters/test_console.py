@@ -9,8 +9,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from bot.archive.subscriptions import Subscription
-from bot.digest import Digest, Hit
-from bot.replies import (
+from bot.chat import (
     DigestReply,
     ErrorReply,
     HelpReply,
@@ -19,6 +18,7 @@ from bot.replies import (
     SearchReply,
     SubscriptionReply,
 )
+from bot.models import Digest, Hit
 from formatters import console
 from formatters.templates import Templates
 from tests.formatters.coverage import expected_fragments, missing

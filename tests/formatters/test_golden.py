@@ -23,8 +23,8 @@ import pytest
 from rich.console import Console
 
 from bot.archive.subscriptions import Subscription
-from bot.digest import Digest, Hit
-from bot.replies import ErrorReply, HelpReply, SearchReply, SubscriptionReply
+from bot.chat import ErrorReply, HelpReply, SearchReply, SubscriptionReply
+from bot.models import Digest, Hit
 from formatters import console, slack, telegram
 from formatters.templates import Templates
 

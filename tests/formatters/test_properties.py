@@ -7,8 +7,8 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.digest import Digest, Hit, Item, Section
-from bot.replies import ErrorReply, SearchReply
+from bot.chat import ErrorReply, SearchReply
+from bot.models import Digest, Hit, Item, Section
 from formatters import slack, telegram
 from formatters.templates import Templates
 from tests.formatters.coverage import squash

@@ -7,10 +7,8 @@ import itertools
 
 import pytest
 
-from bot import actions
 from bot.archive.subscriptions import Subscription
-from bot.digest import Digest, Hit, Item, Resource, Section
-from bot.replies import (
+from bot.chat import (
     DigestReply,
     ErrorReply,
     HelpReply,
@@ -18,7 +16,9 @@ from bot.replies import (
     NoticeReply,
     SearchReply,
     SubscriptionReply,
+    actions,
 )
+from bot.models import Digest, Hit, Item, Resource, Section
 from formatters import slack
 from formatters.payloads import SlackMessage
 from formatters.templates import Templates

@@ -7,10 +7,8 @@ import html
 
 import pytest
 
-from bot import actions
 from bot.archive.subscriptions import Subscription
-from bot.digest import Digest, Hit, Item, Section
-from bot.replies import (
+from bot.chat import (
     DigestReply,
     ErrorReply,
     HelpReply,
@@ -18,7 +16,9 @@ from bot.replies import (
     NoticeReply,
     SearchReply,
     SubscriptionReply,
+    actions,
 )
+from bot.models import Digest, Hit, Item, Section
 from formatters import telegram
 from formatters.payloads import TelegramMessage
 from formatters.templates import Templates

@@ -50,7 +50,7 @@ def write_config(
 
 
 def reference_items() -> list[Any]:
-    from bot.parser import parse_file
+    from bot.ingest import parse_file
 
     return list(parse_file(REFERENCE).digest.items)
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from bot.archive import Archive, search
 from bot.archive.search import FTS_MIN_CHARS
-from bot.digest import Digest, Item
-from bot.parser import file_sha256, parse_file
+from bot.ingest import file_sha256, parse_file
+from bot.models import Digest, Item
 from bot.query import KEYS, fold, item_search_text, parse_query
 from tests.conftest import DATA, REFERENCE_DIGEST
 

@@ -14,9 +14,9 @@ from bot.archive import Archive
 from bot.archive.schema import digests, item_tags, items, metadata
 from bot.archive.subscriptions import SubscriptionStore
 from bot.config import load_settings
-from bot.digest import Digest, Item
 from bot.errors import ArchiveError
-from bot.parser import file_sha256, parse_file
+from bot.ingest import file_sha256, parse_file
+from bot.models import Digest, Item
 from bot.query import parse_query
 from tests.conftest import DATA, REFERENCE_DIGEST
 
@@ -178,7 +178,7 @@ def test_changed_aliases_apply_without_reingesting(db_url: str, reference: Diges
     first.create_schema()
     first.store(reference, path="a.md", sha256="1")
     first.close()
-    from bot.tags import TagAliases
+    from bot.query import TagAliases
 
     second = Archive(db_url, TagAliases.builtin({"RL": ["模型压缩"]}))
     try:

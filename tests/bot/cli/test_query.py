@@ -15,8 +15,8 @@ import pytest
 
 from bot.archive import Archive
 from bot.config import load_settings
-from bot.digest import Digest, Item
-from bot.parser import file_sha256, parse_file
+from bot.ingest import file_sha256, parse_file
+from bot.models import Digest, Item
 from tests.conftest import DATA, REFERENCE_DIGEST, ROOT
 from tests.support.cli import run as run_cli
 

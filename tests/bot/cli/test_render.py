@@ -8,9 +8,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from bot.archive.store import Archive
+from bot.archive import Archive
 from bot.cli.render import BLOCK_KIT_BUILDER, PARENT_TS
-from bot.parser import file_sha256, parse_file
+from bot.ingest import file_sha256, parse_file
 from tests.formatters.validators import (
     check_slack_message,
     check_telegram_message,

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.archive import Archive
-from bot.ingest import ingest_paths
-from bot.parser import parse_file
+from bot.ingest import ingest_paths, parse_file
 
 
 @pytest.fixture

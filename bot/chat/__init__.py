@@ -1,0 +1,43 @@
+"""Chat: the platform-agnostic command core.
+
+A platform adapter turns its request into a ``CommandRequest``; ``CommandCore`` answers
+with a ``ReplyEnvelope`` of domain replies (``replies``), which the formatters render.
+``grammar`` reads verbs and schedules, ``subscriptions`` changes what a channel receives,
+``actions`` encodes the "more"/"details" buttons.
+"""
+
+from __future__ import annotations
+
+from bot.chat import actions
+from bot.chat.core import CommandCore
+from bot.chat.grammar import VERBS, is_mutating, parse_schedule
+from bot.chat.replies import (
+    DigestReply,
+    ErrorReply,
+    HelpReply,
+    ItemDetailReply,
+    NoticeReply,
+    Reply,
+    ReplyEnvelope,
+    SearchReply,
+    SubscriptionReply,
+)
+from bot.chat.request import CommandRequest
+
+__all__ = [
+    "VERBS",
+    "CommandCore",
+    "CommandRequest",
+    "DigestReply",
+    "ErrorReply",
+    "HelpReply",
+    "ItemDetailReply",
+    "NoticeReply",
+    "Reply",
+    "ReplyEnvelope",
+    "SearchReply",
+    "SubscriptionReply",
+    "actions",
+    "is_mutating",
+    "parse_schedule",
+]

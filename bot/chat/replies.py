@@ -1,0 +1,88 @@
+"""Reply models: what command handlers return and formatters render.
+
+Handlers never build Block Kit or HTML; they return one of these, and each platform's
+formatter turns it into payloads. ``ErrorReply`` is how every user-facing failure looks.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from bot.archive.subscriptions import Subscription
+from bot.models import Digest, Hit
+
+
+class SearchReply(BaseModel):
+    """A page of query results, newest first; ``offset + len(hits) < total`` means "more"."""
+
+    kind: Literal["search"] = "search"
+    query: str
+    hits: list[Hit]
+    total: int
+    offset: int = 0
+    limit: int = 10
+    total_capped: bool = False
+    """The count stopped at ``total``: there are at least that many ("1000+")."""
+
+
+class DigestReply(BaseModel):
+    """The headlines of one digest (``/ai today``, ``/ai latest``)."""
+
+    kind: Literal["digest"] = "digest"
+    digest: Digest
+
+
+class ItemDetailReply(BaseModel):
+    """One item in full: sections and resources (the "details" button)."""
+
+    kind: Literal["detail"] = "detail"
+    hit: Hit
+
+
+class HelpReply(BaseModel):
+    kind: Literal["help"] = "help"
+
+
+class SubscriptionReply(BaseModel):
+    """What a channel will receive after a change, or a listing of its settings."""
+
+    kind: Literal["subscription"] = "subscription"
+    action: Literal["subscribed", "unsubscribed", "scheduled", "listed"]
+    subscription: Subscription | None = None
+    """None after ``unsubscribe all``/``unsubscribe`` removed the channel entirely."""
+    topic: str | None = None
+    schedule: str = "0 9 * * *"
+    timezone: str = "Asia/Shanghai"
+
+
+class ErrorReply(BaseModel):
+    """A helpful failure: what went wrong and an example of what would work."""
+
+    kind: Literal["error"] = "error"
+    message: str
+    example: str | None = None
+
+
+class NoticeReply(BaseModel):
+    kind: Literal["notice"] = "notice"
+    message: str
+
+
+Reply = (
+    SearchReply
+    | DigestReply
+    | ItemDetailReply
+    | HelpReply
+    | SubscriptionReply
+    | ErrorReply
+    | NoticeReply
+)
+
+
+class ReplyEnvelope(BaseModel):
+    """A reply plus whether it should be visible to the whole channel (announcements)."""
+
+    reply: Reply = Field(discriminator="kind")
+    public: bool = False

@@ -1,0 +1,178 @@
+"""The subscription commands: ``subscribe``, ``unsubscribe``, ``schedule``, ``subscriptions``.
+
+They are the only commands that change state, so they live apart from the read-only
+search and digest handlers in ``bot.chat.core``, which dispatches to them after
+``require_admin``. A channel's settings are its subscriptions row over its ``channels[]``
+entry (``bot.chat.settings``); changing a configured channel writes a row that
+overrides the entry, because the config file itself is never edited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bot.archive.subscriptions import Subscription
+from bot.chat.grammar import parse_schedule
+from bot.chat.replies import Reply, SubscriptionReply
+from bot.chat.settings import EffectiveChannel, config_channel, effective_channel
+from bot.errors import CommandError, PermissionDenied
+
+if TYPE_CHECKING:
+    from bot.archive import Archive
+    from bot.chat.request import CommandRequest
+    from bot.config import Settings
+
+SUBSCRIBE_EXAMPLE = "/ai subscribe tag:Agent"
+
+
+def require_admin(request: CommandRequest) -> None:
+    """Refuse a state-changing command from a user the platform says is not an admin."""
+    if request.is_admin is False:
+        raise PermissionDenied(
+            "Only admins of this chat can change its subscriptions. "
+            "Anyone can still search the archive.",
+            example="/ai tag:Agent",
+        )
+
+
+class SubscriptionCommands:
+    """Reads and changes the subscription of the chat a request comes from.
+
+    ``today(request)`` is the chat's today (in its own timezone), used to validate a topic
+    query whose meaning depends on the date.
+    """
+
+    def __init__(
+        self, archive: Archive, settings: Settings, today: Callable[[CommandRequest], dt.date]
+    ) -> None:
+        self.archive = archive
+        self.settings = settings
+        self._today = today
+
+    def row(self, request: CommandRequest) -> Subscription | None:
+        return self.archive.subscriptions.get(request.platform, request.channel_id)
+
+    def effective(self, request: CommandRequest) -> EffectiveChannel:
+        return effective_channel(
+            self.settings, self.row(request), request.platform, request.channel_id
+        )
+
+    def _reply(
+        self,
+        request: CommandRequest,
+        action: str,
+        row: Subscription | None,
+        topic: str | None = None,
+    ) -> SubscriptionReply:
+        effective = effective_channel(self.settings, row, request.platform, request.channel_id)
+        return SubscriptionReply(
+            action=action,  # type: ignore[arg-type]
+            subscription=row,
+            topic=topic,
+            schedule=effective.schedule,
+            timezone=effective.timezone,
+        )
+
+    def _ensure_row(self, request: CommandRequest) -> Subscription:
+        """The channel's row, created from its config entry (topics included) if missing."""
+        row = self.row(request)
+        if row is not None:
+            return row
+        configured = config_channel(self.settings, request.platform, request.channel_id)
+        return self.archive.subscriptions.upsert(
+            request.platform,
+            request.channel_id,
+            topics=list(configured.topics) if configured else [],
+            thread_id=request.thread_id
+            if request.thread_id is not None
+            else (configured.thread_id if configured else None),
+            created_by=request.user_id,
+        )
+
+    def subscribe(self, request: CommandRequest, args: str) -> SubscriptionReply:
+        topic = self._validated_topic(request, args) if args else None
+        row = self._ensure_row(request)
+        topics = list(row.topics)
+        if topic is not None and topic not in topics:
+            topics.append(topic)
+        fields: dict[str, object] = {"active": True, "inactive_reason": None, "topics": topics}
+        if request.thread_id is not None:
+            fields["thread_id"] = request.thread_id
+        row = self.archive.subscriptions.upsert(request.platform, request.channel_id, **fields)
+        return self._reply(request, "subscribed", row, topic)
+
+    def _validated_topic(self, request: CommandRequest, args: str) -> str:
+        from bot.query import parse_query
+
+        query = parse_query(args, today=self._today(request))
+        if query.is_empty:
+            raise CommandError(
+                f"'{args}' selects nothing to subscribe to.", example=SUBSCRIBE_EXAMPLE
+            )
+        return args
+
+    def unsubscribe(self, request: CommandRequest, args: str) -> SubscriptionReply:
+        row = self.row(request)
+        configured = config_channel(self.settings, request.platform, request.channel_id)
+        if row is None and configured is None:
+            raise CommandError(
+                "This channel is not subscribed, so there is nothing to remove.",
+                example=SUBSCRIBE_EXAMPLE,
+            )
+        if not args or args.lower() == "all":
+            if configured is None:
+                self.archive.subscriptions.remove(request.platform, request.channel_id)
+                return self._reply(request, "unsubscribed", None)
+            # A configured channel would come back from the config: keep a row that says no.
+            self._ensure_row(request)
+            row = self.archive.subscriptions.upsert(
+                request.platform,
+                request.channel_id,
+                active=False,
+                inactive_reason=f"unsubscribed by {request.user_id}",
+            )
+            return self._reply(request, "unsubscribed", row)
+        row = row or self._ensure_row(request)
+        if args not in row.topics:
+            current = ", ".join(f"'{t}'" for t in row.topics) or "none (the whole digest)"
+            raise CommandError(
+                f"This channel has no topic '{args}'. Its topics: {current}.",
+                example=f"/ai unsubscribe {row.topics[0]}" if row.topics else "/ai unsubscribe all",
+            )
+        topics = [t for t in row.topics if t != args]
+        row = self.archive.subscriptions.upsert(request.platform, request.channel_id, topics=topics)
+        return self._reply(request, "unsubscribed", row, args)
+
+    def schedule(self, request: CommandRequest, args: str) -> SubscriptionReply:
+        spec = parse_schedule(args)
+        if (
+            self.row(request) is None
+            and config_channel(self.settings, request.platform, request.channel_id) is None
+        ):
+            raise CommandError(
+                "This channel is not subscribed yet: subscribe it first, then set its time.",
+                example=SUBSCRIBE_EXAMPLE,
+            )
+        self._ensure_row(request)
+        fields: dict[str, object] = {"schedule": spec.cron}
+        if spec.timezone is not None:
+            fields["timezone"] = spec.timezone
+        row = self.archive.subscriptions.upsert(request.platform, request.channel_id, **fields)
+        return self._reply(request, "scheduled", row)
+
+    def listing(self, request: CommandRequest) -> Reply:
+        row = self.row(request)
+        configured = config_channel(self.settings, request.platform, request.channel_id)
+        if row is None and configured is not None:
+            # Show the config's settings as if they were a row, so the listing is complete.
+            row = Subscription(
+                platform=request.platform,
+                channel_id=request.channel_id,
+                thread_id=configured.thread_id,
+                schedule=configured.schedule,
+                timezone=configured.timezone,
+                topics=list(configured.topics),
+            )
+        return self._reply(request, "listed", row)

@@ -1,0 +1,27 @@
+"""Delivery: what each channel gets, posted exactly once through the ledger.
+
+``plan`` decides which digest a channel gets today, ``deliverer`` claims the ledger row
+and hands the work to ``run`` (post → record → complete, with retries), ``result`` names
+the outcomes, ``snapshot`` pins the first rendering of a claim, ``scheduler`` fires each
+channel's cron in its own timezone.
+"""
+
+from __future__ import annotations
+
+from bot.delivery.deliverer import Deliverer
+from bot.delivery.plan import DeliveryOptions, Plan, Planner, choose_date, describe_topics
+from bot.delivery.result import DeliveryResult, Outcome
+from bot.delivery.scheduler import DeliveryScheduler, last_fire_within
+
+__all__ = [
+    "Deliverer",
+    "DeliveryOptions",
+    "DeliveryResult",
+    "DeliveryScheduler",
+    "Outcome",
+    "Plan",
+    "Planner",
+    "choose_date",
+    "describe_topics",
+    "last_fire_within",
+]

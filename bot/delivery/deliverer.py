@@ -1,0 +1,274 @@
+"""Delivering a digest to a channel exactly once: claim, post in order, record, complete.
+
+Why this shape: several replicas and restarts may try the same delivery, so the ledger
+claim decides who sends; each message is recorded the moment it is posted, so a crashed
+run is resumed at its first unrecorded message (after its lease expires) and never starts
+over; before re-posting a message whose fate is unknown (a crash, a dropped connection),
+transports that can read the channel (Slack, file) look for it first.
+
+Failures are never dropped: transient ones retry with capped, jittered exponential backoff
+until the delivery window ends (then the row is released for a later run); permanent ones
+deactivate the channel with the reason; both are logged and counted in ``bot.metrics``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from bot import metrics
+from bot.archive.ledger import Claim, LostClaim, Status, utcnow
+from bot.delivery import snapshot as payload_snapshot
+from bot.delivery.plan import DeliveryOptions, Plan, Planner
+from bot.delivery.result import DeliveryResult, Outcome, WindowClosed
+from bot.delivery.run import DeliveryRun
+from bot.errors import (
+    ConfigError,
+    DeliveryError,
+    DigestbotError,
+    PermanentDeliveryError,
+)
+
+if TYPE_CHECKING:
+    from bot.archive.ledger import Ledger
+    from bot.channels import Channel
+    from bot.config import Settings
+    from bot.platforms.transport import Transport
+    from bot.query import TagAliases
+
+log = logging.getLogger("bot.delivery")
+
+__all__ = ["Deliverer", "DeliveryOptions", "DeliveryResult", "Outcome", "WindowClosed"]
+
+
+TransportLookup = Callable[[str], "Transport"] | Mapping[str, "Transport"]
+
+
+class Deliverer:
+    """Plans and performs deliveries for any channel through its platform's transport."""
+
+    def __init__(
+        self,
+        archive: Any,
+        transports: TransportLookup,
+        *,
+        templates: Any,
+        aliases: TagAliases,
+        owner: str,
+        options: DeliveryOptions | None = None,
+        ledger: Ledger | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.archive = archive
+        self._transports = transports
+        self.templates = templates
+        self.aliases = aliases
+        self.owner = owner
+        self.options = options or DeliveryOptions()
+        self.ledger: Ledger = ledger if ledger is not None else archive.ledger
+        self.clock = clock
+        self.sleep = sleep
+        self.planner = Planner(
+            archive,
+            self.ledger,
+            lambda platform, digest: self.transport(platform).render(digest, templates),
+            aliases=aliases,
+            clock=clock,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        archive: Any,
+        transports: TransportLookup,
+        *,
+        owner: str,
+        options: DeliveryOptions | None = None,
+    ) -> Deliverer:
+        """The deliverer `send` and `run` both use: the config's templates and timings."""
+        from formatters.templates import Templates
+
+        return cls(
+            archive,
+            transports,
+            templates=Templates.from_settings(settings),
+            aliases=archive.aliases,
+            owner=owner,
+            options=options or DeliveryOptions.from_settings(settings),
+        )
+
+    def transport(self, platform: str) -> Transport:
+        if callable(self._transports):
+            return self._transports(platform)
+        try:
+            return self._transports[platform]
+        except KeyError:
+            raise ConfigError(f"no transport for platform {platform!r}") from None
+
+    # -- planning ----------------------------------------------------------------------
+
+    def choose_date(self, channel: Channel) -> dt.date | None:
+        return self.planner.choose_date(channel, max_age=self.options.max_age)
+
+    def plan(self, channel: Channel, *, date: dt.date | None = None) -> Plan | DeliveryResult:
+        """The filtered digest and payloads for ``channel``, or the reason there are none."""
+        planned = self.planner.plan(channel, date=date, max_age=self.options.max_age)
+        if isinstance(planned, Plan):
+            return planned
+        return DeliveryResult(channel, Outcome.NO_DIGEST, planned.date, error=planned.reason)
+
+    # -- delivering --------------------------------------------------------------------
+
+    async def deliver_all(
+        self,
+        channels: Iterable[Channel],
+        *,
+        date: dt.date | None = None,
+        deadline: dt.datetime | None = None,
+        on_result: Callable[[DeliveryResult], None] | None = None,
+    ) -> list[DeliveryResult]:
+        """Deliver to many channels concurrently (bounded), results in channel order."""
+        gate = asyncio.Semaphore(max(1, self.options.concurrency))
+
+        async def one(channel: Channel) -> DeliveryResult:
+            async with gate:
+                result = await self.deliver(channel, date=date, deadline=deadline)
+            if on_result is not None:
+                on_result(result)
+            return result
+
+        return list(await asyncio.gather(*(one(channel) for channel in channels)))
+
+    async def deliver(
+        self,
+        channel: Channel,
+        *,
+        date: dt.date | None = None,
+        deadline: dt.datetime | None = None,
+    ) -> DeliveryResult:
+        """Deliver the channel's digest (or ``date``'s); never raises for delivery trouble."""
+        try:
+            result = await self._deliver(
+                channel, date, deadline or self.clock() + self.options.window
+            )
+        except DigestbotError as exc:  # a bad topic, a missing token, the archive away
+            result = DeliveryResult(channel, Outcome.FAILED, date, error=str(exc))
+        except Exception as exc:  # a bug must not stop the other channels; it is logged
+            log.exception("delivery %s: unexpected error", channel.key)
+            result = DeliveryResult(
+                channel, Outcome.FAILED, date, error=f"{type(exc).__name__}: {exc}"
+            )
+        metrics.DELIVERIES.labels(channel.platform, result.outcome.name.lower()).inc()
+        level = logging.ERROR if not result.ok else logging.INFO
+        log.log(level, "%s", result.line())
+        return result
+
+    async def _deliver(
+        self, channel: Channel, date: dt.date | None, deadline: dt.datetime
+    ) -> DeliveryResult:
+        planned = await asyncio.to_thread(self.plan, channel, date=date)
+        if isinstance(planned, DeliveryResult):
+            return planned
+        plan = planned
+        claim = await asyncio.to_thread(
+            self.ledger.claim,
+            channel.platform,
+            channel.id,
+            plan.digest_date,
+            self.owner,
+            self.options.lease,
+        )
+        if claim is None:
+            return await self._not_claimed(plan)
+        try:
+            plan = await self._pin(plan, claim)
+        except LostClaim as exc:
+            return DeliveryResult(channel, Outcome.BUSY, plan.digest_date, error=str(exc))
+        if plan.empty and not plan.payloads:
+            reason = f"no item of {plan.total_items} matches the topics {list(channel.topics)}"
+            await asyncio.to_thread(self.ledger.skip, claim.delivery_id, reason, owner=claim.owner)
+            return DeliveryResult(
+                channel, Outcome.SKIPPED, plan.digest_date, error=reason, plan=plan
+            )
+        run = DeliveryRun(self, plan, claim, deadline)
+        try:
+            await run.send_all()
+        except PermanentDeliveryError as exc:
+            return await run.deactivate(exc)
+        except LostClaim as exc:
+            return run.result(Outcome.BUSY, str(exc))
+        except (WindowClosed, DeliveryError, DigestbotError) as exc:
+            await run.release(str(exc))
+            return run.result(Outcome.FAILED, str(exc))
+        except asyncio.CancelledError:
+            # Shutting down: free the row now so another replica or the next run resumes it.
+            with contextlib.suppress(LostClaim):
+                self.ledger.fail(
+                    claim.delivery_id, "interrupted by shutdown", permanent=False, owner=claim.owner
+                )
+            raise
+        except Exception as exc:
+            await run.release(f"{type(exc).__name__}: {exc}")
+            raise
+        try:
+            await asyncio.to_thread(
+                self.ledger.complete, claim.delivery_id, len(plan.payloads), owner=claim.owner
+            )
+        except LostClaim as exc:
+            return run.result(Outcome.BUSY, str(exc))
+        return run.result(Outcome.DELIVERED)
+
+    async def _pin(self, plan: Plan, claim: Claim) -> Plan:
+        """Deliver what this delivery started with, even if the digest was edited since.
+
+        The first claim stores the rendered payloads; a resume whose fresh rendering differs
+        posts the stored ones, so recorded message indices still mean the same messages.
+        """
+        fresh = payload_snapshot.encode(plan.payloads)
+        if claim.snapshot is None:
+            if fresh is not None and not plan.empty:
+                await asyncio.to_thread(
+                    self.ledger.save_snapshot, claim.delivery_id, fresh, owner=claim.owner
+                )
+            return plan
+        if fresh is not None and fresh["fingerprint"] == claim.snapshot.get("fingerprint"):
+            return plan
+        stored = payload_snapshot.decode(claim.snapshot)
+        log.warning(
+            "delivery %s %s: the digest changed after this delivery started; finishing the "
+            "%d messages it started with (the archive has the new version)",
+            plan.channel.key,
+            plan.digest_date,
+            len(stored),
+        )
+        return dataclasses.replace(plan, payloads=stored)
+
+    async def _not_claimed(self, plan: Plan) -> DeliveryResult:
+        record = await asyncio.to_thread(
+            self.ledger.status, plan.channel.platform, plan.channel.id, plan.digest_date
+        )
+        outcome, error = Outcome.BUSY, None
+        if record is not None and record.status is Status.DONE:
+            outcome = Outcome.ALREADY
+        elif record is not None and record.status is Status.SKIPPED:
+            outcome, error = Outcome.SKIPPED, record.error
+        elif record is not None and record.status is Status.FAILED:
+            outcome, error = Outcome.FAILED, f"failed earlier: {record.error}"
+        elif record is not None:
+            error = f"claimed by {record.owner}"
+        total = (record.message_count or 0) if record else 0
+        return DeliveryResult(plan.channel, outcome, plan.digest_date, total=total, error=error)
+
+    def backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Capped exponential backoff with jitter; never shorter than the platform's hint."""
+        ceiling = min(self.options.retry_cap, self.options.retry_base * 2 ** max(0, attempt - 1))
+        delay = random.uniform(ceiling / 2, ceiling)
+        return max(delay, retry_after or 0.0)

@@ -1,0 +1,204 @@
+"""What each channel gets: which digest, and which of its items.
+
+Why separate from sending: ``send --dry-run`` and the scheduler's wait-for-digest loop need
+the same answer without claiming anything. The rules (issue 4):
+
+- the newest archived digest the channel has not received yet (newer than the last one it
+  received or deliberately skipped), at most ``max_age`` old in the channel's timezone;
+  an explicit date ignores both rules;
+- filtered by the channel's topics (queries): an item is kept if it matches ANY topic; no
+  topics means the whole digest; nothing matching means nothing is posted that day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.errors import QueryError
+
+if TYPE_CHECKING:
+    from bot.archive.ledger import Ledger
+    from bot.channels import Channel
+    from bot.config import Settings
+    from bot.models import Digest
+    from bot.query import Query, TagAliases
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    """Timings of a delivery; tests shorten them, the config may tune them."""
+
+    lease: dt.timedelta = dt.timedelta(minutes=10)
+    """How long a claim holds before another run may take it over (renewed while sending)."""
+    window: dt.timedelta = dt.timedelta(hours=3)
+    """How long transient errors are retried before the delivery is released for later."""
+    retry_base: float = 1.0
+    retry_cap: float = 60.0
+    max_age: dt.timedelta = dt.timedelta(days=2)
+    concurrency: int = 500
+    """Channels delivered at once: sends are paced I/O, so this can be large."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> DeliveryOptions:
+        """Read ``max_age`` and the ``delivery.*`` keys of the config."""
+        section = settings.delivery
+        values: dict[str, Any] = {
+            "max_age": settings.max_age,
+            "lease": section.lease,
+            "window": section.window,
+            "retry_base": section.retry_base.total_seconds(),
+            "retry_cap": section.retry_cap.total_seconds(),
+            "concurrency": section.concurrency,
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+class DigestSource(Protocol):
+    """The part of ``bot.archive.Archive`` planning reads."""
+
+    def dates(self) -> list[dt.date]: ...
+
+    def digest(self, date: dt.date) -> Digest | None: ...
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One channel's delivery for one digest: the filtered digest and its payloads."""
+
+    channel: Channel
+    digest_date: dt.date
+    digest: Digest
+    total_items: int
+    payloads: list[Any] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.digest.items
+
+
+def local_today(channel: Channel, now: dt.datetime) -> dt.date:
+    """The channel's calendar date: 'today' is where the readers are."""
+    return now.astimezone(ZoneInfo(channel.timezone)).date()
+
+
+def choose_date(
+    archive: DigestSource,
+    ledger: Ledger,
+    channel: Channel,
+    *,
+    now: dt.datetime,
+    max_age: dt.timedelta,
+) -> dt.date | None:
+    """The newest digest date this channel should receive now, or None if there is none."""
+    cutoff = (now.astimezone(ZoneInfo(channel.timezone)) - max_age).date()
+    last = ledger.last_delivered_date(channel.platform, channel.id)
+    candidates = [d for d in archive.dates() if d >= cutoff and (last is None or d > last)]
+    return max(candidates) if candidates else None
+
+
+def topic_queries(channel: Channel, *, today: dt.date) -> list[Query]:
+    """Parse the channel's topics; a bad one is an error that names the channel and term."""
+    from bot.query import parse_query
+
+    queries = []
+    for topic in channel.topics:
+        try:
+            queries.append(parse_query(topic, today=today))
+        except QueryError as exc:
+            raise QueryError(f"{channel}: topic {topic!r}: {exc}", term=exc.term) from exc
+    return queries
+
+
+def filter_digest(digest: Digest, queries: Iterable[Query], aliases: TagAliases) -> Digest:
+    """The digest with only the items matching any query (all items if there are none)."""
+    queries = [q for q in queries if not q.is_empty]
+    if not queries:
+        return digest
+    kept = [
+        item for item in digest.items if any(q.matches(item, digest.date, aliases) for q in queries)
+    ]
+    return digest.model_copy(update={"items": kept})
+
+
+def describe_topics(channel: Channel) -> str:
+    return " | ".join(channel.topics) if channel.topics else "whole digest"
+
+
+@dataclass(frozen=True)
+class NoPlan:
+    """Why there is nothing to deliver: no digest chosen (``date`` None) or none stored."""
+
+    date: dt.date | None = None
+    reason: str | None = None
+
+
+#: How long a digest read from the archive is reused by concurrent deliveries.
+DIGEST_CACHE_SECONDS = 5.0
+
+
+class Planner:
+    """Chooses, filters and renders each channel's digest, sharing the work between channels.
+
+    Why the caches: at 09:00 hundreds of channels plan the same digest at once; one archive
+    read per date and one rendering per (platform, topics) serve them all, while a file
+    re-ingested later is still picked up by the next run (reads expire after a few seconds).
+    """
+
+    def __init__(
+        self,
+        archive: DigestSource,
+        ledger: Ledger,
+        render: Callable[[str, Digest], list[Any]],
+        *,
+        aliases: TagAliases,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.archive = archive
+        self.ledger = ledger
+        self.render = render
+        self.aliases = aliases
+        self.clock = clock
+        self._digests: dict[dt.date, tuple[float, Digest | None]] = {}
+        self._rendered: dict[tuple[Any, ...], tuple[Digest, Digest, list[Any]]] = {}
+
+    def choose_date(self, channel: Channel, *, max_age: dt.timedelta) -> dt.date | None:
+        return choose_date(self.archive, self.ledger, channel, now=self.clock(), max_age=max_age)
+
+    def plan(
+        self, channel: Channel, *, date: dt.date | None, max_age: dt.timedelta
+    ) -> Plan | NoPlan:
+        chosen = date if date is not None else self.choose_date(channel, max_age=max_age)
+        if chosen is None:
+            return NoPlan()
+        digest = self.digest(chosen)
+        if digest is None:
+            return NoPlan(chosen, f"no digest for {chosen} in the archive")
+        today = local_today(channel, self.clock())
+        key = (channel.platform, chosen, channel.topics, today)
+        cached = self._rendered.get(key)
+        # The entry holds the digest it was rendered from: a re-read (edited) digest is a new
+        # object and misses, and holding it keeps its id from being reused by another.
+        if cached is None or cached[0] is not digest:
+            filtered = filter_digest(digest, topic_queries(channel, today=today), self.aliases)
+            payloads = self.render(channel.platform, filtered) if filtered.items else []
+            if len(self._rendered) > 256:
+                self._rendered.clear()
+            cached = self._rendered[key] = (digest, filtered, payloads)
+        _, filtered, payloads = cached
+        return Plan(channel, chosen, filtered, len(digest.items), list(payloads))
+
+    def digest(self, date: dt.date) -> Digest | None:
+        """The archived digest of ``date``, re-read at most every few seconds."""
+        now = time.monotonic()
+        hit = self._digests.get(date)
+        if hit is not None and now - hit[0] < DIGEST_CACHE_SECONDS:
+            return hit[1]
+        digest = self.archive.digest(date)
+        self._digests[date] = (now, digest)
+        return digest

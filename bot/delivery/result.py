@@ -1,0 +1,68 @@
+"""What one delivery attempt ended in: an outcome per channel, printable as one log line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.errors import DigestbotError
+
+if TYPE_CHECKING:
+    from bot.channels import Channel
+    from bot.delivery.plan import Plan
+
+
+class Outcome(enum.StrEnum):
+    DELIVERED = "delivered"
+    SKIPPED = "skipped"
+    ALREADY = "already delivered"
+    BUSY = "in progress elsewhere"
+    NO_DIGEST = "no digest"
+    FAILED = "failed"
+    DEACTIVATED = "deactivated"
+    DRY_RUN = "dry run"
+
+
+#: Outcomes that mean something went wrong (non-zero exit of ``digestbot send``).
+FAILURES = frozenset({Outcome.FAILED, Outcome.DEACTIVATED})
+
+
+@dataclass
+class DeliveryResult:
+    """What happened to one channel in one run (a row of the ``send`` summary table)."""
+
+    channel: Channel
+    outcome: Outcome
+    digest_date: dt.date | None = None
+    posted: int = 0
+    total: int = 0
+    reconciled: int = 0
+    retries: int = 0
+    error: str | None = None
+    plan: Plan | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome not in FAILURES
+
+    def line(self) -> str:
+        """The one log line per delivery."""
+        date = self.digest_date.isoformat() if self.digest_date else "-"
+        text = f"delivery {self.channel.key} {date}: {self.outcome.value}"
+        if self.posted or self.outcome in FAILURES or self.outcome is Outcome.DELIVERED:
+            text += f", {self.posted} posted of {self.total} messages"
+        elif self.total:
+            text += f", {self.total} messages"
+        if self.reconciled:
+            text += f", {self.reconciled} found already posted"
+        if self.retries:
+            text += f", {self.retries} retries"
+        if self.error:
+            text += f" ({self.error})"
+        return text
+
+
+class WindowClosed(DigestbotError):
+    """Transient errors lasted until the delivery window ended."""

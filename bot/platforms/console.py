@@ -1,0 +1,78 @@
+"""Printing digests to the terminal with rich: the zero-setup channel of the README.
+
+Each rich renderable from ``formatters.console`` is one "message", recorded in the ledger
+like any other, so ``digestbot send`` twice prints the digest once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from bot.channels import Channel
+    from bot.models import Digest
+
+
+class ConsoleTransport:
+    """Prints payloads to a rich Console (stdout by default)."""
+
+    platform = "console"
+    reconciles = False
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(highlight=False, soft_wrap=False)
+
+    def render(self, digest: Digest, templates: Any) -> list[Any]:
+        from formatters.console import render_digest
+
+        return list(render_digest(digest, templates))
+
+    def describe(self, payload: Any) -> str:
+        return f"terminal block: {_first_line(payload)[:80]}"
+
+    async def send(
+        self,
+        channel: Channel,
+        message_index: int,
+        payload: Any,
+        *,
+        digest_date: dt.date,
+        parent_id: str | None = None,
+    ) -> str:
+        self.console.print(payload, soft_wrap=False)  # wrap to the terminal, never crop
+        return f"{digest_date.isoformat()}#{message_index}"
+
+    async def find_posted(
+        self,
+        channel: Channel,
+        digest_date: dt.date,
+        index: int,
+        *,
+        parent_id: str | None = None,
+        since: dt.datetime | None = None,
+    ) -> str | None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def _first_line(renderable: Any) -> str:
+    """The first words a reader would see in a rich renderable (for ``--dry-run``)."""
+    for _ in range(5):
+        renderables = getattr(renderable, "renderables", None)
+        if renderables:
+            renderable = renderables[0]
+            continue
+        break
+    title = getattr(renderable, "title", None)
+    if title is not None:
+        return f"── {getattr(title, 'plain', title)} ──" if str(title) else "──────"
+    text = getattr(renderable, "plain", None)
+    if text is None:
+        text = str(renderable)
+    lines = str(text).strip().splitlines()
+    return lines[0] if lines else ""

@@ -1,0 +1,36 @@
+"""The query language (``tag:RL -tag:开源 since:…``) and the bilingual tag alias table.
+
+Both the archive's SQL search and the in-memory topic filter read the same ``Query``,
+so ``/ai`` and subscriptions always agree on what matches.
+"""
+
+from __future__ import annotations
+
+from bot.query.language import (
+    KEYS,
+    TEXT,
+    Clause,
+    Query,
+    Value,
+    fold,
+    item_search_text,
+    name_key,
+    orgs_text,
+    parse_query,
+)
+from bot.query.tags import TagAliases, normalize
+
+__all__ = [
+    "KEYS",
+    "TEXT",
+    "Clause",
+    "Query",
+    "TagAliases",
+    "Value",
+    "fold",
+    "item_search_text",
+    "name_key",
+    "normalize",
+    "orgs_text",
+    "parse_query",
+]

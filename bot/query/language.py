@@ -1,0 +1,378 @@
+"""The query language (DESIGN.md §3): ``tag:RL source:量子位 -org:Google "quoted phrase"``.
+
+``parse_query`` turns text into an immutable ``Query``; ``Query.matches`` evaluates it on one
+item in memory with exactly the semantics ``bot.archive.search`` gives it in SQL, so a
+channel's topics filter a digest the same way ``/ai query`` searches the archive.
+
+Semantics (both paths):
+- ``tag:`` — the item has a tag in the same alias group (``bot.query.tags``).
+- ``source:`` — the source equals the value after ``name_key`` (NFKC, case, spaces).
+- ``org:`` — the value (after ``name_key``) is a substring of one of the item's orgs.
+- ``date:`` / ``since:`` / ``until:`` — the digest date equals / is on or after / on or before.
+- ``stars:N`` — at least N stars (an item without stars has 0).
+- free words and phrases — substring of ``item_search_text`` after ``fold``.
+- the same key repeated is OR, different terms AND, ``-`` negates any term.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from bot.errors import QueryError
+from bot.models import Item
+from bot.query.tags import TagAliases
+
+KEYS: tuple[str, ...] = ("tag", "source", "org", "date", "since", "until", "stars")
+TEXT = "text"
+"""The pseudo-key of free words and quoted phrases."""
+
+_ORDER = {key: index for index, key in enumerate((*KEYS, TEXT))}
+_VALID = ", ".join(KEYS)
+_DATE_KEYS = frozenset({"date", "since", "until"})
+_RELATIVE_DAYS = {"today": 0, "今天": 0, "yesterday": 1, "昨天": 1}
+
+#: Opening quote → the characters that close it (curly and full-width quotes mix freely).
+_DOUBLE = '"“”＂'
+_QUOTES = {'"': _DOUBLE, "“": _DOUBLE, "＂": _DOUBLE, "「": "」", "『": "』"}
+_ALL_QUOTES = frozenset(_DOUBLE + "「」『』")
+_COLONS = ":："
+_MINUS = "-－"
+_KEYLIKE = re.compile(r"[A-Za-z]+")
+
+Value = str | int | dt.date
+
+
+# -- text folding shared with the archive ---------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """Case-, width- and spacing-insensitive form used for free-text matching."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def name_key(name: str) -> str:
+    """Comparable form of a source or org name: NFKC, case-folded, no whitespace."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def orgs_text(orgs: Iterable[str]) -> str:
+    """Orgs as one string for ``org:`` substring matching (one ``name_key`` per line)."""
+    return "\n".join(name_key(org) for org in orgs)
+
+
+def item_search_text(item: Item) -> str:
+    """Everything free text can match, folded, one field per line (each ending in one).
+
+    Lines keep a phrase from matching across two fields (a folded term has no newline); the
+    final newline lets the archive find two-character terms through trigrams that start
+    with them (bot/archive/search.py).
+    """
+    fields: list[str | None] = [item.title, item.summary]
+    fields += [section.markdown for section in item.sections]
+    for resource in item.resources:
+        fields += [resource.title, resource.url]
+    fields += [*item.tags, *item.orgs, item.source]
+    return "".join(fold(text) + "\n" for text in fields if text)
+
+
+# -- the Query value --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One AND-ed condition: any of ``values`` for ``key`` (OR), possibly negated."""
+
+    key: str
+    values: tuple[Value, ...]
+    negated: bool = False
+
+    def __str__(self) -> str:
+        sign = "-" if self.negated else ""
+        if self.key == TEXT:
+            return " ".join(sign + _render(str(v), free=True) for v in self.values)
+        return " ".join(f"{sign}{self.key}:{_render_value(v)}" for v in self.values)
+
+    def test(self, view: _ItemView) -> bool:
+        """Whether the item satisfies the clause (negation applied)."""
+        return any(view.has(self.key, value) for value in self.values) != self.negated
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: clauses in canonical order, so equal queries compare equal."""
+
+    clauses: tuple[Clause, ...] = ()
+
+    @classmethod
+    def of(cls, clauses: Iterable[Clause]) -> Query:
+        """Canonical form: positive same-key terms merged (OR), duplicates dropped, sorted."""
+        merged: dict[str, list[Value]] = {}
+        singles: list[Clause] = []
+        for clause in clauses:
+            if clause.key != TEXT and not clause.negated:
+                merged.setdefault(clause.key, []).extend(clause.values)
+            else:
+                singles.extend(Clause(clause.key, (v,), clause.negated) for v in clause.values)
+        result = {
+            Clause(key, tuple(sorted(dict.fromkeys(values), key=_render_value)))
+            for key, values in merged.items()
+        }
+        result.update(singles)
+        return cls(tuple(sorted(result, key=_clause_order)))
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.clauses
+
+    def __str__(self) -> str:
+        return " ".join(str(clause) for clause in self.clauses)
+
+    def values(self, key: str) -> list[Value]:
+        """The positive values given for ``key`` (e.g. the tags a channel follows)."""
+        return [v for c in self.clauses if c.key == key and not c.negated for v in c.values]
+
+    def matches(self, item: Item, date: dt.date, aliases: TagAliases) -> bool:
+        """Evaluate on one item of the digest of ``date``, exactly as the archive search does."""
+        view = _ItemView(item, date, aliases)
+        return all(clause.test(view) for clause in self.clauses)
+
+
+@dataclass
+class _ItemView:
+    """One item with its matching forms computed on first use."""
+
+    item: Item
+    date: dt.date
+    aliases: TagAliases
+    _cache: dict[str, object] = field(default_factory=dict)
+
+    def _get(self, name: str) -> object:
+        if name not in self._cache:
+            item = self.item
+            if name == "tags":
+                self._cache[name] = {self.aliases.canonical(tag) for tag in item.tags}
+            elif name == "source":
+                self._cache[name] = name_key(item.source or "")
+            elif name == "orgs":
+                self._cache[name] = orgs_text(item.orgs)
+            else:
+                self._cache[name] = item_search_text(item)
+        return self._cache[name]
+
+    def has(self, key: str, value: Value) -> bool:
+        if key == "tag":
+            return self.aliases.canonical(str(value)) in self._get("tags")  # type: ignore[operator]
+        if key == "source":
+            return self._get("source") == name_key(str(value))
+        if key == "org":
+            return name_key(str(value)) in self._get("orgs")  # type: ignore[operator]
+        if key == "date":
+            return self.date == value
+        if key == "since":
+            return self.date >= value  # type: ignore[operator]
+        if key == "until":
+            return self.date <= value  # type: ignore[operator]
+        if key == "stars":
+            return (self.item.stars or 0) >= value  # type: ignore[operator]
+        return fold(str(value)) in self._get("text")  # type: ignore[operator]
+
+
+def _clause_order(clause: Clause) -> tuple[int, bool, str]:
+    return (_ORDER[clause.key], clause.negated, str(clause))
+
+
+def _render_value(value: Value) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    return _render(value, free=False)
+
+
+def _render(value: str, *, free: bool) -> str:
+    """Quote a value when the tokenizer would otherwise split or misread it."""
+    plain = bool(value) and not any(ch.isspace() or ch in _ALL_QUOTES for ch in value)
+    if free and plain:
+        plain = value[0] not in _MINUS and not any(ch in _COLONS for ch in value)
+    if plain:
+        return value
+    escaped = value.replace("\\", "\\\\")
+    for quote in _DOUBLE:
+        escaped = escaped.replace(quote, "\\" + quote)
+    return f'"{escaped}"'
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Token:
+    """One whitespace-separated term, quotes resolved."""
+
+    raw: str
+    """The term as typed (for error messages)."""
+    text: str
+    negated: bool
+    colon: int | None
+    """Index in ``text`` of the first colon typed before any quote (a possible key)."""
+
+
+def _tokens(text: str) -> Iterator[_Token]:
+    """Split on whitespace (full-width too), honouring quotes the way people type them.
+
+    A quote opens a phrase only at the start of a term or right after ``key:``, and closes
+    at a matching quote followed by whitespace or the end. Quotes elsewhere are content
+    (``称为「异形互联网」``, ``“非参数化”能力``), so pasted Chinese text searches as typed.
+    """
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        negated = text[i] in _MINUS
+        if negated:
+            i += 1
+            if i >= n or text[i].isspace():
+                raise QueryError(
+                    f'nothing after "-" in {_show(text[start:i])}: write -tag:RL or -word to '
+                    f"exclude; valid keys: {_VALID}",
+                    term=text[start:i],
+                )
+        if text[i] in _QUOTES:
+            quoted = _quoted(text, i, start)
+            if quoted is not None:
+                content, end = quoted
+                yield _Token(text[start:end], content, negated, None)
+                i = end
+                continue
+        end = i
+        while end < n and not text[end].isspace():
+            end += 1
+        word = text[i:end]
+        colon = next((k for k, ch in enumerate(word) if ch in _COLONS), None)
+        if colon is not None and colon + 1 < len(word) and word[colon + 1] in _QUOTES:
+            quoted = _quoted(text, i + colon + 1, start)
+            if quoted is not None:
+                content, end = quoted
+                yield _Token(text[start:end], word[: colon + 1] + content, negated, colon)
+                i = end
+                continue
+        yield _Token(text[start:end], word, negated, colon)
+        i = end
+
+
+def _quoted(text: str, opened: int, start: int) -> tuple[str, int] | None:
+    """Read the phrase opened at ``opened``: (content, end), or None if the quote is content.
+
+    Raises QueryError when the quote is never closed at all.
+    """
+    closers = _QUOTES[text[opened]]
+    chars: list[str] = []
+    i, n = opened + 1, len(text)
+    seen_closer = False
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and (text[i + 1] in closers or text[i + 1] == "\\"):
+            chars.append(text[i + 1])
+            i += 2
+            continue
+        if ch in closers:
+            seen_closer = True
+            if i + 1 >= n or text[i + 1].isspace():
+                return "".join(chars), i + 1
+        chars.append(ch)
+        i += 1
+    if seen_closer:
+        return None
+    term = text[start:]
+    raise QueryError(
+        f"unbalanced quote in {_show(term)}: add the closing {closers[0]}; valid keys: {_VALID}",
+        term=term,
+    )
+
+
+def _show(term: str) -> str:
+    """A term quoted for an error message."""
+    return f"'{term}'" if '"' in term else f'"{term}"'
+
+
+def parse_query(text: str, *, today: dt.date) -> Query:
+    """Parse query text; raise QueryError naming the bad term (and the valid keys)."""
+    text = text.replace("\x00", " ")  # no database stores NUL; it separates nothing here
+    return Query.of(_clause(token, today) for token in _tokens(text))
+
+
+def _clause(token: _Token, today: dt.date) -> Clause:
+    if token.colon is not None:
+        prefix, value = token.text[: token.colon], token.text[token.colon + 1 :]
+        key = prefix.casefold()
+        if key in KEYS:
+            return Clause(key, (_value(key, value, token, today),), token.negated)
+        if _KEYLIKE.fullmatch(prefix) and not value.startswith("//"):
+            hint = difflib.get_close_matches(key, KEYS, n=1)
+            did_you_mean = f'did you mean "{hint[0]}:"? ' if hint else ""
+            raise QueryError(
+                f'unknown key "{prefix}" in {_show(token.raw)}; valid keys: {_VALID} '
+                f"({did_you_mean}to search for the text itself, put it in quotes)",
+                term=token.raw,
+            )
+    if not fold(token.text):
+        raise QueryError(
+            f"empty phrase {_show(token.raw)}: put words between the quotes", token.raw
+        )
+    return Clause(TEXT, (token.text,), token.negated)
+
+
+def _value(key: str, value: str, token: _Token, today: dt.date) -> Value:
+    value = value.strip()
+    if not value:
+        raise QueryError(
+            f"empty value in {_show(token.raw)}: write {key}:VALUE, e.g. {_EXAMPLES[key]}; "
+            f"valid keys: {_VALID}",
+            term=token.raw,
+        )
+    if key in _DATE_KEYS:
+        return _date(value, token, today)
+    if key == "stars":
+        digits = value.removesuffix("+")
+        if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= 5:
+            return int(digits)
+        raise QueryError(
+            f'bad value "{value}" in {_show(token.raw)}: stars takes a number from 1 to 5 '
+            "(at least that many stars), e.g. stars:4",
+            term=token.raw,
+        )
+    return value
+
+
+_EXAMPLES = {
+    "tag": "tag:RL",
+    "source": "source:量子位",
+    "org": "org:Google",
+    "date": "date:2026-02-03",
+    "since": "since:2026-02-01",
+    "until": "until:yesterday",
+    "stars": "stars:4",
+}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date(value: str, token: _Token, today: dt.date) -> dt.date:
+    relative = _RELATIVE_DAYS.get(value.casefold())
+    if relative is not None:
+        return today - dt.timedelta(days=relative)
+    if _ISO_DATE.fullmatch(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise QueryError(
+        f'bad date "{value}" in {_show(token.raw)}: use YYYY-MM-DD, today or yesterday',
+        term=token.raw,
+    )

@@ -1,0 +1,130 @@
+"""``GET /healthz`` and ``GET /metrics`` for ``digestbot run``.
+
+Why a health endpoint that looks inside: a process can be alive while its archive is
+unreachable or its Slack socket has dropped; an orchestrator should see that (503) and
+an operator should see which part and when each channel's next delivery is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from bot.metrics import REGISTRY
+
+if TYPE_CHECKING:
+    from bot.archive import Archive
+    from bot.platforms.listeners import Listener
+
+log = logging.getLogger(__name__)
+
+#: How long the archive probe may take before the archive counts as unreachable.
+ARCHIVE_PROBE_TIMEOUT = 3.0
+
+
+class HasNextRuns(Protocol):
+    def next_runs(self) -> dict[str, dt.datetime | None]: ...
+
+
+def _probe_archive(archive: Archive) -> None:
+    with archive.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+async def archive_reachable(archive: Archive | None) -> bool:
+    """One ``SELECT 1`` in a worker thread, bounded by ARCHIVE_PROBE_TIMEOUT."""
+    if archive is None:
+        return False
+    try:
+        await asyncio.wait_for(asyncio.to_thread(_probe_archive, archive), ARCHIVE_PROBE_TIMEOUT)
+    except Exception as exc:
+        log.warning("healthz: archive unreachable: %s", exc)
+        return False
+    return True
+
+
+def _next_deliveries(scheduler: HasNextRuns | None) -> dict[str, str | None]:
+    if scheduler is None:
+        return {}
+    try:
+        runs = scheduler.next_runs()
+    except Exception:
+        log.exception("healthz: reading the scheduler's next runs failed")
+        return {}
+    return {key: when.isoformat() if when else None for key, when in sorted(runs.items())}
+
+
+async def health_report(
+    archive: Archive | None, scheduler: HasNextRuns | None, listeners: Sequence[Listener]
+) -> tuple[int, dict[str, Any]]:
+    """The status code and JSON body of ``/healthz``: 503 when any part is down."""
+    reachable = await archive_reachable(archive)
+    connected = {listener.name: bool(listener.connected) for listener in listeners}
+    healthy = reachable and all(connected.values())
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "archive": reachable,
+        "listeners": connected,
+        "next_deliveries": _next_deliveries(scheduler),
+    }
+    return (200 if healthy else 503), body
+
+
+def make_health_app(
+    *, archive: Archive | None, scheduler: HasNextRuns | None, listeners: Sequence[Listener]
+) -> web.Application:
+    """The aiohttp app; ``listeners`` is read at request time, so it may be filled later."""
+
+    async def healthz(_request: web.Request) -> web.Response:
+        status, body = await health_report(archive, scheduler, listeners)
+        return web.json_response(body, status=status)
+
+    async def metrics(_request: web.Request) -> web.Response:
+        payload = generate_latest(REGISTRY)
+        return web.Response(body=payload, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+async def start_health_server(
+    host: str,
+    port: int,
+    *,
+    archive: Archive | None,
+    scheduler: HasNextRuns | None,
+    listeners: Sequence[Listener],
+) -> web.AppRunner:
+    """Serve /healthz and /metrics on host:port; ``await runner.cleanup()`` stops it."""
+    runner = web.AppRunner(
+        make_health_app(archive=archive, scheduler=scheduler, listeners=listeners),
+        handle_signals=False,
+        access_log=None,
+    )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        from bot.errors import ConfigError
+
+        raise ConfigError(f"http.port: cannot listen on {host}:{port}: {exc.strerror}") from exc
+    log.info("health: serving /healthz and /metrics on %s:%s", host, port)
+    return runner
+
+
+def bound_port(runner: web.AppRunner) -> int:
+    """The port actually bound (useful when started on port 0)."""
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    raise RuntimeError("the health server is not listening")
