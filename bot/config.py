@@ -22,10 +22,14 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
+from bot.registry import PLATFORM_CHANNEL_KEYS, platform_spec
 
 DEFAULT_CONFIG_FILE = "config.yaml"
 CONFIG_ENV = "DIGESTBOT_CONFIG"
@@ -139,7 +143,8 @@ class TelegramSettings(_Section):
 
 
 class ChannelSettings(_Section):
-    platform: Literal["slack", "telegram", "console", "file"]
+    platform: str
+    """A name from ``bot.registry.PLATFORMS``."""
     id: str
     schedule: str | None = None
     timezone: str | None = None
@@ -156,6 +161,27 @@ class ChannelSettings(_Section):
     def _id_as_text(cls, value: Any) -> Any:
         # Telegram chat ids are negative numbers in YAML; keep them as text.
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        try:
+            platform_spec(value)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return value
+
+    @model_validator(mode="after")
+    def _platform_keys(self) -> ChannelSettings:
+        """A key another platform uses is a mistake here; a key this one needs must be set."""
+        spec = platform_spec(self.platform)
+        for key in sorted(PLATFORM_CHANNEL_KEYS - spec.channel_keys):
+            if getattr(self, key) is not None:
+                raise ValueError(f"{key}: not used by the {self.platform} platform")
+        for key in sorted(spec.required_keys):
+            if getattr(self, key) is None:
+                raise ValueError(f"{key}: required for the {self.platform} platform")
+        return self
 
 
 class TagSettings(_Section):
@@ -227,9 +253,38 @@ class Settings(BaseSettings):
         # the environment are merged in explicitly so their names match DESIGN.md.
         return (init_settings,)
 
+    def secret_values(self) -> list[str]:
+        """Every secret this configuration holds (any ``SecretStr``, channels included), and
+        the archive URL's password: the one list the log redactor and error messages use."""
+        found: list[str] = []
+
+        def walk(value: Any) -> None:
+            if isinstance(value, SecretStr):
+                found.append(value.get_secret_value())
+            elif isinstance(value, BaseModel):
+                for name in type(value).model_fields:
+                    walk(getattr(value, name))
+            elif isinstance(value, list | tuple):
+                for entry in value:
+                    walk(entry)
+
+        walk(self)
+        password = _url_password(self.archive.url)
+        if password:
+            found.append(password)
+        return [secret for secret in found if secret]
+
     def base_dir(self) -> Path:
         """Relative paths in the config are relative to the config file."""
         return Path(self.config_path).resolve().parent if self.config_path else Path.cwd()
+
+
+def _url_password(url: str) -> str | None:
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        return None
+    return str(password) if password else None
 
 
 def resolve_config_path(explicit: str | None) -> Path | None:

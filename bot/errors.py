@@ -1,8 +1,23 @@
 """The one error hierarchy.
 
-Every failure a user can cause or see is a ``DigestbotError``. Lower layers convert
-library exceptions at their edge (``raise ConfigError(...) from exc``); the CLI and the
-chat adapters turn these into one clear message each, in one place.
+Every failure a user can cause or see is a ``DigestbotError``; ``str(err)`` is a complete,
+user-facing message. Lower layers convert library exceptions at their edge
+(``raise ConfigError(...) from exc``); the CLI (``bot.cli.app``) and the command core
+(``bot.chat.core``) turn them into one clear message each, in one place::
+
+    DigestbotError
+    ├── ConfigError                  the configuration is unreadable or invalid
+    ├── ParseError                   a digest file cannot be read at all (path, line)
+    ├── QueryError                   a query term is malformed (term)
+    ├── ArchiveError                 the database is unreachable or inconsistent
+    │   └── LostClaim                another sender took over this delivery's ledger row
+    ├── CommandError                 a chat command cannot be carried out (example)
+    │   └── PermissionDenied         this user may not change this channel
+    └── DeliveryError                the platform rejected this payload (code)
+        ├── TransientDeliveryError   worth retrying (code, retry_after, maybe_posted)
+        ├── WindowClosed             transient errors outlasted ``delivery.window``
+        ├── PermanentDeliveryError   this channel is gone: deactivate it (code)
+        └── PlatformUnavailable      the whole platform refuses us (token, key): pause it
 """
 
 from __future__ import annotations
@@ -19,6 +34,10 @@ class ConfigError(DigestbotError):
 class ParseError(DigestbotError):
     """A digest file cannot be parsed at all (e.g. no date). Names file and line."""
 
+    path: str
+    line: int
+    message: str
+
     def __init__(self, path: str, line: int, message: str) -> None:
         self.path = path
         self.line = line
@@ -29,6 +48,8 @@ class ParseError(DigestbotError):
 class QueryError(DigestbotError):
     """A query term is malformed; the message names the term and the valid keys."""
 
+    term: str | None
+
     def __init__(self, message: str, term: str | None = None) -> None:
         self.term = term
         super().__init__(message)
@@ -38,8 +59,18 @@ class ArchiveError(DigestbotError):
     """The archive database is unreachable or inconsistent."""
 
 
+class LostClaim(ArchiveError):
+    """Another sender took over this delivery's ledger row: stop, do not post or record.
+
+    Why an archive error: it is the ledger's answer to a write whose owner no longer holds
+    the row, and the sender must stop at once rather than retry.
+    """
+
+
 class CommandError(DigestbotError):
     """A chat command cannot be carried out (unknown command, bad arguments)."""
+
+    example: str | None
 
     def __init__(self, message: str, example: str | None = None) -> None:
         self.example = example
@@ -51,20 +82,50 @@ class PermissionDenied(CommandError):
 
 
 class DeliveryError(DigestbotError):
-    """Posting to a channel failed."""
+    """Posting failed: the platform rejected this payload. The channel stays active."""
 
-    def __init__(self, message: str, *, permanent: bool = False, code: str | None = None) -> None:
-        self.permanent = permanent
+    code: str | None
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
         self.code = code
         super().__init__(message)
 
 
 class TransientDeliveryError(DeliveryError):
-    """Worth retrying: rate limits, 5xx, timeouts, dropped connections."""
+    """Worth retrying: rate limits, 5xx, timeouts, dropped connections.
+
+    ``retry_after`` is the platform's hint in seconds (None: use the backoff);
+    ``maybe_posted`` says the request may have reached the platform, so the sender looks
+    for the message before posting it again.
+    """
+
+    retry_after: float | None
+    maybe_posted: bool
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        retry_after: float | None = None,
+        maybe_posted: bool = False,
+    ) -> None:
+        self.retry_after = retry_after
+        self.maybe_posted = maybe_posted
+        super().__init__(message, code=code)
+
+
+class WindowClosed(DeliveryError):
+    """Transient errors lasted past ``delivery.window``: release the row for a later run."""
 
 
 class PermanentDeliveryError(DeliveryError):
-    """Retrying cannot help: the channel is gone, the bot was removed, the token revoked."""
+    """Retrying cannot help this channel: it is gone, archived, or the bot was removed."""
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message, permanent=True, code=code)
+
+class PlatformUnavailable(DeliveryError):
+    """The whole platform refuses us (revoked token, bad key, wrong API URL).
+
+    Not the channel's fault: deliveries to that platform pause and stay retryable, and
+    deliver as soon as the credentials work again.
+    """

@@ -11,9 +11,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 if TYPE_CHECKING:
     from bot.config import Settings
 
@@ -64,19 +61,6 @@ def redact_in_logs(secret: str, *logger_names: str) -> None:
 
 
 def protect_settings_secrets(settings: Settings) -> None:
-    """Register every secret of the configuration (tokens, signing secret, DB password)."""
-    for secret in (
-        settings.slack.bot_token,
-        settings.slack.app_token,
-        settings.slack.signing_secret,
-        settings.telegram.token,
-        settings.telegram.webhook_secret,
-    ):
-        if secret is not None:
-            redact_in_logs(secret.get_secret_value())
-    try:
-        password = make_url(settings.archive.url).password
-    except ArgumentError:
-        password = None
-    if password:
-        redact_in_logs(str(password))
+    """Register every secret of the configuration (tokens, signing secrets, DB password)."""
+    for secret in settings.secret_values():
+        redact_in_logs(secret)

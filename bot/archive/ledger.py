@@ -24,15 +24,7 @@ from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, upda
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from bot.archive.schema import deliveries, delivery_messages
-from bot.errors import ArchiveError
-
-
-class LostClaim(ArchiveError):
-    """Our lease ran out and another sender took the delivery over: stop at once.
-
-    Every write of a sender names its ``owner``, so a stale sender can neither record a
-    message nor release or complete a row that another sender now holds.
-    """
+from bot.errors import ArchiveError, LostClaim
 
 
 class Status(enum.StrEnum):

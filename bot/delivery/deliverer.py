@@ -23,28 +23,28 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
-from bot.archive.ledger import Claim, LostClaim, Status, utcnow
+from bot.archive.ledger import Claim, Status, utcnow
 from bot.delivery import snapshot as payload_snapshot
 from bot.delivery.plan import DeliveryOptions, Plan, Planner
-from bot.delivery.result import DeliveryResult, Outcome, WindowClosed
+from bot.delivery.result import DeliveryResult, Outcome
 from bot.delivery.run import DeliveryRun
 from bot.errors import (
     ConfigError,
     DeliveryError,
     DigestbotError,
+    LostClaim,
     PermanentDeliveryError,
+    WindowClosed,
 )
 
 if TYPE_CHECKING:
     from bot.archive.ledger import Ledger
     from bot.channels import Channel
     from bot.config import Settings
-    from bot.platforms.transport import Transport
+    from bot.delivery.transport import Transport
     from bot.query import TagAliases
 
 log = logging.getLogger("bot.delivery")
-
-__all__ = ["Deliverer", "DeliveryOptions", "DeliveryResult", "Outcome", "WindowClosed"]
 
 
 TransportLookup = Callable[[str], "Transport"] | Mapping[str, "Transport"]
@@ -232,7 +232,8 @@ class Deliverer:
         The first claim stores the rendered payloads; a resume whose fresh rendering differs
         posts the stored ones, so recorded message indices still mean the same messages.
         """
-        fresh = payload_snapshot.encode(plan.payloads)
+        transport = self.transport(plan.channel.platform)
+        fresh = payload_snapshot.encode(transport, plan.payloads)
         if claim.snapshot is None:
             if fresh is not None and not plan.empty:
                 await asyncio.to_thread(
@@ -241,7 +242,7 @@ class Deliverer:
             return plan
         if fresh is not None and fresh["fingerprint"] == claim.snapshot.get("fingerprint"):
             return plan
-        stored = payload_snapshot.decode(claim.snapshot)
+        stored = payload_snapshot.decode(transport, claim.snapshot)
         log.warning(
             "delivery %s %s: the digest changed after this delivery started; finishing the "
             "%d messages it started with (the archive has the new version)",

@@ -7,8 +7,6 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.errors import DigestbotError
-
 if TYPE_CHECKING:
     from bot.channels import Channel
     from bot.delivery.plan import Plan
@@ -62,7 +60,3 @@ class DeliveryResult:
         if self.error:
             text += f" ({self.error})"
         return text
-
-
-class WindowClosed(DigestbotError):
-    """Transient errors lasted until the delivery window ended."""

@@ -12,12 +12,17 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
-from bot.archive.ledger import Claim, LostClaim
-from bot.delivery.result import DeliveryResult, Outcome, WindowClosed
-from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from bot.platforms.transport import maybe_posted, retry_after_of
+from bot.delivery.result import DeliveryResult, Outcome
+from bot.errors import (
+    DeliveryError,
+    LostClaim,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    WindowClosed,
+)
 
 if TYPE_CHECKING:
+    from bot.archive.ledger import Claim
     from bot.delivery.deliverer import Deliverer
     from bot.delivery.plan import Plan
 
@@ -117,7 +122,7 @@ class DeliveryRun:
                 attempt += 1
                 self.retries += 1
                 metrics.DELIVERY_FAILURES.labels(platform, "transient").inc()
-                delay = self.d.backoff(attempt, retry_after_of(exc))
+                delay = self.d.backoff(attempt, exc.retry_after)
                 if self.d.clock() + dt.timedelta(seconds=delay) > self.deadline:
                     raise WindowClosed(
                         f"gave up on message {index} after {attempt} attempts: {exc}"
@@ -131,7 +136,7 @@ class DeliveryRun:
                     attempt,
                     delay,
                 )
-                check_first = check_first or maybe_posted(exc)
+                check_first = check_first or exc.maybe_posted
                 await self._sleep(delay)
             except PermanentDeliveryError:
                 metrics.DELIVERY_FAILURES.labels(platform, "permanent").inc()

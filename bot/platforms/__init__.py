@@ -1,21 +1,33 @@
-"""Platform adapters and transports: the thin edge between the core and Slack/Telegram/etc.
+"""Platforms: the thin edge between the core and Slack, Telegram, the console and files.
 
-Transports are built lazily per platform by ``transports_for`` so that a console-only
-setup never imports slack_sdk or python-telegram-bot, and a missing token becomes one
-clear error for that platform's channels.
+Each platform is one entry in ``bot.registry`` plus its own modules here: a transport
+(``bot.delivery.transport.Transport``) and, for chat platforms, a listener adapter.
+Transports are built lazily per platform by ``Transports`` so that a console-only setup
+never imports slack_sdk or python-telegram-bot, and a missing token becomes one clear
+error for that platform's channels.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
+from bot.registry import platform_spec
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from bot.config import Settings
-    from bot.platforms.transport import Transport
+    from bot.delivery.transport import Transport
+
+__all__ = ["Transports", "load_object", "make_transport"]
+
+
+def load_object(path: str) -> Any:
+    """The object a registry entry names as ``module:attribute``."""
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def make_transport(
@@ -26,41 +38,12 @@ def make_transport(
     overrides: dict[str, Any] | None = None,
 ) -> Transport:
     """Build the transport for one platform from the settings (tokens, URLs, limits)."""
-    options = dict(overrides or {})
-    if platform == "slack":
-        from bot.platforms.slack.transport import SlackTransport
-
-        token = settings.slack.bot_token
-        if token is None or not token.get_secret_value():
-            raise ConfigError(
-                "slack.bot_token is not set (or SLACK_BOT_TOKEN): cannot post to Slack"
-            )
-        options.setdefault(
-            "per_channel_interval",
-            settings.slack.per_channel_interval,
-        )
-        return SlackTransport(token.get_secret_value(), base_url=settings.slack.api_url, **options)
-    if platform == "telegram":
-        from bot.platforms.telegram.transport import TelegramTransport
-
-        token = settings.telegram.token
-        if token is None or not token.get_secret_value():
-            raise ConfigError(
-                "telegram.token is not set (or TELEGRAM_BOT_TOKEN): cannot post to Telegram"
-            )
-        options.setdefault("per_chat_interval", settings.telegram.per_chat_interval)
-        return TelegramTransport(
-            token.get_secret_value(), base_url=settings.telegram.api_url, **options
-        )
-    if platform == "console":
-        from bot.platforms.console import ConsoleTransport
-
-        return ConsoleTransport(console=console)
-    if platform == "file":
-        from bot.platforms.file import FileTransport
-
-        return FileTransport(base_dir=settings.base_dir())
-    raise ConfigError(f"channels: unknown platform {platform!r}")
+    try:
+        spec = platform_spec(platform)
+    except KeyError as exc:
+        raise ConfigError(f"channels: {exc.args[0]}") from None
+    cls = load_object(spec.transport)
+    return cls.from_settings(settings, console=console, **(overrides or {}))
 
 
 class Transports:
@@ -72,12 +55,11 @@ class Transports:
         *,
         console: Console | None = None,
         overrides: dict[str, dict[str, Any]] | None = None,
-        prebuilt: dict[str, Transport] | None = None,
     ) -> None:
         self.settings = settings
         self.console = console
         self.overrides = overrides or {}
-        self._made: dict[str, Transport] = dict(prebuilt or {})
+        self._made: dict[str, Transport] = {}
 
     def get(self, platform: str) -> Transport:
         transport = self._made.get(platform)

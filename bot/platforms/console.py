@@ -11,23 +11,30 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from bot.delivery.transport import Transport
+from formatters.console import render_digest
+
 if TYPE_CHECKING:
     from bot.channels import Channel
+    from bot.config import Settings
     from bot.models import Digest
 
 
-class ConsoleTransport:
+class ConsoleTransport(Transport):
     """Prints payloads to a rich Console (stdout by default)."""
 
     platform = "console"
-    reconciles = False
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, console: Console | None = None, **options: Any
+    ) -> ConsoleTransport:
+        return cls(console=console)
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(highlight=False, soft_wrap=False)
 
     def render(self, digest: Digest, templates: Any) -> list[Any]:
-        from formatters.console import render_digest
-
         return list(render_digest(digest, templates))
 
     def describe(self, payload: Any) -> str:
@@ -44,20 +51,6 @@ class ConsoleTransport:
     ) -> str:
         self.console.print(payload, soft_wrap=False)  # wrap to the terminal, never crop
         return f"{digest_date.isoformat()}#{message_index}"
-
-    async def find_posted(
-        self,
-        channel: Channel,
-        digest_date: dt.date,
-        index: int,
-        *,
-        parent_id: str | None = None,
-        since: dt.datetime | None = None,
-    ) -> str | None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 def _first_line(renderable: Any) -> str:

@@ -15,18 +15,29 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.delivery.transport import Transport
 from bot.errors import PermanentDeliveryError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from bot.channels import Channel
+    from bot.config import Settings
     from bot.models import Digest
 
 
-class FileTransport:
+class FileTransport(Transport):
     """Writes one JSON object per message to ``channels[].path`` (relative to the config)."""
 
     platform = "file"
     reconciles = True
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, console: Console | None = None, **options: Any
+    ) -> FileTransport:
+        options.setdefault("base_dir", settings.base_dir())
+        return cls(**options)
 
     def __init__(self, base_dir: Path | None = None) -> None:
         self.base_dir = base_dir or Path.cwd()
@@ -89,9 +100,6 @@ class FileTransport:
             self._scan, path, channel.id, digest_date.isoformat(), index
         )
         return _message_id(digest_date, index) if found else None
-
-    async def close(self) -> None:
-        return None
 
     @staticmethod
     def _append(path: Path, line: str) -> None:

@@ -30,13 +30,18 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DeliveryError, PermanentDeliveryError
-from bot.platforms.transport import Pacer, transient
+from bot.delivery.transport import Transport
+from bot.errors import ConfigError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.platforms.pacing import Pacer
+from formatters.payloads import SlackMessage
+from formatters.slack import render_digest
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from bot.channels import Channel
+    from bot.config import Settings
     from bot.models import Digest
-    from formatters.payloads import SlackMessage
 
 log = logging.getLogger(__name__)
 
@@ -130,11 +135,24 @@ def retry_handlers(
     ]
 
 
-class SlackTransport:
+class SlackTransport(Transport):
     """Slack Web API transport; one aiohttp session shared by every call."""
 
     platform = "slack"
     reconciles = True
+    payload_type = SlackMessage
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, console: Console | None = None, **options: Any
+    ) -> SlackTransport:
+        token = settings.slack.bot_token
+        if token is None or not token.get_secret_value():
+            raise ConfigError(
+                "slack.bot_token is not set (or SLACK_BOT_TOKEN): cannot post to Slack"
+            )
+        options.setdefault("per_channel_interval", settings.slack.per_channel_interval)
+        return cls(token.get_secret_value(), base_url=settings.slack.api_url, **options)
 
     def __init__(
         self,
@@ -174,8 +192,6 @@ class SlackTransport:
         return self._client
 
     def render(self, digest: Digest, templates: Any) -> list[SlackMessage]:
-        from formatters.slack import render_digest
-
         return list(render_digest(digest, templates))
 
     def describe(self, payload: SlackMessage) -> str:
@@ -254,9 +270,9 @@ class SlackTransport:
         except SlackApiError as exc:
             raise _map_api_error(channel, method, exc) from exc
         except aiohttp.ClientConnectorError as exc:
-            raise transient(f"{channel}: {method}: cannot connect: {exc}") from exc
+            raise TransientDeliveryError(f"{channel}: {method}: cannot connect: {exc}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise transient(
+            raise TransientDeliveryError(
                 f"{channel}: {method}: {type(exc).__name__}: {exc}",
                 maybe_posted=method in _UNSAFE_METHODS,
             ) from exc
@@ -290,11 +306,13 @@ def _map_api_error(channel: Channel, method: str, exc: SlackApiError) -> Excepti
     if status == 429 or code in ("ratelimited", "rate_limited"):
         headers = getattr(response, "headers", None) or {}
         retry_after = _header(headers, "Retry-After")
-        return transient(f"{where}: rate limited", code="ratelimited", retry_after=retry_after)
+        return TransientDeliveryError(
+            f"{where}: rate limited", code="ratelimited", retry_after=retry_after
+        )
     if code in PERMANENT_CODES:
         return PermanentDeliveryError(f"{where}: {code}", code=code)
     if status >= 500 or code in TRANSIENT_CODES:
-        return transient(
+        return TransientDeliveryError(
             f"{where}: server error {status or ''} {code or ''}".rstrip(),
             code=code or str(status),
             maybe_posted=method in _UNSAFE_METHODS,

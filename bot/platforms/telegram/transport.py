@@ -33,14 +33,19 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.errors import DeliveryError, PermanentDeliveryError
-from bot.platforms.transport import Pacer, transient
+from bot.delivery.transport import Transport
+from bot.errors import ConfigError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.platforms.pacing import Pacer
 from bot.redact import redact_in_logs
+from formatters.payloads import TelegramMessage
+from formatters.telegram import render_digest
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from bot.channels import Channel
+    from bot.config import Settings
     from bot.models import Digest
-    from formatters.payloads import TelegramMessage
 
 log = logging.getLogger(__name__)
 
@@ -65,11 +70,23 @@ TOKEN_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "httpx")
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class TelegramTransport:
+class TelegramTransport(Transport):
     """Telegram Bot API transport over one ExtBot."""
 
     platform = "telegram"
-    reconciles = False
+    payload_type = TelegramMessage
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, console: Console | None = None, **options: Any
+    ) -> TelegramTransport:
+        token = settings.telegram.token
+        if token is None or not token.get_secret_value():
+            raise ConfigError(
+                "telegram.token is not set (or TELEGRAM_BOT_TOKEN): cannot post to Telegram"
+            )
+        options.setdefault("per_chat_interval", settings.telegram.per_chat_interval)
+        return cls(token.get_secret_value(), base_url=settings.telegram.api_url, **options)
 
     def __init__(
         self,
@@ -126,8 +143,6 @@ class TelegramTransport:
         return self.bot
 
     def render(self, digest: Digest, templates: Any) -> list[TelegramMessage]:
-        from formatters.telegram import render_digest
-
         return list(render_digest(digest, templates))
 
     def describe(self, payload: TelegramMessage) -> str:
@@ -162,18 +177,6 @@ class TelegramTransport:
             raise error from exc
         return str(message.message_id)
 
-    async def find_posted(
-        self,
-        channel: Channel,
-        digest_date: dt.date,
-        index: int,
-        *,
-        parent_id: str | None = None,
-        since: dt.datetime | None = None,
-    ) -> str | None:
-        """Always None: the Bot API offers no way to read back a chat's messages."""
-        return None
-
     async def close(self) -> None:
         if self._initialized:
             try:
@@ -198,7 +201,7 @@ def _map_error(channel: Channel, method: str, exc: TelegramError, secret: str) -
     lowered = text.lower()
     if isinstance(exc, RetryAfter):
         seconds = exc._retry_after.total_seconds()
-        return transient(
+        return TransientDeliveryError(
             f"{where}: flood control, retry in {seconds:g}s", code="429", retry_after=seconds
         )
     if isinstance(exc, Forbidden):
@@ -216,7 +219,7 @@ def _map_error(channel: Channel, method: str, exc: TelegramError, secret: str) -
         return DeliveryError(f"{where}: rejected: {text}", code="bad_request")
     if isinstance(exc, TimedOut | NetworkError):
         sent = not isinstance(exc.__cause__, _NOT_SENT)
-        return transient(
+        return TransientDeliveryError(
             f"{where}: {type(exc).__name__}: {text}", code="network", maybe_posted=sent
         )
     return DeliveryError(f"{where}: {type(exc).__name__}: {text}")

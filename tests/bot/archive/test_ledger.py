@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.archive.engine import make_engine
-from bot.archive.ledger import Ledger, LostClaim, Status
+from bot.archive.ledger import Ledger, Status
 from bot.archive.schema import metadata
-from bot.errors import ArchiveError
+from bot.errors import ArchiveError, LostClaim
 
 DAY = dt.date(2026, 2, 3)
 LEASE = dt.timedelta(minutes=10)

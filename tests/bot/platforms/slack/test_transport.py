@@ -13,7 +13,6 @@ import pytest
 from bot.channels import Channel
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.platforms.slack.transport import SlackTransport
-from bot.platforms.transport import maybe_posted, retry_after_of
 from formatters.payloads import SlackMessage
 from tests.fakes import FakeSlack
 from tests.support.delivery_kit import DAY, SLACK_TOKEN
@@ -138,8 +137,8 @@ async def test_rate_limit_beyond_the_sdk_retries_is_transient_with_its_hint(
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=7)
     with pytest.raises(TransientDeliveryError) as caught:
         await make_transport(rate_limit_retries=0).send(C1, 0, message("x"), digest_date=DAY)
-    assert retry_after_of(caught.value) == 7
-    assert not maybe_posted(caught.value)  # a 429 never posts
+    assert caught.value.retry_after == 7
+    assert not caught.value.maybe_posted  # a 429 never posts
 
 
 @pytest.mark.parametrize("fault", [{"status": 500}, {"status": 503}, {"drop": True}])
@@ -150,7 +149,7 @@ async def test_an_ambiguous_post_failure_is_not_retried_blindly(
     fake_slack.fail_next("chat.postMessage", **fault)
     with pytest.raises(TransientDeliveryError) as caught:
         await make_transport().send(C1, 0, message("x"), digest_date=DAY)
-    assert maybe_posted(caught.value)
+    assert caught.value.maybe_posted
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
@@ -184,7 +183,7 @@ async def test_an_unreachable_server_is_transient_and_surely_not_posted(
     transport = make_transport(base_url=f"http://127.0.0.1:{port}/api/")
     with pytest.raises(TransientDeliveryError) as caught:
         await transport.send(C1, 0, message("x"), digest_date=DAY)
-    assert not maybe_posted(caught.value)
+    assert not caught.value.maybe_posted
 
 
 async def test_the_token_never_reaches_the_logs(

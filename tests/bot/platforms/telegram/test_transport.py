@@ -11,7 +11,6 @@ import pytest
 from bot.channels import Channel
 from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.platforms.telegram.transport import TelegramTransport
-from bot.platforms.transport import maybe_posted, retry_after_of
 from formatters.payloads import TelegramMessage
 from tests.fakes import FakeTelegram
 from tests.support.delivery_kit import DAY
@@ -77,7 +76,7 @@ async def test_our_per_chat_pacing_avoids_the_429s_aioratelimiter_would_get(
     # AIORateLimiter alone bursts into the per-chat limit: the platform answers 429.
     with pytest.raises(TransientDeliveryError) as caught:
         await unpaced.send(FORUM, 1, message("m1"), digest_date=DAY)
-    assert retry_after_of(caught.value) == 1
+    assert caught.value.retry_after == 1
     assert fake_telegram.stats["rate_limited"] == 1
     assert [m["text"] for m in fake_telegram.sent(-1002)] == ["m0"]
 
@@ -118,8 +117,8 @@ async def test_flood_control_beyond_the_limiter_retries_is_transient(
     fake_telegram.fail_next("sendMessage", status=429, retry_after=9)
     with pytest.raises(TransientDeliveryError) as caught:
         await make_transport().send(GROUP, 0, message("x"), digest_date=DAY)
-    assert retry_after_of(caught.value) == 9
-    assert not maybe_posted(caught.value)
+    assert caught.value.retry_after == 9
+    assert not caught.value.maybe_posted
 
 
 async def test_the_limiter_can_retry_flood_control_itself(
@@ -141,7 +140,7 @@ async def test_server_and_network_errors_are_transient(
     transport = make_transport()
     with pytest.raises(TransientDeliveryError) as caught:
         await transport.send(GROUP, 0, message("x"), digest_date=DAY)
-    assert maybe_posted(caught.value)  # Telegram may have accepted it before the failure
+    assert caught.value.maybe_posted  # Telegram may have accepted it before the failure
     await transport.send(GROUP, 0, message("x"), digest_date=DAY)
     assert [m["text"] for m in fake_telegram.sent(-1001)] == ["x"]
 

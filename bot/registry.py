@@ -1,0 +1,80 @@
+"""The platforms digestbot knows: one entry each, and everything else asks here.
+
+Why a table of plain data at the bottom of the import graph: the config validates channel
+entries against it, the channel merge rule asks which platforms chat can add at runtime,
+the CLI lists platform choices, and ``bot.platforms`` builds transports from it, without
+any of them importing a platform's client library. Implementations are named by import
+path and loaded only when a channel of that platform is used. Adding a platform is one
+entry here plus its own modules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """What the core needs to know about one platform."""
+
+    name: str
+    #: ``module:Class`` of its ``bot.delivery.transport.Transport`` (built lazily).
+    transport: str
+    #: Channels of this platform can be added and changed from chat (``/ai subscribe``).
+    chat: bool = False
+    #: ``channels[]`` keys this platform uses beyond platform/id/schedule/timezone/topics/digest.
+    channel_keys: frozenset[str] = field(default_factory=frozenset)
+    #: Of those, the keys a channel must set.
+    required_keys: frozenset[str] = field(default_factory=frozenset)
+    #: Its renderer for ``digestbot render --platform``: ``module:function(digest, templates)``.
+    renderer: str | None = None
+
+
+PLATFORMS: dict[str, PlatformSpec] = {
+    spec.name: spec
+    for spec in (
+        PlatformSpec(
+            "slack",
+            "bot.platforms.slack.transport:SlackTransport",
+            chat=True,
+            renderer="formatters.slack:render_digest",
+        ),
+        PlatformSpec(
+            "telegram",
+            "bot.platforms.telegram.transport:TelegramTransport",
+            chat=True,
+            channel_keys=frozenset({"thread_id"}),
+            renderer="formatters.telegram:render_digest",
+        ),
+        PlatformSpec(
+            "console",
+            "bot.platforms.console:ConsoleTransport",
+            renderer="formatters.console:render_digest",
+        ),
+        PlatformSpec(
+            "file",
+            "bot.platforms.file:FileTransport",
+            channel_keys=frozenset({"path"}),
+            required_keys=frozenset({"path"}),
+        ),
+    )
+}
+
+#: Every ``channels[]`` key some platform uses, for the config model.
+PLATFORM_CHANNEL_KEYS: frozenset[str] = frozenset().union(
+    *(spec.channel_keys for spec in PLATFORMS.values())
+)
+
+
+def platform_spec(name: str) -> PlatformSpec:
+    """The entry for ``name``; KeyError names the known platforms."""
+    try:
+        return PLATFORMS[name]
+    except KeyError:
+        known = ", ".join(PLATFORMS)
+        raise KeyError(f"unknown platform {name!r} (known: {known})") from None
+
+
+def chat_platforms() -> tuple[str, ...]:
+    """Platforms whose channels chat commands may add at runtime."""
+    return tuple(name for name, spec in PLATFORMS.items() if spec.chat)
