@@ -8,7 +8,7 @@ of 20 hits, as ``/ai query`` asks for) for ``tag:`` queries, free text of 3+ cha
 the ``Archive.count`` a chat reply makes for "1-20 of N".
 
 Baselines, as ratios:
-- "plain SQL": the straightforward statement (``search.where``: LIKE scans, no FTS5, no
+- "plain SQL": the straightforward statement (``conditions.where``: LIKE scans, no FTS5, no
   planning) on the same database, p99 against p99;
 - "python scan": ``Query.matches`` over every item in memory, p50 against p50.
 
@@ -36,9 +36,10 @@ from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy import insert, select, text
 
-from bot.archive import Archive, search
+from bot.archive import Archive
+from bot.archive import conditions as search
+from bot.archive.bulk import item_row, tag_row
 from bot.archive.schema import FTS_TABLE, digests, item_tags, items
-from bot.archive.store import item_row, tag_row
 from bot.models import Item, Resource, Section
 from bot.query import Query, TagAliases, parse_query
 
@@ -242,7 +243,7 @@ def timings(run: Callable[[Query], object], queries: list[Query]) -> list[float]
 def plain_search(archive: Archive, query: Query) -> list[int]:
     """The naive statement: the plain WHERE (LIKE scans, no FTS, no planning), one page."""
     stmt = select(items.c.id).order_by(*search.order_by()).limit(20)
-    condition = search.where(query, archive.aliases, "postgresql")
+    condition = search.where(query, archive.aliases)
     with archive.engine.connect() as conn:
         return list(conn.execute(stmt if condition is None else stmt.where(condition)).scalars())
 

@@ -2,7 +2,8 @@
 
 SQLite has no planner that weighs text indexes, and items rows are wide, so touching each
 match is what costs. ``SqlitePlan`` therefore plans (all orders use covering indexes named
-with INDEXED BY); its conditions and limits come from ``bot.archive.search``, which calls it:
+with INDEXED BY); its conditions come from ``bot.archive.conditions`` and its limits from
+``PlanLimits``; ``bot.archive.search`` calls it:
 
 1. **Recent window.** Test the newest ~1000 items in result order; if a page's worth
    matches, that is the answer (every older item sorts after them). Common terms end here.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -42,9 +44,8 @@ from sqlalchemy import (
     text,
 )
 
-from bot.archive import search  # its limits are read as search.X at each call: tuned there
+from bot.archive.conditions import capped_count, column_condition, order_by, tag_ids
 from bot.archive.schema import FTS_TABLE, VOCAB_TABLE, items
-from bot.archive.search import capped_count, column_condition, order_by, tag_ids
 from bot.query import TEXT, Clause, Query, TagAliases, fold, name_key
 
 #: Covering indexes (bot/archive/schema.py) the SQLite plan names explicitly.
@@ -73,11 +74,46 @@ _TAG_ITEM = literal_column("item_tags.item_id", Integer)
 _TAG_NAME_UNINDEXED = literal_column("+item_tags.normalized", Text)
 
 
+@dataclass(frozen=True)
+class PlanLimits:
+    """The SQLite plan's tuning limits: one value object, so tests can pass small ones."""
+
+    #: Trigram tokens need three characters; two-character terms expand to the trigrams
+    #: starting with them; a single character is scanned with LIKE.
+    fts_min_chars: int = 3
+    #: How many newest items the first SQLite step tests before falling back to the indexes
+    #: (fewer when a free-text term makes each test read the item's row).
+    window_rows: int = 1000
+    window_text: int = 400
+    #: A two-character term starting more distinct trigrams than this is scanned instead.
+    max_prefix_trigrams: int = 400
+    #: The text index hands over at most this many ids; a term matching more is tested per row.
+    narrow_cap: int = 1000
+    #: Once the candidates are this few, the remaining clauses are tested per row.
+    probe_enough: int = 300
+    #: More candidates than this are cheaper to meet by walking newest first than to sort.
+    sort_at_most: int = 500
+    #: A tag or source set is read only if smaller than this (``count_at_most`` when the window
+    #: found nothing: scanning on for such a rare combination would be long).
+    set_read_max: int = 3000
+    #: A free-text set read as the only index set (nothing in the window) may be this large.
+    text_set_cap: int = 8000
+    #: More candidates than this are cheaper to count through the indexes' own id sets.
+    count_at_most: int = 20_000
+
+
 class SqlitePlan:
     """One SQLite search: the recent window, then narrowing through the indexes."""
 
-    def __init__(self, conn: Connection, query: Query, aliases: TagAliases) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        query: Query,
+        aliases: TagAliases,
+        limits: PlanLimits | None = None,
+    ) -> None:
         self.conn = conn
+        self.limits = limits or PlanLimits()
         self.query = query
         self.aliases = aliases
         self._text_cache: dict[str, Select[Any] | None] = {}
@@ -85,7 +121,7 @@ class SqlitePlan:
     def ids(self, limit: int, offset: int) -> list[int]:
         need = limit + offset
         estimates: dict[Clause, float] | None = None
-        if need <= search.WINDOW_ROWS // 4 and self.query.clauses:
+        if need <= self.limits.window_rows // 4 and self.query.clauses:
             found, oldest = self._recent(need)
             if len(found) >= need or oldest is None:
                 return found[offset:]
@@ -98,7 +134,7 @@ class SqlitePlan:
             stmt = self._select(NEWEST_INDEX, probes)
         elif not candidates:
             return []
-        elif len(candidates) <= search.SORT_AT_MOST:
+        elif len(candidates) <= self.limits.sort_at_most:
             stmt = self._select(BY_ID_INDEX, [_in_ids(candidates), *probes])
         else:
             # Many candidates: walking newest first meets a page of them sooner than
@@ -110,9 +146,9 @@ class SqlitePlan:
         """The first ``need`` hits among the newest items (fewer items when a text term must
         read each row), and the date just before that window (None: the whole archive)."""
         size = (
-            search.WINDOW_ROWS
+            self.limits.window_rows
             if all(c.key != TEXT for c in self.query.clauses)
-            else search.WINDOW_TEXT
+            else self.limits.window_text
         )
         oldest = self.conn.execute(
             self._from(select(_C.date), NEWEST_INDEX).order_by(_C.date.desc()).limit(1).offset(size)
@@ -148,13 +184,13 @@ class SqlitePlan:
         candidates: set[int] | None = None
         used: list[Clause] = []
         for clause in positive:
-            if candidates is not None and len(candidates) <= search.PROBE_ENOUGH:
+            if candidates is not None and len(candidates) <= self.limits.probe_enough:
                 break
             if clause.key == TEXT:
                 alone = candidates is None and big and not known
-                cap = search.TEXT_SET_CAP if alone else search.NARROW_CAP
+                cap = self.limits.text_set_cap if alone else self.limits.narrow_cap
             else:
-                cap = search.COUNT_AT_MOST if big else search.SET_READ_MAX
+                cap = self.limits.count_at_most if big else self.limits.set_read_max
                 if known.get(clause, 0) >= cap:
                     continue
             ids = self._ids_of(clause, cap)
@@ -186,7 +222,7 @@ class SqlitePlan:
         candidates, rest = self._candidates(None, big=True)
         if candidates is not None and not candidates:
             return 0
-        small = candidates is not None and len(candidates) <= search.COUNT_AT_MOST
+        small = candidates is not None and len(candidates) <= self.limits.count_at_most
         if candidates is not None and small and all(c.key != TEXT for c in rest):
             return self._count_rows(BY_ID_INDEX, [_in_ids(candidates), *self._probes(rest)], cap)
         # Only common terms: let each index hand over all of its ids.
@@ -233,7 +269,7 @@ class SqlitePlan:
             condition = column_condition(_C, clause)
         return not_(condition) if clause.negated else condition
 
-    def _ids_of(self, clause: Clause, cap: int | None = search.NARROW_CAP) -> list[int] | None:
+    def _ids_of(self, clause: Clause, cap: int | None = None) -> list[int] | None:
         """Ids of a positive clause's items (at most ``cap``), or None if no index helps."""
         stmt = self._id_select(clause)
         if stmt is None:
@@ -302,7 +338,7 @@ class SqlitePlan:
         return self._text_cache[term]
 
     def _text_select(self, term: str) -> Select[Any] | None:
-        if len(term) >= search.FTS_MIN_CHARS:
+        if len(term) >= self.limits.fts_min_chars:
             return self._match(_phrase(term))
         if len(term) < 2:
             return None
@@ -311,10 +347,10 @@ class SqlitePlan:
             self.conn.execute(
                 select(_vocab.c.term)
                 .where(_vocab.c.term >= term, _vocab.c.term < upper)
-                .limit(search.MAX_PREFIX_TRIGRAMS + 1)
+                .limit(self.limits.max_prefix_trigrams + 1)
             ).scalars()
         )
-        if len(trigrams) > search.MAX_PREFIX_TRIGRAMS:
+        if len(trigrams) > self.limits.max_prefix_trigrams:
             return None
         if not trigrams:
             return select(_fts.c.rowid).where(false())

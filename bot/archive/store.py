@@ -20,29 +20,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
 from bot.archive import bulk, search
-from bot.archive.bulk import StoreEntry, StoreOutcome, item_row, tag_row
+from bot.archive.bulk import StoreEntry, StoreOutcome
 from bot.archive.engine import make_engine
+from bot.archive.ledger import Ledger
 from bot.archive.schema import digests, install_text_search, item_tags, items, metadata
+from bot.archive.sqlite_plan import PlanLimits
 from bot.archive.subscriptions import SubscriptionStore
 from bot.errors import ArchiveError
 from bot.models import Digest, Hit, Item, Resource, Section
 from bot.query import Query, TagAliases
 
 if TYPE_CHECKING:
-    from bot.archive.ledger import Ledger
     from bot.config import Settings
-
-#: ``item_row``/``tag_row`` and the store types moved to bot.archive.bulk; importable here.
-__all__ = [
-    "BULK_FTS_MIN_ITEMS",
-    "SQLITE_CACHE_KIB",
-    "Archive",
-    "StoreEntry",
-    "StoreOutcome",
-    "item_row",
-    "resolve_url",
-    "tag_row",
-]
 
 T = TypeVar("T")
 
@@ -52,16 +41,24 @@ SQLITE_CACHE_KIB = 65536
 #: Attempts for a store that races another process (unique date) or a locked SQLite file.
 _ATTEMPTS = 5
 #: From this many new items in one ``store_many``, SQLite's text index is filled by one
-#: statement instead of its per-row insert trigger (bot.archive.bulk). Read at each call,
-#: so it is tuned (and patched by tests) here.
+#: statement instead of its per-row insert trigger (bot.archive.bulk).
 BULK_FTS_MIN_ITEMS = 200
 
 
 class Archive:
     """Digests, items and tags in SQLite or PostgreSQL, plus subscriptions and the ledger."""
 
-    def __init__(self, url: str, aliases: TagAliases | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        aliases: TagAliases | None = None,
+        *,
+        plan_limits: PlanLimits | None = None,
+        bulk_fts_min_items: int = BULK_FTS_MIN_ITEMS,
+    ) -> None:
         self.url = url
+        self.plan_limits = plan_limits or PlanLimits()
+        self.bulk_fts_min_items = bulk_fts_min_items
         self.engine = make_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_cache)
@@ -79,10 +76,8 @@ class Archive:
 
     @property
     def ledger(self) -> Ledger:
-        """The delivery ledger (imported lazily: it is a separate concern)."""
+        """The delivery ledger, made on first use (a plain query never needs it)."""
         if self._ledger is None:
-            from bot.archive.ledger import Ledger
-
             self._ledger = Ledger(self.engine)
         return self._ledger
 
@@ -137,7 +132,7 @@ class Archive:
         return self._write(
             f"store {entries[0][1]}{more}",
             lambda conn: bulk.store_many(
-                conn, entries, self.aliases, fts_min_items=BULK_FTS_MIN_ITEMS
+                conn, entries, self.aliases, fts_min_items=self.bulk_fts_min_items
             ),
         )
 
@@ -191,7 +186,9 @@ class Archive:
     def search(self, query: Query, *, limit: int = 20, offset: int = 0) -> list[Hit]:
         """Items matching ``query``: newest day first, then most stars, then rank."""
         with self._guard(f"search for {str(query)!r}"), self.engine.connect() as conn:
-            ids = search.find_ids(conn, query, self.aliases, limit=limit, offset=offset)
+            ids = search.find_ids(
+                conn, query, self.aliases, limit=limit, offset=offset, limits=self.plan_limits
+            )
             if not ids:
                 return []
             stmt = select(*_HIT_COLUMNS).where(items.c.id.in_(ids))
@@ -204,7 +201,7 @@ class Archive:
         stops there: the result is exact below ``cap`` and means "at least ``cap``" at it,
         so a common term costs a bounded read, not one visit per match."""
         with self._guard(f"count {str(query)!r}"), self.engine.connect() as conn:
-            return search.count(conn, query, self.aliases, cap=cap)
+            return search.count(conn, query, self.aliases, cap=cap, limits=self.plan_limits)
 
     def item(self, date: dt.date, rank: int) -> Hit | None:
         """One archived item, for "details" buttons."""

@@ -159,6 +159,7 @@ def ingest_paths(
     console: Console | None = None,
     base: Path | None = None,
     workers: int | None = None,
+    batch_size: int = STORE_BATCH,
 ) -> IngestSummary:
     """Ingest every digest file that ``patterns`` name into ``archive``.
 
@@ -177,7 +178,7 @@ def ingest_paths(
     dates: dict[dt.date, str] = {}
     bar = _progress_bar(console) if progress and len(files) >= PROGRESS_MIN_FILES else None
     task = bar.add_task("ingest", total=len(files)) if bar else None
-    batch = _Batch(archive, summary)
+    batch = _Batch(archive, summary, batch_size)
 
     def advance(paths: list[Path]) -> None:
         if bar is not None and task is not None and paths:
@@ -219,15 +220,15 @@ def _accept(
 class _Batch:
     """Parsed files waiting to be stored together; returns the paths that got done."""
 
-    def __init__(self, archive: _Store, summary: IngestSummary) -> None:
-        self.archive, self.summary = archive, summary
+    def __init__(self, archive: _Store, summary: IngestSummary, size: int) -> None:
+        self.archive, self.summary, self.size = archive, summary, size
         self.bulk = callable(getattr(archive, "store_many", None))
         self.pending: list[tuple[Path, str, Digest]] = []
         self.done: list[Path] = []
 
     def add(self, path: Path, sha256: str, digest: Digest) -> list[Path]:
         self.pending.append((path, sha256, digest))
-        return self.flush() if not self.bulk or len(self.pending) >= STORE_BATCH else []
+        return self.flush() if not self.bulk or len(self.pending) >= self.size else []
 
     def skipped(self, path: Path) -> list[Path]:
         """A file that will not be stored (counted for progress in order with the rest)."""

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.archive import Archive, search
-from bot.archive.search import FTS_MIN_CHARS
+from bot.archive import Archive, PlanLimits
 from bot.ingest import file_sha256, parse_file
 from bot.models import Digest, Item
 from bot.query import KEYS, fold, item_search_text, parse_query
@@ -30,8 +29,12 @@ def digests() -> list[Digest]:
 
 
 @pytest.fixture
-def archive(db_url: str, digests: list[Digest]) -> Iterator[Archive]:
-    archive = Archive(db_url)
+def archive(
+    db_url: str, digests: list[Digest], request: pytest.FixtureRequest
+) -> Iterator[Archive]:
+    # Tests that ask for ``plan`` run once with the default limits and once with tiny ones.
+    limits = request.getfixturevalue("plan") if "plan" in request.fixturenames else None
+    archive = Archive(db_url, plan_limits=limits)
     archive.create_schema()
     for path, digest in zip(FILES, digests, strict=True):
         archive.store(digest, path=str(path), sha256=file_sha256(path))
@@ -86,7 +89,9 @@ def test_ordering_is_newest_then_stars_then_rank(archive: Archive) -> None:
     assert [h.rank for h in hits if h.date == NEXT] == [1, 4, 3, 2]
 
 
-def test_or_and_negation_for_every_key(archive: Archive, digests: list[Digest], plan: str) -> None:
+def test_or_and_negation_for_every_key(
+    archive: Archive, digests: list[Digest], plan: PlanLimits
+) -> None:
     everything = set(found(archive, ""))
     for text in [
         "tag:RL",
@@ -129,7 +134,7 @@ def test_stars_and_date_ranges(archive: Archive) -> None:
 
 def test_free_text_substrings_in_chinese_and_english(archive: Archive) -> None:
     # Two-character Chinese words use the LIKE fallback; longer ones the trigram index.
-    assert len("强化") < FTS_MIN_CHARS
+    assert len("强化") < PlanLimits().fts_min_chars
     assert found(archive, "强化 date:today") == on(NEXT, 1, 2)
     assert found(archive, "智能体集群") == on(DAY, 7, 11)
     assert found(archive, '"context learning"') == on(NEXT, 1) + on(DAY, 1)  # "Context  Learning"
@@ -141,7 +146,7 @@ def test_free_text_substrings_in_chinese_and_english(archive: Archive) -> None:
 
 @pytest.mark.parametrize("text", ["%", "100%", "a_b", "_b", "a%c", "/", "\\", "%%"])
 def test_like_wildcards_are_literal(
-    archive: Archive, digests: list[Digest], plan: str, text: str
+    archive: Archive, digests: list[Digest], plan: PlanLimits, text: str
 ) -> None:
     result = found(archive, text)
     assert result == expected(archive, digests, text)
@@ -152,7 +157,7 @@ def test_like_wildcards_are_literal(
         assert result == []
 
 
-def test_paging_and_count(archive: Archive, plan: str) -> None:
+def test_paging_and_count(archive: Archive, plan: PlanLimits) -> None:
     query = parse_query("since:2026-02-01", today=NEXT)
     every = archive.search(query, limit=1000)
     assert archive.count(query) == len(every) == 18
@@ -169,7 +174,7 @@ def test_paging_and_count(archive: Archive, plan: str) -> None:
      "模型 tag:MoE", "tag:LLM source:量子位 模型", "org:openai", "since:2026-02-04"],
 )  # fmt: skip
 def test_capped_count_is_exact_below_the_cap_and_the_cap_above(
-    archive: Archive, plan: str, text: str
+    archive: Archive, plan: PlanLimits, text: str
 ) -> None:
     query = parse_query(text, today=NEXT)
     total = len(found(archive, text))
@@ -223,24 +228,21 @@ def query_texts(draw: st.DrawFn, vocabulary: dict[str, list[str]]) -> str:
 #: SQLite plan limits small enough that the two sample days take every branch of
 #: ``bot.archive.sqlite_plan.SqlitePlan`` (window, index sets, intersections, sorting by id,
 #: walking newest first, trigram prefixes and their fallback to a scan).
-TINY_PLAN = {
-    "WINDOW_ROWS": 8,
-    "WINDOW_TEXT": 6,
-    "NARROW_CAP": 3,
-    "TEXT_SET_CAP": 5,
-    "PROBE_ENOUGH": 1,
-    "SORT_AT_MOST": 2,
-    "COUNT_AT_MOST": 3,
-    "MAX_PREFIX_TRIGRAMS": 2,
-}
+TINY_PLAN = PlanLimits(
+    window_rows=8,
+    window_text=6,
+    narrow_cap=3,
+    text_set_cap=5,
+    probe_enough=1,
+    sort_at_most=2,
+    count_at_most=3,
+    max_prefix_trigrams=2,
+)
 
 
-@pytest.fixture(params=["default plan", "tiny plan"])
-def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "tiny plan":
-        for name, value in TINY_PLAN.items():
-            monkeypatch.setattr(search, name, value)
-    return str(request.param)
+@pytest.fixture(params=[PlanLimits(), TINY_PLAN], ids=["default plan", "tiny plan"])
+def plan(request: pytest.FixtureRequest) -> PlanLimits:
+    return request.param
 
 
 @settings(
@@ -250,7 +252,7 @@ def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
 )
 @given(data=st.data())
 def test_search_equals_in_memory_matching(
-    archive: Archive, digests: list[Digest], plan: str, data: st.DataObject
+    archive: Archive, digests: list[Digest], plan: PlanLimits, data: st.DataObject
 ) -> None:
     text = data.draw(query_texts(_vocabulary(digests)), label="query")
     everything = expected(archive, digests, text)
@@ -275,7 +277,7 @@ def test_search_equals_in_memory_matching(
     ],
 )
 def test_plans_agree_with_memory(
-    archive: Archive, digests: list[Digest], plan: str, text: str
+    archive: Archive, digests: list[Digest], plan: PlanLimits, text: str
 ) -> None:
     everything = expected(archive, digests, text)
     query = parse_query(text, today=NEXT)

@@ -263,11 +263,9 @@ def test_store_many_equals_storing_file_by_file(
     tmp_path: Path,
     reference: Digest,
     bulk_fts_min: int,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("bot.archive.store.BULK_FTS_MIN_ITEMS", bulk_fts_min)
     days = days_like(reference, 21, parse_file(SECOND_DAY).digest)
-    bulk = Archive(db_url)
+    bulk = Archive(db_url, bulk_fts_min_items=bulk_fts_min)
     bulk.create_schema()
     entries = [(d, f"{d.date}.md", f"sha-{d.date}") for d in days]
     assert bulk.store_many(entries[:10]) == ["created"] * 10

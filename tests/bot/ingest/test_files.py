@@ -269,7 +269,6 @@ def test_bulk_ingest_equals_file_by_file(
     db_url: str, tmp_path: Path, reference_digest_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A batch of 210 items (its text indexed in one statement), then one of 70 (by trigger).
-    monkeypatch.setattr("bot.ingest.files.STORE_BATCH", 15)
     write_reference_days(tmp_path / "d", reference_digest_path, 20)
     bulk = Archive(db_url)
     bulk.create_schema()
@@ -281,7 +280,7 @@ def test_bulk_ingest_equals_file_by_file(
         return store_many(entries)
 
     monkeypatch.setattr(bulk, "store_many", counting)
-    summary = ingest_paths(bulk, [str(tmp_path / "d")], workers=0)
+    summary = ingest_paths(bulk, [str(tmp_path / "d")], workers=0, batch_size=15)
     assert (summary.files, summary.created, summary.items, summary.ok) == (20, 20, 280, True)
     assert calls == [15, 5]
     single = Archive(f"sqlite:///{tmp_path / 'single.db'}")
@@ -310,14 +309,11 @@ class FailingBatches(Archive):
         return super().store(digest, path=path, sha256=sha256)
 
 
-def test_a_failed_batch_is_stored_file_by_file(
-    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("bot.ingest.files.STORE_BATCH", 4)
+def test_a_failed_batch_is_stored_file_by_file(db_url: str, tmp_path: Path) -> None:
     write_days(tmp_path, 10)
     archive = FailingBatches(db_url)
     archive.create_schema()
-    summary = ingest_paths(archive, [str(tmp_path)], workers=0)
+    summary = ingest_paths(archive, [str(tmp_path)], workers=0, batch_size=4)
     assert (summary.files, summary.created, summary.items) == (10, 9, 18)
     (error,) = summary.errors
     assert error.path.endswith("2025-01-03.md") and "CHECK constraint failed" in error.message

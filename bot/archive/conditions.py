@@ -1,0 +1,85 @@
+"""The WHERE conditions of a search, shared by the plain statement and the SQLite plan.
+
+Every condition here mirrors ``Query.matches`` (``bot.query``) exactly: the stored columns
+hold the folded forms the in-memory path computes (``search_text``, ``orgs_text``,
+``source_norm``, ``item_tags.normalized``), and none is NULL where SQL's three-valued logic
+could make a negation differ. The text indexes are created by ``bot.archive.schema``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    func,
+    not_,
+    or_,
+    select,
+)
+
+from bot.archive.schema import item_tags, items
+from bot.query import TEXT, Clause, Query, TagAliases, Value, fold, name_key
+
+
+def where(query: Query, aliases: TagAliases) -> ColumnElement[bool] | None:
+    """The WHERE condition on ``items`` for a query (None when the query is empty)."""
+    conditions = [_plain(clause, aliases) for clause in query.clauses]
+    if not conditions:
+        return None
+    return conditions[0] if len(conditions) == 1 else and_(*conditions)
+
+
+def _plain(clause: Clause, aliases: TagAliases) -> ColumnElement[bool]:
+    if clause.key == "tag":
+        condition: ColumnElement[bool] = items.c.id.in_(tag_ids(clause, aliases))
+    elif clause.key == TEXT:
+        term = fold(str(clause.values[0]))
+        condition = items.c.search_text.contains(term, autoescape=True)
+    else:
+        condition = column_condition(items.c, clause)
+    return not_(condition) if clause.negated else condition
+
+
+def tag_ids(clause: Clause, aliases: TagAliases) -> Select[Any]:
+    """Ids of the items carrying any of the clause's tags or their aliases."""
+    variants: set[str] = set()
+    for value in clause.values:
+        variants |= aliases.variants(str(value))
+    return select(item_tags.c.item_id).where(item_tags.c.normalized.in_(sorted(variants)))
+
+
+def column_condition(c: Any, clause: Clause) -> ColumnElement[bool]:
+    """source/org/date/since/until/stars: OR over the values, on plain columns."""
+    if clause.key == "source":
+        return c.source_norm.in_(sorted({name_key(str(v)) for v in clause.values}))
+    parts = [_value_condition(c, clause.key, v) for v in clause.values]
+    return parts[0] if len(parts) == 1 else or_(*parts)
+
+
+def _value_condition(c: Any, key: str, value: Value) -> ColumnElement[bool]:
+    if key == "org":
+        return c.orgs_text.contains(name_key(str(value)), autoescape=True)
+    if key == "date":
+        return c.date == value
+    if key == "since":
+        return c.date >= value
+    if key == "until":
+        return c.date <= value
+    if key == "stars":
+        return func.coalesce(c.stars, 0) >= value
+    raise ValueError(f"not a column key: {key}")
+
+
+def order_by(c: Any = items.c) -> tuple[ColumnElement[Any], ...]:
+    """Newest day first, then most stars, then the digest's own order."""
+    return (c.date.desc(), func.coalesce(c.stars, 0).desc(), c.rank.asc())
+
+
+def capped_count(conn: Connection, rows: Select[Any], cap: int) -> int:
+    """``SELECT count(*) FROM (rows LIMIT cap)``: stops reading at the cap."""
+    stmt = select(func.count()).select_from(rows.limit(cap).subquery())
+    return int(conn.execute(stmt).scalar_one())
