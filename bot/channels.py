@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Literal
 from bot.config import check_cron, check_timezone
 
 if TYPE_CHECKING:
-    from bot.archive.subscriptions import Subscription, SubscriptionStore
+    from bot.archive import Subscription, SubscriptionStore
     from bot.config import ChannelSettings, Settings
 
 log = logging.getLogger(__name__)

@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.cron import cron_trigger
 from bot.errors import ConfigError
 from bot.registry import PLATFORM_CHANNEL_KEYS, platform_spec
 
@@ -79,8 +80,6 @@ def check_cron(value: str | None) -> str | None:
     """Validate a 5-field crontab expression with APScheduler's own parser."""
     if value is None:
         return None
-    from bot.cron import cron_trigger
-
     try:
         cron_trigger(value)
     except ValueError as exc:
@@ -277,6 +276,13 @@ class Settings(BaseSettings):
     def base_dir(self) -> Path:
         """Relative paths in the config are relative to the config file."""
         return Path(self.config_path).resolve().parent if self.config_path else Path.cwd()
+
+    def templates_path(self) -> Path | None:
+        """``templates_dir`` resolved against the config file's folder (None: built-ins only)."""
+        if not self.templates_dir:
+            return None
+        directory = Path(self.templates_dir)
+        return directory if directory.is_absolute() else self.base_dir() / directory
 
 
 def _url_password(url: str) -> str | None:

@@ -35,7 +35,6 @@ from formatters.markdown import Line, Span, bold, line, link, parse, parse_inlin
 
 if TYPE_CHECKING:
     from bot.chat import SearchReply, SubscriptionReply
-    from bot.config import Settings
     from bot.models import Item, Resource
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "templates"
@@ -113,16 +112,6 @@ class Templates:
         self.env.filters["code"] = code_span
         self.env.filters["md"] = lambda value: Markup(escape_markdown(value))
         self.env.filters["schedule"] = lambda cron: describe_schedule(cron, self.labels)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Templates:
-        """``language`` and ``templates_dir`` (relative to the config file) from the config."""
-        directory = None
-        if settings.templates_dir:
-            directory = Path(settings.templates_dir)
-            if not directory.is_absolute():
-                directory = settings.base_dir() / directory
-        return cls(settings.language, directory)
 
     @cached_property
     def labels(self) -> dict[str, str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.archive.ledger import Claim, DeliveryRecord, Ledger, Status, utcnow
 from bot.archive.sqlite_plan import PlanLimits
 from bot.archive.store import Archive
-from bot.archive.subscriptions import SubscriptionStore
+from bot.archive.subscriptions import Subscription, SubscriptionStore
 
 __all__ = [
     "Archive",
@@ -20,6 +20,7 @@ __all__ = [
     "Ledger",
     "PlanLimits",
     "Status",
+    "Subscription",
     "SubscriptionStore",
     "utcnow",
 ]

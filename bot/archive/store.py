@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, event, func, select
@@ -277,8 +278,6 @@ def resolve_url(url: str, base_dir: Any) -> str:
         return url
     if database.startswith("file:"):
         return url
-    from pathlib import Path
-
     path = Path(database).expanduser()
     if path.is_absolute():
         return url

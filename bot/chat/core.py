@@ -55,6 +55,7 @@ from bot.errors import (
     QueryError,
 )
 from bot.metrics import COMMAND_LATENCY, COMMANDS
+from bot.query import parse_query
 
 if TYPE_CHECKING:
     from bot.archive import Archive
@@ -226,8 +227,6 @@ class CommandCore:
     def _parse_search(self, request: CommandRequest, text: str) -> Query:
         """Parse with the configured zone's today; only a query whose meaning depends on
         the date (``date:today``…) pays for looking up the channel's own zone."""
-        from bot.query import parse_query
-
         default_today = self._clock().astimezone(ZoneInfo(self.settings.timezone)).date()
         query = parse_query(text, today=default_today)
         shifted = parse_query(text, today=default_today + dt.timedelta(days=1))

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from bot.archive.subscriptions import Subscription
+from bot.archive import Subscription
 from bot.models import Digest, Hit
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.channels import config_channel, merge_channel
 
 if TYPE_CHECKING:
-    from bot.archive.subscriptions import Subscription
+    from bot.archive import Subscription
     from bot.config import Settings
 
 __all__ = ["EffectiveChannel", "config_channel", "effective_channel"]

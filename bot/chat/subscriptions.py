@@ -13,11 +13,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.archive.subscriptions import Subscription
+from bot.archive import Subscription
 from bot.chat.grammar import parse_schedule
 from bot.chat.replies import Reply, SubscriptionReply
 from bot.chat.settings import EffectiveChannel, config_channel, effective_channel
 from bot.errors import CommandError, PermissionDenied
+from bot.query import parse_query
 
 if TYPE_CHECKING:
     from bot.archive import Archive
@@ -104,8 +105,6 @@ class SubscriptionCommands:
         return self._reply(request, "subscribed", row, topic)
 
     def _validated_topic(self, request: CommandRequest, args: str) -> str:
-        from bot.query import parse_query
-
         query = parse_query(args, today=self._today(request))
         if query.is_empty:
             raise CommandError(

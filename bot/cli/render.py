@@ -28,9 +28,7 @@ from bot.cli.app import app, out, state
 from bot.errors import ArchiveError
 from bot.ingest import parse_file
 from bot.models import Digest
-from formatters import console, slack, telegram
-from formatters.payloads import SlackMessage, TelegramMessage
-from formatters.templates import Templates
+from formatters import SlackMessage, TelegramMessage, Templates, console, slack, telegram
 
 #: Stands in for the parent message's ``ts`` in thread replies (known only after posting).
 PARENT_TS = "{parent_ts}"
@@ -155,7 +153,7 @@ def render(
 ) -> None:
     """Render a digest as Slack Block Kit, Telegram HTML or a console preview."""
     digest = _load(ctx, file, date)
-    templates = Templates.from_settings(state(ctx).settings)
+    templates = Templates(state(ctx).settings.language, state(ctx).settings.templates_path())
     if platform is Platform.slack:
         messages = slack.render_digest(digest, templates)
         payloads: list[Any] = slack_payloads(messages, channel or SLACK_CHANNEL)

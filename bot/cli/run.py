@@ -5,13 +5,12 @@ from __future__ import annotations
 import typer
 
 from bot.cli.app import app, state
+from bot.runtime import run as run_service
 
 
 @app.command()
 def run(ctx: typer.Context) -> None:
     """Run the scheduler and chat listeners until SIGTERM/SIGINT."""
-    from bot.runtime import run as run_service
-
     code = run_service(state(ctx).settings)
     if code:
         raise typer.Exit(code)

@@ -23,6 +23,7 @@ from bot.channels import Channel, load_channels, select_channels
 from bot.cli.app import app, err, out, state
 from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, Outcome, Plan, describe_topics
 from bot.errors import ConfigError
+from formatters import Templates
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -103,7 +104,12 @@ async def run_send(
                 f"(ingest it, or add its file to `sources`)"
             )
         deliverer = Deliverer.from_settings(
-            settings, archive, transports.get, owner=make_owner(), options=options
+            settings,
+            archive,
+            transports.get,
+            templates=Templates(settings.language, settings.templates_path()),
+            owner=make_owner(),
+            options=options,
         )
         if dry_run:
             results = await asyncio.to_thread(_dry_run, deliverer, channels, date, console)

@@ -12,6 +12,7 @@ from bot.delivery.deliverer import Deliverer
 from bot.delivery.plan import DeliveryOptions, Plan, Planner, choose_date, describe_topics
 from bot.delivery.result import DeliveryResult, Outcome
 from bot.delivery.scheduler import DeliveryScheduler, last_fire_within
+from bot.delivery.transport import Transport
 
 __all__ = [
     "Deliverer",
@@ -21,6 +22,7 @@ __all__ = [
     "Outcome",
     "Plan",
     "Planner",
+    "Transport",
     "choose_date",
     "describe_topics",
     "last_fire_within",

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
-from bot.archive.ledger import Claim, Status, utcnow
+from bot.archive import Claim, Status, utcnow
 from bot.delivery import snapshot as payload_snapshot
 from bot.delivery.plan import DeliveryOptions, Plan, Planner
 from bot.delivery.result import DeliveryResult, Outcome
@@ -38,7 +38,7 @@ from bot.errors import (
 )
 
 if TYPE_CHECKING:
-    from bot.archive.ledger import Ledger
+    from bot.archive import Ledger
     from bot.channels import Channel
     from bot.config import Settings
     from bot.delivery.transport import Transport
@@ -90,16 +90,15 @@ class Deliverer:
         archive: Any,
         transports: TransportLookup,
         *,
+        templates: Any,
         owner: str,
         options: DeliveryOptions | None = None,
     ) -> Deliverer:
-        """The deliverer `send` and `run` both use: the config's templates and timings."""
-        from formatters.templates import Templates
-
+        """The deliverer `send` and `run` both use: the config's timings."""
         return cls(
             archive,
             transports,
-            templates=Templates.from_settings(settings),
+            templates=templates,
             aliases=archive.aliases,
             owner=owner,
             options=options or DeliveryOptions.from_settings(settings),
@@ -198,7 +197,18 @@ class Deliverer:
             return DeliveryResult(
                 channel, Outcome.SKIPPED, plan.digest_date, error=reason, plan=plan
             )
-        run = DeliveryRun(self, plan, claim, deadline)
+        run = DeliveryRun(
+            plan,
+            claim,
+            deadline,
+            ledger=self.ledger,
+            transport=self.transport(channel.platform),
+            options=self.options,
+            clock=self.clock,
+            sleep=self.sleep,
+            backoff=self.backoff,
+            subscriptions=getattr(self.archive, "subscriptions", None),
+        )
         try:
             await run.send_all()
         except PermanentDeliveryError as exc:

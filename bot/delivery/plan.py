@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.errors import QueryError
+from bot.query import parse_query
 
 if TYPE_CHECKING:
-    from bot.archive.ledger import Ledger
+    from bot.archive import Ledger
     from bot.channels import Channel
     from bot.config import Settings
     from bot.models import Digest
@@ -104,8 +105,6 @@ def choose_date(
 
 def topic_queries(channel: Channel, *, today: dt.date) -> list[Query]:
     """Parse the channel's topics; a bad one is an error that names the channel and term."""
-    from bot.query import parse_query
-
     queries = []
     for topic in channel.topics:
         try:

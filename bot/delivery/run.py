@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
@@ -22,9 +23,9 @@ from bot.errors import (
 )
 
 if TYPE_CHECKING:
-    from bot.archive.ledger import Claim
-    from bot.delivery.deliverer import Deliverer
-    from bot.delivery.plan import Plan
+    from bot.archive import Claim, Ledger, SubscriptionStore
+    from bot.delivery.plan import DeliveryOptions, Plan
+    from bot.delivery.transport import Transport
 
 log = logging.getLogger("bot.delivery")
 
@@ -32,13 +33,31 @@ log = logging.getLogger("bot.delivery")
 class DeliveryRun:
     """One claimed delivery in progress: its lease, progress and retry bookkeeping."""
 
-    def __init__(self, owner: Deliverer, plan: Plan, claim: Claim, deadline: dt.datetime) -> None:
-        self.d = owner
+    def __init__(
+        self,
+        plan: Plan,
+        claim: Claim,
+        deadline: dt.datetime,
+        *,
+        ledger: Ledger,
+        transport: Transport,
+        options: DeliveryOptions,
+        clock: Callable[[], dt.datetime],
+        sleep: Callable[[float], Awaitable[Any]],
+        backoff: Callable[[int, float | None], float],
+        subscriptions: SubscriptionStore | None = None,
+    ) -> None:
         self.plan = plan
         self.claim = claim
         self.deadline = deadline
+        self.ledger = ledger
+        self.transport = transport
+        self.options = options
+        self.clock = clock
+        self.sleep = sleep
+        self.backoff = backoff
+        self.subscriptions = subscriptions
         self.channel = plan.channel
-        self.transport = owner.transport(plan.channel.platform)
         self.recorded = dict(claim.recorded)
         self.lease_until = claim.lease_until
         self.posted = 0
@@ -75,7 +94,7 @@ class DeliveryRun:
             message_id = await self._post(index, payload, check_first=check_first)
             check_first = False
             await asyncio.to_thread(
-                self.d.ledger.record,
+                self.ledger.record,
                 self.claim.delivery_id,
                 index,
                 message_id,
@@ -122,8 +141,8 @@ class DeliveryRun:
                 attempt += 1
                 self.retries += 1
                 metrics.DELIVERY_FAILURES.labels(platform, "transient").inc()
-                delay = self.d.backoff(attempt, exc.retry_after)
-                if self.d.clock() + dt.timedelta(seconds=delay) > self.deadline:
+                delay = self.backoff(attempt, exc.retry_after)
+                if self.clock() + dt.timedelta(seconds=delay) > self.deadline:
                     raise WindowClosed(
                         f"gave up on message {index} after {attempt} attempts: {exc}"
                     ) from exc
@@ -147,21 +166,21 @@ class DeliveryRun:
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, renewing the lease on the way if the wait is long."""
-        step = max(1.0, self.d.options.lease.total_seconds() / 3)
+        step = max(1.0, self.options.lease.total_seconds() / 3)
         while seconds > 0:
             chunk = min(seconds, step)
-            await self.d.sleep(chunk)
+            await self.sleep(chunk)
             seconds -= chunk
             if seconds > 0:
                 await self._keep_lease()
 
     async def _keep_lease(self) -> None:
         """Renew once half the lease is used: cheap, and a lost claim stops us at once."""
-        lease = self.d.options.lease
-        if self.d.clock() < self.lease_until - lease / 2:
+        lease = self.options.lease
+        if self.clock() < self.lease_until - lease / 2:
             return
         renewed = await asyncio.to_thread(
-            self.d.ledger.renew, self.claim.delivery_id, self.claim.owner, lease
+            self.ledger.renew, self.claim.delivery_id, self.claim.owner, lease
         )
         if renewed is None:
             raise LostClaim(f"lease lost to another sender after {self.posted} messages")
@@ -174,7 +193,7 @@ class DeliveryRun:
     async def _fail(self, error: str, *, permanent: bool) -> None:
         try:
             await asyncio.to_thread(
-                self.d.ledger.fail,
+                self.ledger.fail,
                 self.claim.delivery_id,
                 error,
                 permanent=permanent,
@@ -186,10 +205,9 @@ class DeliveryRun:
     async def deactivate(self, exc: PermanentDeliveryError) -> DeliveryResult:
         reason = str(exc)
         await self._fail(reason, permanent=True)
-        subscriptions = getattr(self.d.archive, "subscriptions", None)
-        if subscriptions is not None:
+        if self.subscriptions is not None:
             await asyncio.to_thread(
-                subscriptions.deactivate, self.channel.platform, self.channel.id, reason
+                self.subscriptions.deactivate, self.channel.platform, self.channel.id, reason
             )
         log.error("delivery %s: permanent error, channel deactivated: %s", self.channel.key, reason)
         return self.result(Outcome.DEACTIVATED, reason)

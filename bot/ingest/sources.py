@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.ingest.files import ingest_paths
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -58,8 +60,6 @@ class SourceWatcher:
             self._last_ingest = time.monotonic()
 
     def _ingest(self) -> None:
-        from bot.ingest.files import ingest_paths
-
         summary = ingest_paths(self.archive, self.patterns, base=self.base)
         self.ingests += 1
         if summary.created or summary.updated:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from bot.config import Settings
-    from bot.delivery.transport import Transport
+    from bot.delivery import Transport
 
 __all__ = ["Transports", "load_object", "make_transport"]
 

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from bot.delivery.transport import Transport
-from formatters.console import render_digest
+from bot.delivery import Transport
+from formatters import console as console_format
 
 if TYPE_CHECKING:
     from bot.channels import Channel
@@ -35,7 +35,7 @@ class ConsoleTransport(Transport):
         self.console = console or Console(highlight=False, soft_wrap=False)
 
     def render(self, digest: Digest, templates: Any) -> list[Any]:
-        return list(render_digest(digest, templates))
+        return list(console_format.render_digest(digest, templates))
 
     def describe(self, payload: Any) -> str:
         return f"terminal block: {_first_line(payload)[:80]}"

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.delivery.transport import Transport
+from bot.delivery import Transport
 from bot.errors import PermanentDeliveryError
 
 if TYPE_CHECKING:

@@ -55,10 +55,10 @@ async def start_listeners(
 ) -> list[Listener]:
     """Start every configured listener; returns them running (possibly an empty list)."""
     check_listener_config(settings)
-    from formatters.templates import Templates
+    from formatters import Templates
 
     core = core or CommandCore(archive, settings)
-    templates = Templates.from_settings(settings)
+    templates = Templates(settings.language, settings.templates_path())
     started: list[Listener] = []
     try:
         if settings.slack.bot_token is not None:

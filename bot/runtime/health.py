@@ -17,6 +17,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from bot.errors import ConfigError
 from bot.metrics import REGISTRY
 
 if TYPE_CHECKING:
@@ -115,8 +116,6 @@ async def start_health_server(
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        from bot.errors import ConfigError
-
         raise ConfigError(f"http.port: cannot listen on {host}:{port}: {exc.strerror}") from exc
     log.info("health: serving /healthz and /metrics on %s:%s", host, port)
     return runner

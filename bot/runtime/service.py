@@ -25,6 +25,8 @@ from bot.channels import Channel, load_channels
 from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, DeliveryScheduler, Outcome
 from bot.ingest import SourceWatcher
 from bot.platforms.listener_config import missing_listener_key
+from bot.runtime.health import start_health_server
+from formatters import Templates
 
 if TYPE_CHECKING:
     from bot.archive import Archive
@@ -92,7 +94,12 @@ class Service:
         self.options = options or DeliveryOptions.from_settings(settings)
         self.owner = owner or make_owner()
         self.deliverer = Deliverer.from_settings(
-            settings, self.archive, self.transports.get, owner=self.owner, options=self.options
+            settings,
+            self.archive,
+            self.transports.get,
+            templates=Templates(settings.language, settings.templates_path()),
+            owner=self.owner,
+            options=self.options,
         )
         self.watcher = SourceWatcher(
             self.archive,
@@ -158,8 +165,6 @@ class Service:
 
             self.listeners = list(await start_listeners(listening, self.archive))
         if self.settings.http.port is not None:
-            from bot.runtime.health import start_health_server
-
             self._health = await start_health_server(
                 self.settings.http.host,
                 self.settings.http.port,

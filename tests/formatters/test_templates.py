@@ -87,7 +87,8 @@ def test_from_settings_resolves_templates_dir_against_the_config(tmp_path: Path)
     (tmp_path / "mytemplates" / "notice.md.j2").write_text("custom {{ message }}", encoding="utf-8")
     config = tmp_path / "config.yaml"
     config.write_text("language: en\ntemplates_dir: mytemplates\n", encoding="utf-8")
-    templates = Templates.from_settings(load_settings(config, environ={}))
+    settings = load_settings(config, environ={})
+    templates = Templates(settings.language, settings.templates_path())
     assert templates.language == "en"
     assert templates.text("notice", message="x") == "custom x"
 

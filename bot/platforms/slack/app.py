@@ -29,13 +29,13 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.chat import CommandCore, CommandRequest, Reply, actions
 from bot.errors import ConfigError
 from bot.platforms.listener_config import missing_listener_key
+from formatters import slack as slack_format
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from bot.config import Settings
-    from formatters.payloads import SlackMessage
-    from formatters.templates import Templates
+    from formatters import SlackMessage, Templates
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,7 @@ class Responder:
         )
 
     def render(self, reply: Reply) -> list[SlackMessage]:
-        from formatters.slack import render_reply
-
-        return render_reply(reply, self.templates)
+        return slack_format.render_reply(reply, self.templates)
 
     async def send(
         self, response_url: str | None, public: bool, messages: list[SlackMessage]

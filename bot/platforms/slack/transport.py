@@ -30,11 +30,11 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery.transport import Transport
+from bot.delivery import Transport
 from bot.errors import ConfigError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.platforms.pacing import Pacer
-from formatters.payloads import SlackMessage
-from formatters.slack import render_digest
+from formatters import SlackMessage
+from formatters import slack as slack_format
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -192,7 +192,7 @@ class SlackTransport(Transport):
         return self._client
 
     def render(self, digest: Digest, templates: Any) -> list[SlackMessage]:
-        return list(render_digest(digest, templates))
+        return list(slack_format.render_digest(digest, templates))
 
     def describe(self, payload: SlackMessage) -> str:
         where = "thread reply" if payload.in_thread else "message"

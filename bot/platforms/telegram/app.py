@@ -42,11 +42,11 @@ from bot.chat import CommandCore, CommandRequest, is_mutating
 from bot.errors import ConfigError
 from bot.platforms.listener_config import missing_listener_key
 from bot.redact import protect_settings_secrets
+from formatters import telegram as telegram_format
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from formatters.payloads import TelegramMessage
-    from formatters.templates import Templates
+    from formatters import TelegramMessage, Templates
 
 log = logging.getLogger(__name__)
 
@@ -156,11 +156,11 @@ class TelegramBridge:
 
     def _answer(self, request: CommandRequest, action: str | None) -> list[TelegramMessage]:
         """Worker-thread work: answer the command (or button) and render the reply."""
-        from formatters.telegram import render_reply
-
         core = self.core
         envelope = core.handle(request) if action is None else core.handle_action(request, action)
-        return core.render_safely(envelope, lambda reply: render_reply(reply, self.templates))
+        return core.render_safely(
+            envelope, lambda reply: telegram_format.render_reply(reply, self.templates)
+        )
 
     async def _send(
         self, context: ContextTypes.DEFAULT_TYPE, message: Message, payloads: list[TelegramMessage]

@@ -33,12 +33,12 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.delivery.transport import Transport
+from bot.delivery import Transport
 from bot.errors import ConfigError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.platforms.pacing import Pacer
 from bot.redact import redact_in_logs
-from formatters.payloads import TelegramMessage
-from formatters.telegram import render_digest
+from formatters import TelegramMessage
+from formatters import telegram as telegram_format
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -143,7 +143,7 @@ class TelegramTransport(Transport):
         return self.bot
 
     def render(self, digest: Digest, templates: Any) -> list[TelegramMessage]:
-        return list(render_digest(digest, templates))
+        return list(telegram_format.render_digest(digest, templates))
 
     def describe(self, payload: TelegramMessage) -> str:
         first = payload.text.strip().splitlines()[0] if payload.text.strip() else ""

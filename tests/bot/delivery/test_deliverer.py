@@ -82,7 +82,7 @@ class World:
         self.deliverer = Deliverer(
             self.archive,
             self.transports.get,
-            templates=Templates.from_settings(self.settings),
+            templates=Templates(self.settings.language, self.settings.templates_path()),
             aliases=self.archive.aliases,
             owner="test-owner",
             options=options,
