@@ -7,12 +7,16 @@ schedule/timezone win, its topics replace the config's, and ``active=False`` sto
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.archive.schema import subscriptions
+from bot.errors import ArchiveError
 
 
 class Subscription(BaseModel):
@@ -40,20 +44,30 @@ class SubscriptionStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    @contextmanager
+    def _connect(self, action: str, *, write: bool = False) -> Iterator[Connection]:
+        """A connection whose database errors leave as ``ArchiveError`` naming the action."""
+        try:
+            with self.engine.begin() if write else self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise ArchiveError(f"subscriptions: cannot {action}: {detail}") from exc
+
     def list(self, platform: str | None = None, *, active_only: bool = False) -> list[Subscription]:
         stmt = select(subscriptions).order_by(subscriptions.c.platform, subscriptions.c.channel_id)
         if platform:
             stmt = stmt.where(subscriptions.c.platform == platform)
         if active_only:
             stmt = stmt.where(subscriptions.c.active.is_(True))
-        with self.engine.connect() as conn:
+        with self._connect("list the channels") as conn:
             return [_to_model(row._mapping) for row in conn.execute(stmt)]
 
     def get(self, platform: str, channel_id: str) -> Subscription | None:
         stmt = select(subscriptions).where(
             subscriptions.c.platform == platform, subscriptions.c.channel_id == channel_id
         )
-        with self.engine.connect() as conn:
+        with self._connect(f"read {platform}:{channel_id}") as conn:
             row = conn.execute(stmt).first()
         return _to_model(row._mapping) if row else None
 
@@ -65,7 +79,7 @@ class SubscriptionStore:
             raise TypeError(f"unknown subscription fields: {sorted(unknown)}")
         now = _now()
         where = (subscriptions.c.platform == platform) & (subscriptions.c.channel_id == channel_id)
-        with self.engine.begin() as conn:
+        with self._connect(f"save {platform}:{channel_id}", write=True) as conn:
             exists = conn.execute(select(subscriptions.c.id).where(where)).first()
             if exists:
                 if fields:
@@ -92,20 +106,13 @@ class SubscriptionStore:
         return self.upsert(platform, channel_id, active=False, inactive_reason=reason)
 
     def remove(self, platform: str, channel_id: str) -> bool:
-        with self.engine.begin() as conn:
+        with self._connect(f"remove {platform}:{channel_id}", write=True) as conn:
             result = conn.execute(
                 delete(subscriptions).where(
                     subscriptions.c.platform == platform, subscriptions.c.channel_id == channel_id
                 )
             )
         return result.rowcount > 0
-
-    def changed_since(self) -> dt.datetime | None:
-        """Newest change time: the scheduler polls this to pick up changes without a restart."""
-        from sqlalchemy import func
-
-        with self.engine.connect() as conn:
-            return conn.execute(select(func.max(subscriptions.c.updated_at))).scalar()
 
 
 def _to_model(row: Any) -> Subscription:

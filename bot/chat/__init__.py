@@ -21,6 +21,7 @@ from bot.chat.replies import (
     ReplyEnvelope,
     SearchReply,
     SubscriptionReply,
+    SubscriptionState,
 )
 from bot.chat.request import CommandRequest
 
@@ -37,6 +38,7 @@ __all__ = [
     "ReplyEnvelope",
     "SearchReply",
     "SubscriptionReply",
+    "SubscriptionState",
     "actions",
     "is_mutating",
     "parse_schedule",

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.archive import Subscription
 from bot.chat.grammar import parse_schedule
-from bot.chat.replies import Reply, SubscriptionReply
+from bot.chat.replies import Reply, SubscriptionReply, SubscriptionState
 from bot.chat.settings import EffectiveChannel, config_channel, effective_channel
 from bot.errors import CommandError, PermissionDenied
 from bot.query import parse_query
@@ -70,7 +70,11 @@ class SubscriptionCommands:
         effective = effective_channel(self.settings, row, request.platform, request.channel_id)
         return SubscriptionReply(
             action=action,  # type: ignore[arg-type]
-            subscription=row,
+            subscription=None
+            if row is None
+            else SubscriptionState(
+                topics=list(row.topics), active=row.active, inactive_reason=row.inactive_reason
+            ),
             topic=topic,
             schedule=effective.schedule,
             timezone=effective.timezone,

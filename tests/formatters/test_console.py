@@ -8,7 +8,6 @@ import io
 from rich.cells import cell_len
 from rich.console import Console
 
-from bot.archive.subscriptions import Subscription
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -17,6 +16,7 @@ from bot.chat import (
     NoticeReply,
     SearchReply,
     SubscriptionReply,
+    SubscriptionState,
 )
 from bot.models import Digest, Hit
 from formatters import console
@@ -51,7 +51,7 @@ def test_markup_in_content_is_shown_as_written(hostile: Digest, templates: Templ
 
 def test_every_reply_renders(reference: Digest, templates: Templates) -> None:
     hit = Hit(**reference.items[0].model_dump(), date=reference.date)
-    sub = Subscription(platform="console", channel_id="x", topics=["tag:RL"])
+    sub = SubscriptionState(topics=["tag:RL"])
     cases = {
         "CL-bench": SearchReply(query="tag:RL", hits=[hit], total=1),
         "没有找到": SearchReply(query="nothing", hits=[], total=0),

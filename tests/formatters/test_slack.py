@@ -7,7 +7,6 @@ import itertools
 
 import pytest
 
-from bot.archive.subscriptions import Subscription
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -16,6 +15,7 @@ from bot.chat import (
     NoticeReply,
     SearchReply,
     SubscriptionReply,
+    SubscriptionState,
     actions,
 )
 from bot.models import Digest, Hit, Item, Resource, Section
@@ -282,9 +282,7 @@ def test_help_lists_every_command_and_query_key(language: str) -> None:
 def test_subscription_error_and_notice_replies(
     templates: Templates, templates_en: Templates
 ) -> None:
-    sub = Subscription(
-        platform="slack", channel_id="C1", topics=["tag:Agent"], timezone="Europe/Berlin"
-    )
+    sub = SubscriptionState(topics=["tag:Agent"])
     reply = SubscriptionReply(
         action="subscribed",
         subscription=sub,

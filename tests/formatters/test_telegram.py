@@ -7,7 +7,6 @@ import html
 
 import pytest
 
-from bot.archive.subscriptions import Subscription
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -16,6 +15,7 @@ from bot.chat import (
     NoticeReply,
     SearchReply,
     SubscriptionReply,
+    SubscriptionState,
     actions,
 )
 from bot.models import Digest, Hit, Item, Section
@@ -197,7 +197,7 @@ def test_text_replies(templates: Templates, templates_en: Templates) -> None:
     for language in (templates, templates_en):
         text = check_all(telegram.render_reply(HelpReply(), language))
         assert "/ai subscribe" in text and "stars:4" in text
-    sub = Subscription(platform="telegram", channel_id="-100", topics=["tag:Agent", "org:<x>"])
+    sub = SubscriptionState(topics=["tag:Agent", "org:<x>"])
     text = check_all(
         telegram.render_reply(SubscriptionReply(action="listed", subscription=sub), templates)
     )
