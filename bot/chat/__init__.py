@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.chat import actions
 from bot.chat.core import CommandCore
-from bot.chat.grammar import VERBS, is_mutating, parse_schedule
+from bot.chat.grammar import VERBS, ScheduleSpec, check_zone, is_mutating, parse_schedule
 from bot.chat.replies import (
     DigestReply,
     ErrorReply,
@@ -24,22 +24,29 @@ from bot.chat.replies import (
     SubscriptionState,
 )
 from bot.chat.request import CommandRequest
+from bot.chat.settings import EffectiveChannel, effective_channel
+from bot.chat.subscriptions import SubscriptionCommands
 
 __all__ = [
     "VERBS",
     "CommandCore",
     "CommandRequest",
     "DigestReply",
+    "EffectiveChannel",
     "ErrorReply",
     "HelpReply",
     "ItemDetailReply",
     "NoticeReply",
     "Reply",
     "ReplyEnvelope",
+    "ScheduleSpec",
     "SearchReply",
+    "SubscriptionCommands",
     "SubscriptionReply",
     "SubscriptionState",
     "actions",
+    "check_zone",
+    "effective_channel",
     "is_mutating",
     "parse_schedule",
 ]

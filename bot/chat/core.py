@@ -113,7 +113,7 @@ class CommandCore:
         self._workers = workers
         self._executor: ThreadPoolExecutor | None = None
         self._counts = CountCache()
-        self._subscriptions = SubscriptionCommands(archive, settings, self._today)
+        self.subscriptions = SubscriptionCommands(archive, settings, self._today)
 
     # -- async entry points (adapters) -----------------------------------------------------
 
@@ -203,15 +203,15 @@ class CommandCore:
             case "today" | "latest":
                 return ReplyEnvelope(reply=self._digest(request, parsed.verb))
             case "subscriptions":
-                return ReplyEnvelope(reply=self._subscriptions.listing(request))
+                return ReplyEnvelope(reply=self.subscriptions.listing(request))
             case "subscribe":
-                reply = self._subscriptions.subscribe(request, parsed.args)
+                reply = self.subscriptions.subscribe(request, parsed.args)
                 return ReplyEnvelope(reply=reply, public=True)
             case "unsubscribe":
-                reply = self._subscriptions.unsubscribe(request, parsed.args)
+                reply = self.subscriptions.unsubscribe(request, parsed.args)
                 return ReplyEnvelope(reply=reply, public=True)
             case "schedule":
-                reply = self._subscriptions.schedule(request, parsed.args)
+                reply = self.subscriptions.schedule(request, parsed.args)
                 return ReplyEnvelope(reply=reply, public=True)
             case _:
                 assert parsed.verb == SEARCH
@@ -221,7 +221,7 @@ class CommandCore:
 
     def _today(self, request: CommandRequest) -> dt.date:
         """Today in the channel's timezone, so ``date:today`` means the reader's today."""
-        zone = self._subscriptions.effective(request).timezone
+        zone = self.subscriptions.effective(request).timezone
         return self._clock().astimezone(ZoneInfo(zone)).date()
 
     def _parse_search(self, request: CommandRequest, text: str) -> Query:

@@ -10,11 +10,11 @@ overrides the entry, because the config file itself is never edited.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.archive import Subscription
-from bot.chat.grammar import parse_schedule
+from bot.chat.grammar import ScheduleSpec, normalize_text, parse_schedule
 from bot.chat.replies import Reply, SubscriptionReply, SubscriptionState
 from bot.chat.settings import EffectiveChannel, config_channel, effective_channel
 from bot.errors import CommandError, PermissionDenied
@@ -96,17 +96,37 @@ class SubscriptionCommands:
             created_by=request.user_id,
         )
 
-    def subscribe(self, request: CommandRequest, args: str) -> SubscriptionReply:
-        topic = self._validated_topic(request, args) if args else None
+    def add(
+        self,
+        request: CommandRequest,
+        topics: Sequence[str] = (),
+        *,
+        schedule: ScheduleSpec | None = None,
+        timezone: str | None = None,
+    ) -> tuple[Subscription, bool]:
+        """Subscribe (or re-activate) the request's channel, adding ``topics`` and setting its
+        time: ``/ai subscribe`` and ``digestbot subscriptions add`` both come here. Returns
+        the row and whether the channel had one before."""
+        checked = [self._validated_topic(request, normalize_text(t)) for t in topics if t.strip()]
+        existed = self.row(request) is not None
         row = self._ensure_row(request)
-        topics = list(row.topics)
-        if topic is not None and topic not in topics:
-            topics.append(topic)
-        fields: dict[str, object] = {"active": True, "inactive_reason": None, "topics": topics}
+        current = list(row.topics)
+        current += [t for t in checked if t not in current]
+        fields: dict[str, object] = {"active": True, "inactive_reason": None, "topics": current}
+        if schedule is not None:
+            fields["schedule"] = schedule.cron
+            if schedule.timezone is not None:
+                fields["timezone"] = schedule.timezone
+        if timezone is not None:
+            fields["timezone"] = timezone
         if request.thread_id is not None:
             fields["thread_id"] = request.thread_id
         row = self.archive.subscriptions.upsert(request.platform, request.channel_id, **fields)
-        return self._reply(request, "subscribed", row, topic)
+        return row, existed
+
+    def subscribe(self, request: CommandRequest, args: str) -> SubscriptionReply:
+        row, _ = self.add(request, [args] if args else [])
+        return self._reply(request, "subscribed", row, args or None)
 
     def _validated_topic(self, request: CommandRequest, args: str) -> str:
         query = parse_query(args, today=self._today(request))

@@ -1,26 +1,29 @@
 """``digestbot subscriptions list|add|remove``: the subscriptions table from the shell.
 
-The same rows ``/ai subscribe`` writes, validated the same way (queries by the query
-parser, schedules by the chat command grammar, so ``--schedule "08:30 weekdays"`` works
-as well as a cron expression), so an operator can fix a channel without opening a chat.
+The same rows ``/ai subscribe`` writes, through the same code (``SubscriptionCommands.add``),
+so an operator can fix a channel without opening a chat and gets the chat's answer for the
+same mistake. Each option is checked with the chat grammar on its own (``--schedule
+"08:30 weekdays"`` works as well as a cron expression), so an error names its option.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.table import Table
 
+from bot.archive import Archive
+from bot.chat import CommandCore, CommandRequest, check_zone, effective_channel, parse_schedule
 from bot.cli.app import app, out, state
 from bot.errors import CommandError, ConfigError
+from bot.registry import chat_platforms
 
 if TYPE_CHECKING:
-    from bot.archive import Archive
     from bot.config import Settings
 
-PLATFORMS = ("slack", "telegram", "console", "file")
+T = TypeVar("T")
 
 subscriptions_app = typer.Typer(
     name="subscriptions",
@@ -31,19 +34,29 @@ app.add_typer(subscriptions_app, name="subscriptions")
 
 
 def _archive(settings: Settings) -> Archive:
-    from bot.archive import Archive
-
     archive = Archive.from_settings(settings)
     archive.create_schema()
     return archive
 
 
 def _check_platform(platform: str) -> str:
-    if platform not in PLATFORMS:
+    """Only chat platforms have subscriptions: the scheduler ignores rows of any other."""
+    platforms = chat_platforms()
+    if platform not in platforms:
         raise ConfigError(
-            f"PLATFORM: unknown platform {platform!r} (use one of {', '.join(PLATFORMS)})"
+            f"PLATFORM: {platform!r} channels cannot be subscribed (use one of "
+            f"{', '.join(platforms)}); console and file channels belong in the config's "
+            "`channels`"
         )
     return platform
+
+
+def _option(key: str, check: Callable[[str], T], value: str) -> T:
+    """Check one option with the chat grammar; its message, prefixed with the option."""
+    try:
+        return check(value)
+    except CommandError as exc:
+        raise ConfigError(f"{key}: {exc}") from exc
 
 
 @subscriptions_app.command("list")
@@ -52,8 +65,6 @@ def list_subscriptions(
     platform: str | None = typer.Option(None, "--platform", "-p", help="Only this platform."),
 ) -> None:
     """Show every stored subscription with its effective schedule and timezone."""
-    from bot.chat.core import effective_channel
-
     settings = state(ctx).settings
     if platform:
         _check_platform(platform)
@@ -86,7 +97,7 @@ def list_subscriptions(
 @subscriptions_app.command("add", context_settings={"ignore_unknown_options": True})
 def add_subscription(
     ctx: typer.Context,
-    platform: str = typer.Argument(..., help="slack, telegram, console or file"),
+    platform: str = typer.Argument(..., help="slack or telegram"),
     channel: str = typer.Argument(..., help="Channel id (Slack C…, Telegram chat id)"),
     topic: list[str] = typer.Option(  # noqa: B008
         [], "--topic", "-t", help="A query; repeat for several topics (any of them matches)."
@@ -100,55 +111,27 @@ def add_subscription(
     thread_id: int | None = typer.Option(None, "--thread-id", help="Telegram forum topic id."),
 ) -> None:
     """Subscribe a channel (or re-activate it), adding topics and setting its time."""
-    from bot.chat.grammar import check_zone, normalize_text, parse_schedule
-    from bot.query import parse_query
-
     settings = state(ctx).settings
     _check_platform(platform)
-    today = dt.datetime.now(dt.UTC).date()
-    topics = [normalize_text(t) for t in topic if t.strip()]
-    for text in topics:
-        parse_query(text, today=today)  # QueryError names the bad term
-    fields: dict[str, object] = {"active": True, "inactive_reason": None}
-    try:
-        if schedule is not None:
-            spec = parse_schedule(schedule)
-            fields["schedule"] = spec.cron
-            if spec.timezone is not None:
-                fields["timezone"] = spec.timezone
-        if timezone is not None:
-            fields["timezone"] = check_zone(timezone)
-    except CommandError as exc:
-        key = "--timezone" if "timezone" in str(exc).lower() else "--schedule"
-        raise ConfigError(f"{key}: {exc}") from exc
-    if thread_id is not None:
-        fields["thread_id"] = thread_id
+    spec = _option("--schedule", parse_schedule, schedule) if schedule is not None else None
+    zone = _option("--timezone", check_zone, timezone) if timezone is not None else None
+    request = CommandRequest(platform, channel, "cli", True, "", thread_id=thread_id)
     archive = _archive(settings)
     try:
-        existing = archive.subscriptions.get(platform, channel)
-        current = list(existing.topics) if existing else _config_topics(settings, platform, channel)
-        fields["topics"] = current + [t for t in topics if t not in current]
-        if existing is None:
-            fields["created_by"] = "cli"
-        row = archive.subscriptions.upsert(platform, channel, **fields)
+        row, existed = CommandCore(archive, settings).subscriptions.add(
+            request, topic, schedule=spec, timezone=zone
+        )
     finally:
         archive.close()
-    verb = "Updated" if existing else "Added"
+    verb = "Updated" if existed else "Added"
     shown = ", ".join(row.topics) or "the whole digest"
     out.print(f"{verb} {platform}:{channel}: {shown}")
-
-
-def _config_topics(settings: Settings, platform: str, channel: str) -> list[str]:
-    from bot.chat.core import config_channel
-
-    configured = config_channel(settings, platform, channel)
-    return list(configured.topics) if configured else []
 
 
 @subscriptions_app.command("remove", context_settings={"ignore_unknown_options": True})
 def remove_subscription(
     ctx: typer.Context,
-    platform: str = typer.Argument(..., help="slack, telegram, console or file"),
+    platform: str = typer.Argument(..., help="slack or telegram"),
     channel: str = typer.Argument(..., help="Channel id"),
 ) -> None:
     """Delete a channel's stored subscription (a config channel reverts to its config)."""

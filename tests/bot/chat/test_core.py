@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy
 
 from bot.archive import Archive
 from bot.chat import (
@@ -26,11 +27,11 @@ from bot.chat.core import CommandCore, CommandRequest, effective_channel
 from bot.config import ChannelSettings, Settings
 from bot.errors import ArchiveError
 from bot.ingest import ingest_paths, parse_file
-from bot.metrics import COMMANDS
 from bot.query import TagAliases, parse_query
 from formatters import slack as slack_fmt
 from formatters import telegram as telegram_fmt
 from formatters.templates import Templates
+from tests.support.metrics import sample
 
 DAY = dt.date(2026, 2, 3)
 NOW = dt.datetime(2026, 2, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -377,13 +378,16 @@ def test_unexpected_errors_become_an_apology_and_a_log(
         raise RuntimeError("boom")
 
     monkeypatch.setattr(core.archive, "search", explode)
-    before = COMMANDS.labels("slack", "search", "crash")._value.get()
+    before = sample("digestbot_commands", platform="slack", command="search", outcome="crash")
     with caplog.at_level(logging.ERROR, logger="bot.chat.core"):
         reply = ask(core, "tag:RL").reply
     assert isinstance(reply, ErrorReply)
     assert "boom" not in reply.message and "Traceback" not in reply.message
     assert any("boom" in (r.exc_text or "") for r in caplog.records)
-    assert COMMANDS.labels("slack", "search", "crash")._value.get() == before + 1
+    assert (
+        sample("digestbot_commands", platform="slack", command="search", outcome="crash")
+        == before + 1
+    )
 
 
 def test_archive_errors_do_not_leak_the_url(
@@ -398,10 +402,25 @@ def test_archive_errors_do_not_leak_the_url(
     assert "secret" not in reply.message and "not reachable" in reply.message
 
 
+def test_a_broken_subscriptions_table_gets_a_clear_answer(
+    core: CommandCore, caplog: pytest.LogCaptureFixture
+) -> None:
+    with core.archive.engine.begin() as conn:
+        conn.execute(sqlalchemy.text("DROP TABLE subscriptions"))
+    for command in ("subscribe tag:RL", "subscriptions"):
+        reply = ask(core, command, admin=True).reply
+        assert isinstance(reply, ErrorReply), command
+        assert "went wrong" not in reply.message
+    assert not [r for r in caplog.records if r.exc_info]
+
+
 def test_commands_are_counted(core: CommandCore) -> None:
-    before = COMMANDS.labels("slack", "subscribe", "denied")._value.get()
+    before = sample("digestbot_commands", platform="slack", command="subscribe", outcome="denied")
     ask(core, "subscribe", admin=False)
-    assert COMMANDS.labels("slack", "subscribe", "denied")._value.get() == before + 1
+    assert (
+        sample("digestbot_commands", platform="slack", command="subscribe", outcome="denied")
+        == before + 1
+    )
 
 
 # -- effective settings -------------------------------------------------------------------

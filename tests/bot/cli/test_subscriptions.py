@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.archive import Archive
+from bot.chat import CommandCore, CommandRequest, ErrorReply
+from bot.config import load_settings
 from tests.support.cli import run as run_cli
 
 
@@ -115,6 +117,8 @@ def test_inactive_rows_show_their_reason(config: Path, capsys: pytest.CaptureFix
         (["add", "slack", "C1", "--schedule", "25:99"], "--schedule"),
         (["add", "slack", "C1", "--timezone", "Moon/Base"], "Moon/Base"),
         (["add", "irc", "C1"], "irc"),
+        (["add", "console", "x"], "'console' channels cannot be subscribed"),
+        (["add", "file", "x"], "'file' channels cannot be subscribed"),
     ],
 )
 def test_bad_input_is_named_and_nothing_is_stored(
@@ -131,3 +135,27 @@ def test_bad_input_is_named_and_nothing_is_stored(
 def test_empty_list_says_how_to_add(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(config, "list") == 0
     assert "digestbot subscriptions add" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "chat"),
+    [
+        ("--schedule", "25:99", "schedule 25:99"),
+        ("--topic", "colour:red", "subscribe colour:red"),
+        ("--timezone", "Moon/Base", "schedule 08:30 Moon/Base"),
+    ],
+)
+def test_cli_and_chat_give_the_same_answer(
+    config: Path, capsys: pytest.CaptureFixture[str], option: str, value: str, chat: str
+) -> None:
+    assert run(config, "add", "slack", "C1", option, value) == 1
+    cli_error = capsys.readouterr().err
+    settings = load_settings(str(config), environ={})
+    archive = stored(config)
+    archive.create_schema()
+    archive.subscriptions.upsert("slack", "C1", topics=[])  # chat: schedule needs a row
+    request = CommandRequest("slack", "C1", "U1", True, chat)
+    reply = CommandCore(archive, settings).handle(request).reply
+    archive.close()
+    assert isinstance(reply, ErrorReply)
+    assert " ".join(reply.message.split()) in " ".join(cli_error.split())

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from bot import metrics
 from bot.archive import Archive
 from bot.archive.ledger import Status
 from bot.archive.schema import deliveries
@@ -34,6 +33,7 @@ from tests.support.delivery_kit import (
     slack_text,
     write_config,
 )
+from tests.support.metrics import sample
 
 ALL = list(range(1, 15))
 FAST = DeliveryOptions(
@@ -226,7 +226,7 @@ async def test_429s_500s_and_dropped_connections_lose_and_duplicate_nothing(
     fake_telegram.fail_next("sendMessage", status=500)
     fake_telegram.fail_next("sendMessage", drop=True)
     fake_telegram.fail_next("sendMessage", status=502)
-    before = metrics.DELIVERY_FAILURES.labels("slack", "transient")._value.get()
+    before = sample("digestbot_delivery_failures", platform="slack", kind="transient")
 
     results = await world.deliverer.deliver_all(world.channels(), date=DAY)
 
@@ -239,7 +239,7 @@ async def test_429s_500s_and_dropped_connections_lose_and_duplicate_nothing(
     assert [m["html"] for m in sent] == [p.text for p in rendered(world, "telegram")]
     # The 429s were retried inside the clients; 5xx and drops reached our backoff.
     assert results[0].retries >= 3 and results[1].retries >= 2
-    assert metrics.DELIVERY_FAILURES.labels("slack", "transient")._value.get() >= before + 3
+    assert sample("digestbot_delivery_failures", platform="slack", kind="transient") >= before + 3
     # A 5xx or a drop on chat.postMessage may have posted: the history was checked first.
     assert fake_slack.calls_to("conversations.history") or fake_slack.calls_to(
         "conversations.replies"
@@ -322,7 +322,7 @@ async def test_a_permanent_slack_error_deactivates_the_channel(
 ) -> None:
     world = make_world([{"platform": "slack", "id": "CGONE"}, {"platform": "slack", "id": "C1"}])
     fake_slack.fail_channel("CGONE", code)
-    before = metrics.DELIVERY_FAILURES.labels("slack", "permanent")._value.get()
+    before = sample("digestbot_delivery_failures", platform="slack", kind="permanent")
     results = await world.deliverer.deliver_all(world.channels(), date=DAY)
     assert [r.outcome for r in results] == [Outcome.DEACTIVATED, Outcome.DELIVERED]
     assert code in (results[0].error or "")
@@ -333,7 +333,7 @@ async def test_a_permanent_slack_error_deactivates_the_channel(
     row = world.archive.ledger.status("slack", "CGONE", DAY)
     assert row is not None
     assert row.status is Status.FAILED
-    assert metrics.DELIVERY_FAILURES.labels("slack", "permanent")._value.get() == before + 1
+    assert sample("digestbot_delivery_failures", platform="slack", kind="permanent") == before + 1
     # The next run no longer knows the channel; the other one is already served.
     assert [c.key for c in world.channels()] == ["slack:C1"]
 
