@@ -9,6 +9,7 @@ are cleaned) and on the known noisy loggers (for handlers installed by someone e
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,6 +17,14 @@ if TYPE_CHECKING:
 
 #: Loggers known to print URLs that contain tokens.
 NOISY_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "httpx", "slack_sdk", "slack_bolt")
+
+
+def blank_secrets(text: str, secrets: Iterable[str], mark: str = "<token>") -> str:
+    """``text`` with every secret replaced by ``mark`` (a library message quoting a token)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, mark)
+    return text
 
 
 class RedactSecrets(logging.Filter):
@@ -29,17 +38,14 @@ class RedactSecrets(logging.Filter):
         if not self.secrets:
             return True
         message = record.getMessage()
-        redacted = message
-        for secret in self.secrets:
-            redacted = redacted.replace(secret, "<token>")
+        redacted = blank_secrets(message, self.secrets)
         if redacted != message:
             record.msg, record.args = redacted, ()
         if record.exc_info and not record.exc_text:
             # Format the traceback now, so the redacted text is what every handler prints.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            for secret in self.secrets:
-                record.exc_text = record.exc_text.replace(secret, "<token>")
+            record.exc_text = blank_secrets(record.exc_text, self.secrets)
         return True
 
 

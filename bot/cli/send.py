@@ -21,7 +21,15 @@ from rich.table import Table
 
 from bot.channels import Channel, load_channels, select_channels
 from bot.cli.app import app, err, out, state
-from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, Outcome, Plan, describe_topics
+from bot.delivery import (
+    Deliverer,
+    DeliveryOptions,
+    DeliveryResult,
+    Outcome,
+    Plan,
+    describe_topics,
+    settled_outcome,
+)
 from bot.errors import ConfigError
 from formatters import Templates
 
@@ -201,12 +209,11 @@ def _dry_run(
 def _show_plan(deliverer: Deliverer, plan: Plan, console: Console) -> DeliveryResult:
     channel = plan.channel
     record = deliverer.ledger.status(channel.platform, channel.id, plan.digest_date)
-    outcome = Outcome.DRY_RUN
-    note = None
-    if record is not None and record.status.value == "done":
-        outcome = Outcome.ALREADY
-    elif record is not None and record.status.value == "skipped":
-        outcome, note = Outcome.SKIPPED, record.error
+    outcome, note = Outcome.DRY_RUN, None
+    settled = settled_outcome(record)
+    if settled is not None and settled[0] is not Outcome.FAILED:
+        # A failed row is retried by the next real run, so a dry run shows what it would post.
+        outcome, note = settled
     elif plan.empty:
         outcome, note = Outcome.SKIPPED, "no item matches the topics"
     done = set(record.messages) if record else set()

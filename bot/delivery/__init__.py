@@ -9,8 +9,8 @@ channel's cron in its own timezone.
 from __future__ import annotations
 
 from bot.delivery.deliverer import Deliverer
-from bot.delivery.plan import DeliveryOptions, Plan, Planner, choose_date, describe_topics
-from bot.delivery.result import DeliveryResult, Outcome
+from bot.delivery.plan import DeliveryOptions, Plan, Planner, describe_topics
+from bot.delivery.result import DeliveryResult, Outcome, settled_outcome
 from bot.delivery.scheduler import DeliveryScheduler, last_fire_within
 from bot.delivery.transport import Transport
 
@@ -23,7 +23,7 @@ __all__ = [
     "Plan",
     "Planner",
     "Transport",
-    "choose_date",
     "describe_topics",
     "last_fire_within",
+    "settled_outcome",
 ]

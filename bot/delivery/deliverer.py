@@ -23,10 +23,10 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
-from bot.archive import Claim, Status, utcnow
+from bot.archive import Claim, utcnow
 from bot.delivery import snapshot as payload_snapshot
 from bot.delivery.plan import DeliveryOptions, Plan, Planner
-from bot.delivery.result import DeliveryResult, Outcome
+from bot.delivery.result import DeliveryResult, Outcome, settled_outcome
 from bot.delivery.run import DeliveryRun
 from bot.errors import (
     ConfigError,
@@ -81,6 +81,7 @@ class Deliverer:
             lambda platform, digest: self.transport(platform).render(digest, templates),
             aliases=aliases,
             clock=clock,
+            max_age=self.options.max_age,
         )
 
     @classmethod
@@ -114,12 +115,9 @@ class Deliverer:
 
     # -- planning ----------------------------------------------------------------------
 
-    def choose_date(self, channel: Channel) -> dt.date | None:
-        return self.planner.choose_date(channel, max_age=self.options.max_age)
-
     def plan(self, channel: Channel, *, date: dt.date | None = None) -> Plan | DeliveryResult:
         """The filtered digest and payloads for ``channel``, or the reason there are none."""
-        planned = self.planner.plan(channel, date=date, max_age=self.options.max_age)
+        planned = self.planner.plan(channel, date=date)
         if isinstance(planned, Plan):
             return planned
         return DeliveryResult(channel, Outcome.NO_DIGEST, planned.date, error=planned.reason)
@@ -266,15 +264,11 @@ class Deliverer:
         record = await asyncio.to_thread(
             self.ledger.status, plan.channel.platform, plan.channel.id, plan.digest_date
         )
-        outcome, error = Outcome.BUSY, None
-        if record is not None and record.status is Status.DONE:
-            outcome = Outcome.ALREADY
-        elif record is not None and record.status is Status.SKIPPED:
-            outcome, error = Outcome.SKIPPED, record.error
-        elif record is not None and record.status is Status.FAILED:
-            outcome, error = Outcome.FAILED, f"failed earlier: {record.error}"
-        elif record is not None:
-            error = f"claimed by {record.owner}"
+        settled = settled_outcome(record)
+        if settled is not None:
+            outcome, error = settled
+        else:
+            outcome, error = Outcome.BUSY, f"claimed by {record.owner}" if record else None
         total = (record.message_count or 0) if record else 0
         return DeliveryResult(plan.channel, outcome, plan.digest_date, total=total, error=error)
 

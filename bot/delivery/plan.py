@@ -88,21 +88,6 @@ def local_today(channel: Channel, now: dt.datetime) -> dt.date:
     return now.astimezone(ZoneInfo(channel.timezone)).date()
 
 
-def choose_date(
-    archive: DigestSource,
-    ledger: Ledger,
-    channel: Channel,
-    *,
-    now: dt.datetime,
-    max_age: dt.timedelta,
-) -> dt.date | None:
-    """The newest digest date this channel should receive now, or None if there is none."""
-    cutoff = (now.astimezone(ZoneInfo(channel.timezone)) - max_age).date()
-    last = ledger.last_delivered_date(channel.platform, channel.id)
-    candidates = [d for d in archive.dates() if d >= cutoff and (last is None or d > last)]
-    return max(candidates) if candidates else None
-
-
 def topic_queries(channel: Channel, *, today: dt.date) -> list[Query]:
     """Parse the channel's topics; a bad one is an error that names the channel and term."""
     queries = []
@@ -157,8 +142,10 @@ class Planner:
         *,
         aliases: TagAliases,
         clock: Callable[[], dt.datetime],
+        max_age: dt.timedelta,
     ) -> None:
         self.archive = archive
+        self.max_age = max_age
         self.ledger = ledger
         self.render = render
         self.aliases = aliases
@@ -166,13 +153,17 @@ class Planner:
         self._digests: dict[dt.date, tuple[float, Digest | None]] = {}
         self._rendered: dict[tuple[Any, ...], tuple[Digest, Digest, list[Any]]] = {}
 
-    def choose_date(self, channel: Channel, *, max_age: dt.timedelta) -> dt.date | None:
-        return choose_date(self.archive, self.ledger, channel, now=self.clock(), max_age=max_age)
+    def choose_date(self, channel: Channel) -> dt.date | None:
+        """The newest digest date this channel should receive now, or None if there is none:
+        not yet delivered to it, and no older than ``max_age`` in the channel's timezone."""
+        cutoff = (self.clock().astimezone(ZoneInfo(channel.timezone)) - self.max_age).date()
+        last = self.ledger.last_delivered_date(channel.platform, channel.id)
+        dates = self.archive.dates()
+        candidates = [d for d in dates if d >= cutoff and (last is None or d > last)]
+        return max(candidates) if candidates else None
 
-    def plan(
-        self, channel: Channel, *, date: dt.date | None, max_age: dt.timedelta
-    ) -> Plan | NoPlan:
-        chosen = date if date is not None else self.choose_date(channel, max_age=max_age)
+    def plan(self, channel: Channel, *, date: dt.date | None) -> Plan | NoPlan:
+        chosen = date if date is not None else self.choose_date(channel)
         if chosen is None:
             return NoPlan()
         digest = self.digest(chosen)

@@ -7,7 +7,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.archive import Status
+
 if TYPE_CHECKING:
+    from bot.archive import DeliveryRecord
     from bot.channels import Channel
     from bot.delivery.plan import Plan
 
@@ -60,3 +63,17 @@ class DeliveryResult:
         if self.error:
             text += f" ({self.error})"
         return text
+
+
+def settled_outcome(record: DeliveryRecord | None) -> tuple[Outcome, str | None] | None:
+    """What a ledger row that is already settled means for this run, with its note; None
+    while the row is open (in progress, or released for a retry) or missing."""
+    if record is None:
+        return None
+    if record.status is Status.DONE:
+        return Outcome.ALREADY, None
+    if record.status is Status.SKIPPED:
+        return Outcome.SKIPPED, record.error
+    if record.status is Status.FAILED:
+        return Outcome.FAILED, f"failed earlier: {record.error}"
+    return None

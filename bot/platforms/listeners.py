@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.chat import CommandCore
 from bot.errors import ConfigError, DigestbotError
 from bot.platforms.listener_config import missing_listener_key
+from bot.redact import blank_secrets
 
 if TYPE_CHECKING:
     from bot.archive import Archive
@@ -110,16 +111,7 @@ def _describe(exc: Exception, settings: Settings) -> tuple[str, bool]:
     """The first line of the library's message with every secret blanked out, and whether
     anything had to be blanked."""
     original = (str(exc) or type(exc).__name__).splitlines()[0][:300]
-    text = original
-    for secret in (
-        settings.slack.bot_token,
-        settings.slack.app_token,
-        settings.slack.signing_secret,
-        settings.telegram.token,
-        settings.telegram.webhook_secret,
-    ):
-        if secret is not None and secret.get_secret_value():
-            text = text.replace(secret.get_secret_value(), "***")
+    text = blank_secrets(original, settings.secret_values(), "***")
     return text, text != original
 
 

@@ -143,7 +143,7 @@ class Service:
         if result.outcome is Outcome.NO_DIGEST and result.digest_date is None:
             log.info("delivery %s: no new digest yet; waiting for it in sources", channel.key)
             ready = await self.watcher.wait_for(
-                lambda: self.deliverer.choose_date(channel), what=f"delivery {channel.key}"
+                lambda: self.deliverer.planner.choose_date(channel), what=f"delivery {channel.key}"
             )
             if ready is not None:
                 result = await self.deliverer.deliver(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -36,7 +37,7 @@ from telegram.request import HTTPXRequest
 from bot.delivery import Transport
 from bot.errors import ConfigError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from bot.platforms.pacing import Pacer
-from bot.redact import redact_in_logs
+from bot.redact import blank_secrets, redact_in_logs
 from formatters import TelegramMessage
 from formatters import telegram as telegram_format
 
@@ -64,8 +65,6 @@ PERMANENT_BAD_REQUESTS = (
 #: Fraction of the 30 msg/s overall limit we aim for, and the burst we allow (of 30).
 OVERALL_HEADROOM = 0.97
 OVERALL_BURST = 10
-#: Loggers that print URLs containing the bot token (PTB at DEBUG, httpx at INFO).
-TOKEN_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "httpx")
 #: Errors raised before the request left this process: retrying cannot duplicate.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -86,6 +85,7 @@ class TelegramTransport(Transport):
                 "telegram.token is not set (or TELEGRAM_BOT_TOKEN): cannot post to Telegram"
             )
         options.setdefault("per_chat_interval", settings.telegram.per_chat_interval)
+        options.setdefault("secrets", settings.secret_values())
         return cls(token.get_secret_value(), base_url=settings.telegram.api_url, **options)
 
     def __init__(
@@ -99,8 +99,9 @@ class TelegramTransport(Transport):
         group_time_period: float = 60,
         max_retries: int = 0,
         read_timeout: float = 10.0,
+        secrets: Sequence[str] = (),
     ) -> None:
-        redact_in_logs(token, *TOKEN_LOGGERS)
+        redact_in_logs(token)
         self.pacer = Pacer(per_chat_interval)
         self.bot = ExtBot(
             token=token,
@@ -131,14 +132,15 @@ class TelegramTransport(Transport):
             ),
         )
         self._initialized = False
-        self._secret = token
+        # The token always; with the config's other secrets when built from settings.
+        self._secrets = (token, *secrets)
 
     async def _ready(self, channel: Channel) -> ExtBot:
         if not self._initialized:
             try:
                 await self.bot.initialize()  # getMe: also proves the token works
             except TelegramError as exc:
-                raise _map_error(channel, "getMe", exc, self._secret) from exc
+                raise _map_error(channel, "getMe", exc, self._secrets) from exc
             self._initialized = True
         return self.bot
 
@@ -170,7 +172,7 @@ class TelegramTransport(Transport):
             async with self.pacer.turn(channel.id):
                 message = await bot.send_message(**kwargs)
         except TelegramError as exc:
-            error = _map_error(channel, "sendMessage", exc, self._secret)
+            error = _map_error(channel, "sendMessage", exc, self._secrets)
             retry_after = getattr(error, "retry_after", None)
             if retry_after:
                 self.pacer.defer(channel.id, retry_after)
@@ -194,10 +196,12 @@ def _chat_id(value: str) -> int | str:
         return value
 
 
-def _map_error(channel: Channel, method: str, exc: TelegramError, secret: str) -> Exception:
+def _map_error(
+    channel: Channel, method: str, exc: TelegramError, secrets: Sequence[str]
+) -> Exception:
     where = f"{channel}: {method}"
     # PTB puts the token into some messages (InvalidToken): never let it reach a log.
-    text = str(exc).replace(secret, "<token>") if secret else str(exc)
+    text = blank_secrets(str(exc), secrets)
     lowered = text.lower()
     if isinstance(exc, RetryAfter):
         seconds = exc._retry_after.total_seconds()
