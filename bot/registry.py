@@ -10,7 +10,9 @@ entry here plus its own modules.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,9 @@ class PlatformSpec:
     required_keys: frozenset[str] = field(default_factory=frozenset)
     #: Its renderer for ``digestbot render --platform``: ``module:function(digest, templates)``.
     renderer: str | None = None
+    #: Module answering what its chat listener needs (``wanted``, ``missing_key``,
+    #: ``post_only``, ``START``, ``KEYS``), light enough to import before any client library.
+    listener: str | None = None
 
 
 PLATFORMS: dict[str, PlatformSpec] = {
@@ -38,6 +43,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             "bot.platforms.slack.transport:SlackTransport",
             chat=True,
             renderer="formatters.slack:render_digest",
+            listener="bot.platforms.slack.listener",
         ),
         PlatformSpec(
             "telegram",
@@ -45,6 +51,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             chat=True,
             channel_keys=frozenset({"thread_id"}),
             renderer="formatters.telegram:render_digest",
+            listener="bot.platforms.telegram.listener",
         ),
         PlatformSpec(
             "console",
@@ -78,3 +85,14 @@ def platform_spec(name: str) -> PlatformSpec:
 def chat_platforms() -> tuple[str, ...]:
     """Platforms whose channels chat commands may add at runtime."""
     return tuple(name for name, spec in PLATFORMS.items() if spec.chat)
+
+
+def listener_platforms() -> tuple[str, ...]:
+    """Platforms with a chat listener, in registry order (the order they start in)."""
+    return tuple(name for name, spec in PLATFORMS.items() if spec.listener)
+
+
+def load(path: str) -> Any:
+    """The object an entry names as ``module:attribute``, imported on first use."""
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)

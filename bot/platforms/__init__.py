@@ -1,7 +1,8 @@
 """Platforms: the thin edge between the core and Slack, Telegram, the console and files.
 
 Each platform is one entry in ``bot.registry`` plus its own modules here: a transport
-(``bot.delivery.transport.Transport``) and, for chat platforms, a listener adapter.
+(``bot.delivery.Transport``) and, for chat platforms, a light ``listener`` module (what the
+listener needs) and an ``app`` adapter; ``listeners`` starts the wanted ones.
 Transports are built lazily per platform by ``Transports`` so that a console-only setup
 never imports slack_sdk or python-telegram-bot, and a missing token becomes one clear
 error for that platform's channels.
@@ -9,11 +10,17 @@ error for that platform's channels.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
-from bot.registry import platform_spec
+from bot.platforms.listeners import (
+    Listener,
+    check_listener_config,
+    listener_settings,
+    start_listeners,
+    stop_listeners,
+)
+from bot.registry import load, platform_spec
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,13 +28,15 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.delivery import Transport
 
-__all__ = ["Transports", "load_object", "make_transport"]
-
-
-def load_object(path: str) -> Any:
-    """The object a registry entry names as ``module:attribute``."""
-    module, _, attribute = path.partition(":")
-    return getattr(importlib.import_module(module), attribute)
+__all__ = [
+    "Listener",
+    "Transports",
+    "check_listener_config",
+    "listener_settings",
+    "make_transport",
+    "start_listeners",
+    "stop_listeners",
+]
 
 
 def make_transport(
@@ -42,7 +51,7 @@ def make_transport(
         spec = platform_spec(platform)
     except KeyError as exc:
         raise ConfigError(f"channels: {exc.args[0]}") from None
-    cls = load_object(spec.transport)
+    cls = load(spec.transport)
     return cls.from_settings(settings, console=console, **(overrides or {}))
 
 

@@ -1,20 +1,24 @@
 """Start the chat listeners ``digestbot run`` needs, inside the caller's event loop.
 
-Slack starts when ``slack.bot_token`` is set, Telegram when ``telegram.token`` is set.
-Both share one command core (one archive, one configuration). A listener that cannot
-start is a ``ConfigError`` naming the key to fix, and the ones already started are
-stopped again, so a half-started service never lingers.
+Every platform with a ``listener`` entry in ``bot.registry`` is asked whether it is
+``wanted`` (Slack when ``slack.bot_token`` is set, Telegram when ``telegram.token`` is)
+and what key it is missing; all share one command core (one archive, one configuration).
+A listener that cannot start is a ``ConfigError`` naming the key to fix, and the ones
+already started are stopped again, so a half-started service never lingers.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 
 from bot.chat import CommandCore
 from bot.errors import ConfigError, DigestbotError
-from bot.platforms.listener_config import missing_listener_key
 from bot.redact import blank_secrets
+from bot.registry import listener_platforms, load, platform_spec
+from formatters import Templates
 
 if TYPE_CHECKING:
     from bot.archive import Archive
@@ -34,16 +38,45 @@ class Listener(Protocol):
     async def stop(self) -> None: ...
 
 
+def listener_needs(platform: str) -> ModuleType:
+    """The light module that says what ``platform``'s listener needs (see ``bot.registry``)."""
+    module = platform_spec(platform).listener
+    if module is None:
+        raise ConfigError(f"{platform}: has no chat listener")
+    return importlib.import_module(module)
+
+
+def wanted_listeners(settings: Settings) -> list[tuple[str, ModuleType]]:
+    """The configured listeners, in registry order."""
+    found = [(name, listener_needs(name)) for name in listener_platforms()]
+    return [(name, needs) for name, needs in found if needs.wanted(settings)]
+
+
 def check_listener_config(settings: Settings) -> None:
     """Fail before connecting anything if a configured listener lacks a key it needs."""
-    if settings.slack.bot_token is not None:
-        problem = missing_listener_key(settings, "slack")
+    for _, needs in wanted_listeners(settings):
+        problem = needs.missing_key(settings)
         if problem:
             raise ConfigError(problem)
-    if settings.telegram.token is not None:
-        problem = missing_listener_key(settings, "telegram")
-        if problem:
-            raise ConfigError(problem)
+
+
+def listener_settings(settings: Settings) -> Settings | None:
+    """The settings to start chat listeners with, or None when no listener is configured.
+
+    A platform that can post without its listener (Slack: a bot token alone) and lacks the
+    listener's key keeps delivering, with a warning that its commands are off, instead of
+    the whole service refusing to start.
+    """
+    for name, needs in wanted_listeners(settings):
+        post_only = needs.post_only(settings)
+        if post_only is not None:
+            needed, settings = post_only
+            log.warning(
+                "service: %s is not set: %s commands are off; digests are still delivered",
+                needed,
+                name.capitalize(),
+            )
+    return settings if wanted_listeners(settings) else None
 
 
 async def start_listeners(
@@ -51,32 +84,18 @@ async def start_listeners(
     archive: Archive,
     *,
     core: CommandCore | None = None,
-    slack_host: str = "0.0.0.0",
-    telegram_listen: str = "0.0.0.0",
+    host: str = "0.0.0.0",
 ) -> list[Listener]:
     """Start every configured listener; returns them running (possibly an empty list)."""
     check_listener_config(settings)
-    from formatters import Templates
-
     core = core or CommandCore(archive, settings)
     templates = Templates(settings.language, settings.templates_path())
     started: list[Listener] = []
     try:
-        if settings.slack.bot_token is not None:
-            from bot.platforms.slack.app import start_slack
-
-            starting = start_slack(settings, core, templates, host=slack_host)
-            started.append(await _starting("slack", starting, settings))
-        if settings.telegram.token is not None:
-            from bot.platforms.telegram.app import start_telegram
-
-            started.append(
-                await _starting(
-                    "telegram",
-                    start_telegram(settings, core, templates, listen=telegram_listen),
-                    settings,
-                )
-            )
+        for name, needs in wanted_listeners(settings):
+            start = load(needs.START)
+            starting = start(settings, core, templates, host=host)
+            started.append(await _starting(name, starting, settings, needs.KEYS))
     except BaseException:
         for listener in reversed(started):
             await _quietly_stop(listener)
@@ -86,20 +105,15 @@ async def start_listeners(
     return started
 
 
-async def _starting(name: str, starting: object, settings: Settings) -> Listener:
+async def _starting(name: str, starting: object, settings: Settings, keys: str) -> Listener:
     """Await a start coroutine, turning library failures into one clear DigestbotError."""
     try:
         return await starting  # type: ignore[misc,no-any-return]
     except DigestbotError:
         raise
     except Exception as exc:
-        key = (
-            "slack.bot_token / slack.api_url"
-            if name == "slack"
-            else "telegram.token / telegram.api_url"
-        )
         detail, redacted = _describe(exc, settings)
-        error = ConfigError(f"{key}: the {name} listener could not start: {detail}")
+        error = ConfigError(f"{keys}: the {name} listener could not start: {detail}")
         if redacted:
             # The library's own message carries a secret (PTB quotes a rejected token):
             # do not chain it, so no traceback logged later can leak it.

@@ -22,7 +22,7 @@ from bot.metrics import REGISTRY
 
 if TYPE_CHECKING:
     from bot.archive import Archive
-    from bot.platforms.listeners import Listener
+    from bot.platforms import Listener
 
 log = logging.getLogger(__name__)
 

@@ -21,17 +21,16 @@ from collections import deque
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import bot.platforms as platforms
+from bot.archive import Archive
 from bot.channels import Channel, load_channels
 from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, DeliveryScheduler, Outcome
 from bot.ingest import SourceWatcher
-from bot.platforms.listener_config import missing_listener_key
 from bot.runtime.health import start_health_server
 from formatters import Templates
 
 if TYPE_CHECKING:
-    from bot.archive import Archive
     from bot.config import Settings
-    from bot.platforms import Transports
 
 log = logging.getLogger(__name__)
 
@@ -43,33 +42,6 @@ def make_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def listener_settings(settings: Settings) -> Settings | None:
-    """The settings to start chat listeners with, or None when no listener is configured.
-
-    A Slack bot token alone is enough to *post* digests; the Slack listener also needs
-    ``slack.app_token`` (Socket Mode) or ``slack.signing_secret`` (HTTP mode). Without
-    them, deliveries still run and the Slack listener stays off, with a warning, instead
-    of the whole service refusing to start.
-    """
-    slack, telegram = settings.slack, settings.telegram
-    slack_listens = slack.bot_token is not None and missing_listener_key(settings, "slack") is None
-    if slack.bot_token is not None and not slack_listens:
-        needed = (
-            "slack.app_token (SLACK_APP_TOKEN)"
-            if slack.mode == "socket"
-            else ("slack.signing_secret (SLACK_SIGNING_SECRET)")
-        )
-        log.warning(
-            "service: %s is not set: Slack commands are off; digests are still delivered",
-            needed,
-        )
-    if not slack_listens and telegram.token is None:
-        return None
-    if slack_listens:
-        return settings
-    return settings.model_copy(update={"slack": slack.model_copy(update={"bot_token": None})})
-
-
 class Service:
     """Scheduler + deliveries + listeners + health server, started and stopped together."""
 
@@ -78,19 +50,16 @@ class Service:
         settings: Settings,
         *,
         archive: Archive | None = None,
-        transports: Transports | None = None,
+        transports: platforms.Transports | None = None,
         options: DeliveryOptions | None = None,
         owner: str | None = None,
         misfire_grace: dt.timedelta | None = None,
         reload_interval: dt.timedelta | None = None,
         listeners: bool = True,
     ) -> None:
-        from bot.archive import Archive
-        from bot.platforms import Transports
-
         self.settings = settings
         self.archive = archive or Archive.from_settings(settings)
-        self.transports = transports or Transports(settings)
+        self.transports = transports or platforms.Transports(settings)
         self.options = options or DeliveryOptions.from_settings(settings)
         self.owner = owner or make_owner()
         self.deliverer = Deliverer.from_settings(
@@ -159,11 +128,9 @@ class Service:
         await asyncio.to_thread(self.archive.create_schema)
         await self.watcher.refresh(force=True)
         await self.scheduler.start()
-        listening = listener_settings(self.settings) if self.want_listeners else None
+        listening = platforms.listener_settings(self.settings) if self.want_listeners else None
         if listening is not None:
-            from bot.platforms.listeners import start_listeners
-
-            self.listeners = list(await start_listeners(listening, self.archive))
+            self.listeners = list(await platforms.start_listeners(listening, self.archive))
         if self.settings.http.port is not None:
             self._health = await start_health_server(
                 self.settings.http.host,
@@ -195,11 +162,7 @@ class Service:
             task.cancel()
         if running:
             await asyncio.gather(*running, return_exceptions=True)
-        for listener in reversed(self.listeners):
-            try:
-                await listener.stop()
-            except Exception as exc:  # keep stopping the rest
-                log.warning("service: stopping listener %s: %s", listener.name, exc)
+        await platforms.stop_listeners(self.listeners)
         if self._health is not None:
             await self._health.cleanup()
         await self.transports.close()

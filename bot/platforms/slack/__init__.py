@@ -1,3 +1,3 @@
-"""TODO"""
+"""Slack: the transport (Web API via slack_sdk), the Bolt listener adapter and what it needs."""
 
 from __future__ import annotations

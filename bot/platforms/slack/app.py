@@ -28,7 +28,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.chat import CommandCore, CommandRequest, Reply, actions
 from bot.errors import ConfigError
-from bot.platforms.listener_config import missing_listener_key
+from bot.platforms.slack.listener import missing_key
 from formatters import slack as slack_format
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def build_app(settings: Settings, core: CommandCore, responder: Responder) -> As
     """A Bolt app answering ``/ai`` and the "more"/"details" buttons through ``core``."""
     http_mode = settings.slack.mode == "http"
     secret = settings.slack.signing_secret
-    if http_mode and (problem := missing_listener_key(settings, "slack")):
+    if http_mode and (problem := missing_key(settings)):
         raise ConfigError(problem)
     app = AsyncApp(
         client=make_web_client(settings),
@@ -246,11 +246,11 @@ async def start_slack(
         return await _start_http(
             app, responder, host, settings.slack.port if port is None else port
         )
-    problem = missing_listener_key(settings, "slack")
+    problem = missing_key(settings)
     if problem:
         raise ConfigError(problem)
     app_token = settings.slack.app_token
-    assert app_token is not None  # missing_listener_key checked it for Socket Mode
+    assert app_token is not None  # missing_key checked it for Socket Mode
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(

@@ -40,7 +40,7 @@ from telegram.ext import (
 
 from bot.chat import CommandCore, CommandRequest, is_mutating
 from bot.errors import ConfigError
-from bot.platforms.listener_config import missing_listener_key
+from bot.platforms.telegram.listener import missing_key
 from bot.redact import protect_settings_secrets
 from formatters import telegram as telegram_format
 
@@ -257,14 +257,14 @@ async def start_telegram(
     core: CommandCore,
     templates: Templates,
     *,
-    listen: str = "0.0.0.0",
+    host: str = "0.0.0.0",
     port: int | None = None,
     poll_timeout: float = 10.0,
 ) -> TelegramListener:
     """Start the Telegram listener in the running loop (polling, or webhook on ``port``)."""
     telegram = settings.telegram
     secret = telegram.webhook_secret
-    problem = missing_listener_key(settings, "telegram")
+    problem = missing_key(settings)
     if problem:
         raise ConfigError(problem)
     quiet_token_logging()
@@ -280,7 +280,7 @@ async def start_telegram(
             assert telegram.webhook_url is not None and secret is not None
             listener.port = telegram.port if port is None else port
             await application.updater.start_webhook(
-                listen=listen,
+                listen=host,
                 port=listener.port,
                 url_path=urlsplit(telegram.webhook_url).path.lstrip("/"),
                 webhook_url=telegram.webhook_url,

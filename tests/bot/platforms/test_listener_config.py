@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.platforms.listener_config import missing_listener_key
+from bot.platforms.listeners import listener_needs
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ from bot.platforms.listener_config import missing_listener_key
     ],
 )
 def test_missing_keys_are_named(platform: Any, config: dict[str, Any], key: str | None) -> None:
-    problem = missing_listener_key(Settings(**config), platform)
+    problem = listener_needs(platform).missing_key(Settings(**config))
     if key is None:
         assert problem is None
     else:

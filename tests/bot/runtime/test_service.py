@@ -167,7 +167,7 @@ class FakeListener:
 async def test_listeners_and_health_server_start_and_stop_with_the_service(
     make_service: Callable[..., Service], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.platforms.listeners as listeners_module
+    import bot.platforms as listeners_module
 
     started: list[Any] = []
     listener = FakeListener("slack")
@@ -209,7 +209,7 @@ async def test_listeners_and_health_server_start_and_stop_with_the_service(
 async def test_no_tokens_no_listeners(
     tmp_path: Path, services: list[Service], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.platforms.listeners as listeners_module
+    import bot.platforms as listeners_module
 
     def fail(*_: Any, **__: Any) -> None:
         raise AssertionError("listeners must not start without tokens")
@@ -228,7 +228,7 @@ async def test_no_tokens_no_listeners(
 
 
 def test_which_listeners_are_configured(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.runtime.service import listener_settings
+    from bot.platforms import listener_settings
 
     def settings_with(**sections: Any) -> Any:
         return load_settings(write_config(tmp_path, extra=sections), environ={})

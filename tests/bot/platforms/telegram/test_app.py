@@ -241,7 +241,7 @@ async def test_webhook_accepts_the_secret_and_refuses_anything_else(
         webhook_secret="s3cret_Token-1",
         port=port,
     )
-    listener = await start_telegram(settings, core, Templates(), listen="127.0.0.1")
+    listener = await start_telegram(settings, core, Templates(), host="127.0.0.1")
     try:
         assert fake_telegram.webhook is not None
         assert fake_telegram.webhook["secret_token"] == "s3cret_Token-1"
