@@ -1,4 +1,5 @@
-"""``digestbot render (FILE | --date D) --platform slack|telegram|console [--json]``.
+"""``digestbot render (FILE | --date D) --platform P [--json]``: P is any platform whose
+``bot.registry`` entry names a renderer (slack, telegram, console).
 
 Shows exactly what ``send`` would post. With ``--json`` it prints the ordered list of API
 calls' arguments: Slack ``chat.postMessage`` kwargs (thread replies carry
@@ -28,7 +29,8 @@ from bot.cli.app import app, out, state
 from bot.errors import ArchiveError
 from bot.ingest import parse_file
 from bot.models import Digest
-from formatters import SlackMessage, TelegramMessage, Templates, console, slack, telegram
+from bot.registry import PLATFORMS, load, platform_spec
+from formatters import SlackMessage, TelegramMessage, Templates
 
 #: Stands in for the parent message's ``ts`` in thread replies (known only after posting).
 PARENT_TS = "{parent_ts}"
@@ -37,10 +39,11 @@ TELEGRAM_CHAT = "0"
 BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
 
 
-class Platform(StrEnum):
-    slack = "slack"
-    telegram = "telegram"
-    console = "console"
+#: ``--platform`` choices: every platform whose registry entry names a renderer.
+Platform = StrEnum(  # type: ignore[misc]
+    "Platform", {name: name for name, spec in PLATFORMS.items() if spec.renderer}
+)
+DEFAULT_PLATFORM = Platform("console")
 
 
 def block_kit_builder_url(blocks: list[dict[str, Any]]) -> str:
@@ -121,13 +124,47 @@ def _preview_telegram(messages: list[TelegramMessage]) -> None:
         out.print(Panel(body, title=title, title_align="left"), soft_wrap=False)
 
 
-def _console_text(digest: Digest, templates: Templates) -> list[dict[str, str]]:
+def _show_slack(messages: list[SlackMessage], as_json: bool, channel: str | None) -> list[Any]:
+    if not as_json:
+        _preview_slack(messages)
+    typer.echo(
+        f"Block Kit Builder (parent message): {block_kit_builder_url(messages[0].blocks)}",
+        err=True,
+    )
+    return slack_payloads(messages, channel or SLACK_CHANNEL)
+
+
+def _show_telegram(
+    messages: list[TelegramMessage], as_json: bool, channel: str | None
+) -> list[Any]:
+    if not as_json:
+        _preview_telegram(messages)
+    return telegram_payloads(messages, channel or TELEGRAM_CHAT)
+
+
+def _show_console(renderables: list[Any], as_json: bool, channel: str | None) -> list[Any]:
+    if not as_json:
+        for renderable in renderables:
+            out.print(renderable, soft_wrap=False)
+        return []
     texts = []
-    for renderable in console.render_digest(digest, templates):
+    for renderable in renderables:
         buffer = Console(file=io.StringIO(), width=80, color_system=None, highlight=False)
         buffer.print(renderable)
         texts.append({"text": buffer.file.getvalue()})  # type: ignore[attr-defined]
     return texts
+
+
+def _show_payloads(messages: list[Any], as_json: bool, channel: str | None) -> list[Any]:
+    """Any other platform: its payload models as JSON (and as the preview)."""
+    payloads = [m.model_dump(mode="json") if hasattr(m, "model_dump") else m for m in messages]
+    if not as_json:
+        typer.echo(json.dumps(payloads, ensure_ascii=False, indent=2))
+    return payloads
+
+
+#: How each platform's rendering is previewed and printed as API payloads.
+_SHOW = {"slack": _show_slack, "telegram": _show_telegram, "console": _show_console}
 
 
 @app.command()
@@ -142,7 +179,7 @@ def render(
     ] = None,
     platform: Annotated[
         Platform, typer.Option("--platform", "-p", help="Which platform's payloads to build.")
-    ] = Platform.console,
+    ] = DEFAULT_PLATFORM,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the API payloads send would post, as JSON.")
     ] = False,
@@ -154,24 +191,10 @@ def render(
     """Render a digest as Slack Block Kit, Telegram HTML or a console preview."""
     digest = _load(ctx, file, date)
     templates = Templates(state(ctx).settings.language, state(ctx).settings.templates_path())
-    if platform is Platform.slack:
-        messages = slack.render_digest(digest, templates)
-        payloads: list[Any] = slack_payloads(messages, channel or SLACK_CHANNEL)
-        if not as_json:
-            _preview_slack(messages)
-        typer.echo(
-            f"Block Kit Builder (parent message): {block_kit_builder_url(messages[0].blocks)}",
-            err=True,
-        )
-    elif platform is Platform.telegram:
-        tg_messages = telegram.render_digest(digest, templates)
-        payloads = telegram_payloads(tg_messages, channel or TELEGRAM_CHAT)
-        if not as_json:
-            _preview_telegram(tg_messages)
-    else:
-        payloads = _console_text(digest, templates) if as_json else []
-        if not as_json:
-            for renderable in console.render_digest(digest, templates):
-                out.print(renderable, soft_wrap=False)
+    renderer = platform_spec(str(platform)).renderer
+    assert renderer is not None  # the choices are the platforms that have one
+    messages = list(load(renderer)(digest, templates))
+    show = _SHOW.get(str(platform), _show_payloads)
+    payloads = show(messages, as_json, channel)
     if as_json:
         typer.echo(json.dumps(payloads, ensure_ascii=False, indent=2))
