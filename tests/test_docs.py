@@ -76,11 +76,12 @@ def test_every_config_key_is_documented(key: str) -> None:
 
 def test_every_chat_command_is_documented() -> None:
     from bot.chat import VERBS
-    from bot.platforms.telegram.app import MENU
+    from bot.platforms.telegram.app import menu
+    from formatters import Templates
 
     for verb in VERBS:
         assert f"`/ai {verb}" in README, f"/ai {verb} is missing from README.md's chat commands"
-    for command in MENU:
+    for command in menu(Templates("en")):
         assert f"`/{command.command}" in README, f"Telegram /{command.command} is not in README.md"
     assert "`/ai QUERY`" in README
 

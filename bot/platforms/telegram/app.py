@@ -38,7 +38,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import CommandCore, CommandRequest, is_mutating
+from bot.chat import VERBS, CommandCore, CommandRequest, is_mutating
 from bot.errors import ConfigError
 from bot.platforms.telegram.listener import missing_key
 from bot.redact import protect_settings_secrets
@@ -50,25 +50,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Short commands and what they mean as ``/ai`` text; ``ai`` passes its text through.
-SHORT_COMMANDS = (
-    "subscribe",
-    "unsubscribe",
-    "subscriptions",
-    "schedule",
-    "help",
-    "today",
-    "latest",
-)
-MENU = [
-    BotCommand("ai", "Search the archive: /ai tag:RL since:2026-02-01"),
-    BotCommand("today", "Headlines of today's digest"),
-    BotCommand("subscribe", "Subscribe this chat, optionally to a topic: /subscribe tag:Agent"),
-    BotCommand("unsubscribe", "Remove a topic, or everything: /unsubscribe all"),
-    BotCommand("subscriptions", "This chat's topics, schedule and timezone"),
-    BotCommand("schedule", "Delivery time: /schedule 08:30 weekdays Europe/Berlin"),
-    BotCommand("help", "Commands and query keys, with examples"),
-]
+#: Short commands (``/today``) are the chat verbs themselves; ``ai`` passes its text through.
+SHORT_COMMANDS = VERBS
+
+
+def menu(templates: Templates) -> list[BotCommand]:
+    """The command menu in the configured language: ``/ai`` and each verb with a
+    ``menu_<verb>`` label (``labels.j2``, so a templates_dir can reword it)."""
+    labels = templates.labels
+    names = ["ai", *SHORT_COMMANDS]
+    return [BotCommand(name, labels[f"menu_{name}"]) for name in names if f"menu_{name}" in labels]
+
+
 ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 #: A polling error younger than this marks the listener as not connected.
 UNHEALTHY_AFTER_ERROR = 30.0
@@ -273,7 +266,7 @@ async def start_telegram(
     listener = TelegramListener(application, telegram.mode)
     await application.initialize()
     try:
-        await application.bot.set_my_commands(MENU)
+        await application.bot.set_my_commands(menu(templates))
         await application.start()
         assert application.updater is not None
         if telegram.mode == "webhook":

@@ -18,7 +18,7 @@ from bot.archive import Archive
 from bot.chat import CommandCore, actions
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.platforms.telegram.app import TelegramListener, command_text, start_telegram
+from bot.platforms.telegram.app import TelegramListener, command_text, menu, start_telegram
 from formatters.templates import Templates
 from tests.bot.platforms.conftest import free_port
 from tests.fakes import FakeTelegram
@@ -103,6 +103,12 @@ async def test_commands_are_registered_at_start(
         "today",
     } <= registered
     assert call.method == "setMyCommands"
+    # The menu speaks the configured language (zh here), from the same labels as replies.
+    described = {
+        c["command"]: c["description"] for c in fake_telegram.commands[('{"type": "default"}', "")]
+    }
+    assert described == {c.command: c.description for c in menu(Templates())}
+    assert described["today"] == "今天简报的要点"
 
 
 async def test_non_admin_in_group_cannot_subscribe_but_admin_can(
