@@ -249,7 +249,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # YAML (passed as init kwargs by load_settings) is the single source; secrets from
-        # the environment are merged in explicitly so their names match DESIGN.md.
+        # the environment are merged in explicitly, under the names README.md documents.
         return (init_settings,)
 
     def secret_values(self) -> list[str]:

@@ -1,7 +1,7 @@
 """The typed shape of a digest, shared by every layer.
 
-These models are the JSON contract of ``digestbot parse --json`` and ``query --json``
-(DESIGN.md §3): missing scalars are ``None``, missing lists are ``[]``.
+These models are the JSON contract of ``digestbot parse --json`` and ``query --json``:
+missing scalars are ``None``, missing lists are ``[]``.
 """
 
 from __future__ import annotations

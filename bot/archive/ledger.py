@@ -329,11 +329,6 @@ class Ledger:
                 return None
             return _record(row, self._messages(conn, row.id))
 
-    def get(self, delivery_id: int) -> DeliveryRecord | None:
-        with self._connect() as conn:
-            row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
-            return _record(row, self._messages(conn, row.id)) if row else None
-
     def messages(self, delivery_id: int) -> dict[int, str]:
         with self._connect() as conn:
             return self._messages(conn, delivery_id)

@@ -30,7 +30,6 @@ from bot.chat import actions
 from bot.chat.grammar import (
     MUTATING,
     SEARCH,
-    is_mutating,
     parse_command,
     similar_verb,
 )
@@ -45,8 +44,7 @@ from bot.chat.replies import (
     SearchReply,
 )
 from bot.chat.request import CommandRequest
-from bot.chat.settings import EffectiveChannel, config_channel, effective_channel
-from bot.chat.subscriptions import SUBSCRIBE_EXAMPLE, SubscriptionCommands, require_admin
+from bot.chat.subscriptions import SubscriptionCommands, require_admin
 from bot.errors import (
     ArchiveError,
     CommandError,
@@ -64,23 +62,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# The request type and the channel-settings lookup moved to their own modules; they stay
-# importable from here.
-__all__ = [
-    "COUNT_CAP",
-    "DEFAULT_PAGE_SIZE",
-    "DEFAULT_WORKERS",
-    "QUERY_EXAMPLE",
-    "SUBSCRIBE_EXAMPLE",
-    "CommandCore",
-    "CommandRequest",
-    "CountCache",
-    "EffectiveChannel",
-    "config_channel",
-    "effective_channel",
-    "is_mutating",
-]
 
 DEFAULT_PAGE_SIZE = 5
 #: Totals are counted up to here and shown as "1000+" beyond: exact counts of common terms

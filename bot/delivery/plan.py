@@ -1,7 +1,7 @@
 """What each channel gets: which digest, and which of its items.
 
 Why separate from sending: ``send --dry-run`` and the scheduler's wait-for-digest loop need
-the same answer without claiming anything. The rules (issue 4):
+the same answer without claiming anything. The rules:
 
 - the newest archived digest the channel has not received yet (newer than the last one it
   received or deliberately skipped), at most ``max_age`` old in the channel's timezone;

@@ -98,7 +98,6 @@ class DeliveryScheduler:
         )
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         self.channels: dict[str, Channel] = {}
-        self.fired: list[str] = []
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -157,7 +156,6 @@ class DeliveryScheduler:
         channel = self.channels.get(key)
         if channel is None:  # removed by a reload while queued
             return
-        self.fired.append(key)
         await self.run(channel)
 
     async def reload(self) -> Changes:

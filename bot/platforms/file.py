@@ -1,7 +1,7 @@
 """Appending digests to a JSONL file: an audit trail, and a safe target for rehearsals.
 
 Line 0 of a delivery describes the digest, lines 1..n are its items in the parsed-JSON
-contract (DESIGN.md §3), each wrapped with channel, date and index. Because the file can be
+contract (``bot.models``), each wrapped with channel, date and index. Because the file can be
 read back, ``find_posted`` really reconciles: a crash between append and ledger record never
 writes a line twice.
 """

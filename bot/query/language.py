@@ -1,4 +1,4 @@
-"""The query language (DESIGN.md §3): ``tag:RL source:量子位 -org:Google "quoted phrase"``.
+"""The query language: ``tag:RL source:量子位 -org:Google "quoted phrase"``.
 
 ``parse_query`` turns text into an immutable ``Query``; ``Query.matches`` evaluates it on one
 item in memory with exactly the semantics ``bot.archive.search`` gives it in SQL, so a

@@ -14,6 +14,8 @@ import sqlalchemy
 
 from bot.archive import Archive
 from bot.chat import (
+    CommandCore,
+    CommandRequest,
     DigestReply,
     ErrorReply,
     HelpReply,
@@ -22,8 +24,8 @@ from bot.chat import (
     SearchReply,
     SubscriptionReply,
     actions,
+    effective_channel,
 )
-from bot.chat.core import CommandCore, CommandRequest, effective_channel
 from bot.config import ChannelSettings, Settings
 from bot.errors import ArchiveError
 from bot.ingest import ingest_paths, parse_file
