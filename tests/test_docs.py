@@ -9,8 +9,7 @@ import pytest
 import typer.main
 from pydantic import BaseModel
 
-from bot.cli import commands  # noqa: F401  (registers the commands)
-from bot.cli.app import app
+from bot.cli import app
 from bot.config import Settings
 from tests.conftest import ROOT
 

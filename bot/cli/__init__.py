@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.cli.app import app, main
+from bot.cli.commands import app, main
 
 __all__ = ["app", "main"]

@@ -1,20 +1,18 @@
-"""The typer application shell: global options and the one place errors become messages.
+"""The typer application shell: global options, the consoles and per-invocation state.
 
-Each command lives in its own module under ``bot/cli/`` and registers itself on ``app``.
+Each command lives in its own module under ``bot/cli/``; ``bot.cli.commands`` registers
+them on ``app`` and holds ``main``, the one place errors become messages.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass, field
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from bot.config import Settings, load_settings
-from bot.errors import DigestbotError
 from bot.redact import protect_settings_secrets
 
 app = typer.Typer(
@@ -66,19 +64,3 @@ def state(ctx: typer.Context) -> State:
     if not isinstance(root.obj, State):
         root.obj = State()
     return root.obj
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app, turning DigestbotError into one clean message."""
-    from bot.cli import commands  # noqa: F401  (registers every command on `app`)
-
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        app(args=argv, prog_name="digestbot")
-    except DigestbotError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
-        sys.exit(1)

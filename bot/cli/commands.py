@@ -1,14 +1,40 @@
-"""Import every command module so each registers itself on the typer app.
+"""The ``digestbot`` command line: every command registered on the app, in help order.
 
-A list rather than import statements because the order of registration is the order of
-``digestbot --help``.
+Registration is explicit here (not a side effect of importing command modules), so this
+list is the whole CLI and its order is the order of ``digestbot --help``.
 """
 
 from __future__ import annotations
 
-import importlib
+import logging
+import sys
 
-MODULES = ("parse", "ingest", "query", "render", "send", "run", "subscriptions")
+from rich.markup import escape
 
-for _name in MODULES:
-    importlib.import_module(f"bot.cli.{_name}")
+from bot.cli.app import app, err
+from bot.cli.ingest import ingest
+from bot.cli.parse import parse
+from bot.cli.query import query
+from bot.cli.render import render
+from bot.cli.run import run
+from bot.cli.send import send
+from bot.cli.subscriptions import subscriptions_app
+from bot.errors import DigestbotError
+
+for command in (parse, ingest, query, render, send, run):
+    app.command()(command)
+app.add_typer(subscriptions_app, name="subscriptions")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app, turning DigestbotError into one clean message."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        app(args=argv, prog_name="digestbot")
+    except DigestbotError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
+        sys.exit(1)

@@ -8,7 +8,7 @@ import typer
 from rich.text import Text
 
 from bot.archive import Archive
-from bot.cli.app import app, err, out, state
+from bot.cli.app import err, out, state
 from bot.errors import ConfigError
 from bot.ingest import ingest_paths
 from bot.models import Problem
@@ -21,7 +21,6 @@ def _located(problem: Problem) -> str:
     return f"{problem.path}: {problem.message}"
 
 
-@app.command()
 def ingest(
     ctx: typer.Context,
     paths: Annotated[

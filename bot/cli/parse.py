@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from bot.cli.app import app, out
+from bot.cli.app import out
 from bot.ingest import parse_file
 from bot.models import Digest, Problem
 
@@ -40,7 +40,6 @@ def digest_table(digest: Digest) -> Table:
     return table
 
 
-@app.command()
 def parse(
     file: Annotated[Path, typer.Argument(help="A digest markdown file.", metavar="FILE")],
     as_json: Annotated[

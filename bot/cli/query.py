@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.archive import Archive
-from bot.cli.app import app, out, state
+from bot.cli.app import out, state
 from bot.models import Hit
 from bot.query import parse_query
 
@@ -38,7 +38,6 @@ def hits_table(hits: list[Hit], *, title: str) -> Table:
     return table
 
 
-@app.command()
 def query(
     ctx: typer.Context,
     text: Annotated[

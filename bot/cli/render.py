@@ -25,7 +25,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.archive import Archive
-from bot.cli.app import app, out, state
+from bot.cli.app import out, state
 from bot.errors import ArchiveError
 from bot.ingest import parse_file
 from bot.models import Digest
@@ -167,7 +167,6 @@ def _show_payloads(messages: list[Any], as_json: bool, channel: str | None) -> l
 _SHOW = {"slack": _show_slack, "telegram": _show_telegram, "console": _show_console}
 
 
-@app.command()
 def render(
     ctx: typer.Context,
     file: Annotated[

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.app import app, state
+from bot.cli.app import state
 from bot.runtime import run as run_service
 
 
-@app.command()
 def run(ctx: typer.Context) -> None:
     """Run the scheduler and chat listeners until SIGTERM/SIGINT."""
     code = run_service(state(ctx).settings)

@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bot.channels import Channel, load_channels, select_channels
-from bot.cli.app import app, err, out, state
+from bot.cli.app import err, out, state
 from bot.delivery import (
     Deliverer,
     DeliveryOptions,
@@ -60,7 +60,6 @@ def parse_date(value: str | None) -> dt.date | None:
         raise ConfigError(f"--date: {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
-@app.command()
 def send(
     ctx: typer.Context,
     date: Annotated[

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from bot.archive import Archive
 from bot.chat import CommandCore, CommandRequest, check_zone, effective_channel, parse_schedule
-from bot.cli.app import app, out, state
+from bot.cli.app import out, state
 from bot.errors import CommandError, ConfigError
 from bot.registry import chat_platforms
 
@@ -30,7 +30,6 @@ subscriptions_app = typer.Typer(
     help="List, add or remove channel subscriptions (the table /ai subscribe writes).",
     no_args_is_help=True,
 )
-app.add_typer(subscriptions_app, name="subscriptions")
 
 
 def _archive(settings: Settings) -> Archive:
