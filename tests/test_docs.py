@@ -43,6 +43,39 @@ def _config_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     return keys
 
 
+def _example_keys(text: str) -> set[str]:
+    """Full key paths (``telegram.port``, ``channels[].path``) in a commented YAML example:
+    commented-out keys (``#   thread_id: 42``) count, prose comments do not."""
+    keys: set[str] = set()
+    stack: list[tuple[int, str]] = []  # (column, path) of the enclosing keys
+    for raw in text.splitlines():
+        line = re.sub(r"^( *)# ?(?=\s*(- )?[A-Za-z_]+:)", r"\1", raw)
+        match = re.match(r"^( *)(- )?([A-Za-z_]+):", line)
+        if not match:
+            continue
+        column = len(match[1]) + (2 if match[2] else 0)
+        if match[2]:  # the first key of a list item: its parent is the list
+            while stack and stack[-1][0] >= column - 1:
+                stack.pop()
+            stack.append((column - 1, (stack[-1][1] if stack else "") + "[]"))
+        while stack and stack[-1][0] >= column:
+            stack.pop()
+        path = f"{stack[-1][1]}.{match[3]}" if stack else match[3]
+        keys.add(path)
+        stack.append((column, path))
+    return keys
+
+
+EXAMPLE_KEYS = _example_keys(EXAMPLE)
+
+
+def test_example_keys_are_read_as_full_paths() -> None:
+    assert {"telegram.port", "slack.port", "http.port", "channels[].thread_id"} <= EXAMPLE_KEYS
+    without = EXAMPLE.replace("  port: 8443 ", "  other: 8443 ")
+    assert "telegram.port" not in _example_keys(without)
+    assert "port" not in EXAMPLE_KEYS
+
+
 def test_there_are_commands_and_keys_to_check() -> None:
     names = [name for name, _ in _cli_commands()]
     assert {"parse", "ingest", "query"} <= set(names)
@@ -67,10 +100,7 @@ def test_every_config_key_is_documented(key: str) -> None:
     assert f"`{key}`" in README or re.search(rf"`{re.escape(key)}[`,]", README), (
         f"config key {key} is missing from README.md's configuration table"
     )
-    leaf = key.rsplit(".", 1)[-1]
-    assert re.search(rf"^\s*#?\s*(- )?{re.escape(leaf)}:", EXAMPLE, re.M), (
-        f"config key {key} is missing from config.example.yaml"
-    )
+    assert key in EXAMPLE_KEYS, f"config key {key} is missing from config.example.yaml"
 
 
 def test_every_chat_command_is_documented() -> None:
