@@ -8,6 +8,7 @@ user-facing message. Lower layers convert library exceptions at their edge
     DigestbotError
     ├── ConfigError                  the configuration is unreadable or invalid
     ├── ParseError                   a digest file cannot be read at all (path, line)
+    │   └── FieldError               one field value is malformed: becomes a located problem
     ├── QueryError                   a query term is malformed (term)
     ├── ArchiveError                 the database is unreachable or inconsistent
     │   └── LostClaim                another sender took over this delivery's ledger row
@@ -43,6 +44,15 @@ class ParseError(DigestbotError):
         self.line = line
         self.message = message
         super().__init__(f"{path}:{line}: {message}")
+
+
+class FieldError(ParseError, ValueError):
+    """A field value is present but malformed; the parser turns it into a located Problem
+    (``path`` and ``line`` are filled in there, where they are known)."""
+
+    def __init__(self, message: str) -> None:
+        self.path, self.line, self.message = "", 0, message
+        ValueError.__init__(self, message)
 
 
 class QueryError(DigestbotError):

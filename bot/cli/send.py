@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.archive import Archive
 from bot.channels import Channel, load_channels, select_channels
 from bot.cli.app import err, out, state
 from bot.delivery import (
@@ -31,12 +32,14 @@ from bot.delivery import (
     settled_outcome,
 )
 from bot.errors import ConfigError
+from bot.ingest import ingest_paths
+from bot.platforms import Transports
+from bot.runtime import make_owner
 from formatters import Templates
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bot.archive import Archive
     from bot.config import Settings
 
 _STYLE = {
@@ -95,10 +98,6 @@ async def run_send(
     options: DeliveryOptions | None = None,
 ) -> list[DeliveryResult]:
     """The body of ``send``, callable from tests and scripts; prints the summary table."""
-    from bot.archive import Archive
-    from bot.platforms import Transports
-    from bot.runtime import make_owner
-
     archive = Archive.from_settings(settings)
     transports = Transports(settings, console=console)
     try:
@@ -141,8 +140,6 @@ async def run_send(
 def _ingest_sources(settings: Settings, archive: Archive) -> None:
     if not settings.sources:
         return
-    from bot.ingest import ingest_paths
-
     summary = ingest_paths(
         archive, list(settings.sources), progress=True, console=err, base=settings.base_dir()
     )

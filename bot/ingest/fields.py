@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
+from bot.errors import FieldError
 from bot.models import Resource, SectionKind
 
 #: Metadata labels (``**来源**: ...``) and the Item field each one fills. English keys are
@@ -63,10 +64,6 @@ _TAG = re.compile(r"\[([^\[\]]+)\]")
 _URL = re.compile(r"https?://[^\s<>\"'`()\[\]{}，。；、！？（）【】《》「」]+")
 _URL_TAIL = ".,;:!?'\"*_~"
 _LABEL_PUNCT = " \t:：|"
-
-
-class FieldError(ValueError):
-    """A field value is present but malformed; the parser turns it into a located Problem."""
 
 
 @dataclass

@@ -22,9 +22,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.errors import ParseError
+from bot.errors import FieldError, ParseError
 from bot.ingest.fields import (
-    FieldError,
     date_in_name,
     find_url,
     has_summary_label,

@@ -31,7 +31,7 @@ speed_up(
 )
 
 if os.environ.get("DELIVERY_CRASH_AFTER_POST"):
-    from bot.archive.ledger import Ledger
+    from bot.archive import Ledger
 
     crash_at = int(os.environ["DELIVERY_CRASH_AFTER_POST"])
     record = Ledger.record

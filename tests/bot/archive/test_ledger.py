@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from bot.archive import Ledger, Status
 from bot.archive.engine import make_engine
-from bot.archive.ledger import Ledger, Status
 from bot.archive.schema import metadata
 from bot.errors import ArchiveError, LostClaim
 

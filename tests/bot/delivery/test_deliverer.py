@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.archive import Archive
-from bot.archive.ledger import Status
+from bot.archive import Archive, Status
 from bot.archive.schema import deliveries
 from bot.channels import Channel, load_channels
 from bot.config import load_settings

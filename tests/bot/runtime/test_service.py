@@ -13,8 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.archive import Archive
-from bot.archive.ledger import Status
+from bot.archive import Archive, Status
 from bot.config import load_settings
 from bot.delivery import Outcome
 from bot.runtime import Service
