@@ -28,7 +28,7 @@ from bot.chat import (
     SubscriptionReply,
 )
 from bot.models import Digest, Item
-from formatters import templates as layout
+from formatters import layout
 from formatters.escape import safe_url
 from formatters.markdown import Line, Span
 from formatters.templates import Templates

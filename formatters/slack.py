@@ -25,7 +25,7 @@ from bot.chat import (
     actions,
 )
 from bot.models import Digest, Hit, Item
-from formatters import templates as layout
+from formatters import layout
 from formatters.escape import escape_slack, safe_url
 from formatters.markdown import Line, slack_line, to_mrkdwn, to_plain
 from formatters.payloads import SlackMessage

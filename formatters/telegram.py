@@ -26,7 +26,7 @@ from bot.chat import (
     actions,
 )
 from bot.models import Digest, Item
-from formatters import templates as layout
+from formatters import layout
 from formatters.escape import safe_url
 from formatters.markdown import Line, bold, line, telegram_len, to_telegram_html, utf16_len
 from formatters.payloads import TelegramMessage

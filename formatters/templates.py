@@ -12,11 +12,10 @@ key, so an override file may define only the labels it changes.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from jinja2 import (
     ChoiceLoader,
@@ -30,12 +29,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from bot.errors import ConfigError
-from formatters.escape import safe_url
-from formatters.markdown import Line, Span, bold, line, link, parse, parse_inline
-
-if TYPE_CHECKING:
-    from bot.chat import SearchReply, SubscriptionReply
-    from bot.models import Item, Resource
+from formatters.markdown import Line, parse
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "templates"
 Language = Literal["zh", "en"]
@@ -150,140 +144,3 @@ class Templates:
     def text(self, name: str, **context: Any) -> str:
         """Render to plain text (for plain_text fields and notification fallbacks)."""
         return "\n".join(ln.text for ln in self.lines(name, **context))
-
-
-# --------------------------------------------------------------------------- layout
-# Platform-agnostic lines around the content, shared by the Slack, Telegram and console
-# formatters: they decide the markup, these decide what is said and in which order.
-
-SECTION_ICONS = {"tech": "🔹", "data": "📊", "insight": "💡", "resources": "🔗", "other": "▪️"}
-MAX_STAR_ICONS = 5
-
-
-def stars_text(stars: int | None) -> str:
-    if not stars or stars < 0:
-        return ""
-    return "🌟" * stars if stars <= MAX_STAR_ICONS else f"🌟×{stars}"
-
-
-def when_text(item: Item, date: dt.date | None = None) -> str | None:
-    """``18:35`` on the digest's own day, else ``2026-02-03 18:35``."""
-    if item.published_at is None:
-        return None
-    if date is not None and item.published_at.date() == date:
-        return item.published_at.strftime("%H:%M")
-    return item.published_at.strftime("%Y-%m-%d %H:%M")
-
-
-def display_title(item: Item, number: int | None = None) -> str:
-    """``N. [Org/Org] Title`` as in the digest; ``number`` replaces the rank in lists."""
-    orgs = "/".join(item.orgs)
-    number = item.rank if number is None else number
-    return f"{number}. [{orgs}] {item.title}" if orgs else f"{number}. {item.title}"
-
-
-def title_lines(text: str) -> list[Line]:
-    return [line(bold(text))]
-
-
-def meta_line(
-    item: Item, templates: Templates, date: dt.date | None = None, *, gap: bool = False
-) -> Line | None:
-    labels, colon = templates.labels, templates.labels["colon"]
-    parts = []
-    if item.source:
-        parts.append(f"{labels['source']}{colon}{item.source}")
-    when = when_text(item, date)
-    if when:
-        parts.append(f"{labels['time']}{colon}{when}")
-    return line(" · ".join(parts), gap=gap) if parts else None
-
-
-def headline_lines(
-    item: Item, templates: Templates, *, date: dt.date | None = None, summary: bool = True
-) -> list[Line]:
-    """Linked bold title and stars; source and time; the one-line summary."""
-    stars = stars_text(item.stars)
-    first = line(link(display_title(item), item.url, {"b"}), *(["  " + stars] if stars else []))
-    out = [first]
-    meta = meta_line(item, templates, date)
-    if meta:
-        out.append(meta)
-    if summary and item.summary:
-        out.append(Line(tuple(parse_inline(item.summary))))
-    return out
-
-
-def tag_lines(item: Item) -> list[Line]:
-    if not item.tags:
-        return []
-    return [line("🏷 " + " · ".join(item.tags))]
-
-
-def compact_lines(
-    item: Item, date: dt.date | None, templates: Templates, *, number: int | None = None
-) -> list[Line]:
-    """A search result: linked title and stars; date, source and tags on one line."""
-    stars = stars_text(item.stars)
-    title = display_title(item, number)
-    first = line(link(title, item.url, {"b"}), *(["  " + stars] if stars else []))
-    parts = [p for p in (date.isoformat() if date else None, item.source) if p]
-    if item.tags:
-        parts.append("🏷 " + " · ".join(item.tags))
-    return [first, line(" · ".join(parts))] if parts else [first]
-
-
-def section_heading(kind: str, heading: str) -> str:
-    icon = SECTION_ICONS.get(kind, SECTION_ICONS["other"])
-    return heading if heading.startswith(icon) or not heading[:1].isalnum() else f"{icon} {heading}"
-
-
-def missing_resources(item: Item) -> list[Resource]:
-    """Resources whose link no section shows (the parser lists them in both places)."""
-    shown = "".join(section.markdown for section in item.sections)
-    hrefs = {
-        s.href for sec in item.sections for ln in parse(sec.markdown) for s in ln.spans if s.href
-    }
-    return [r for r in item.resources if r.url not in shown and safe_url(r.url) not in hrefs]
-
-
-def detail_lines(item: Item, templates: Templates) -> list[Line]:
-    """Every section (heading in bold, body from markdown), then any resource link the
-    sections do not already show, so each resource appears exactly once."""
-    out: list[Line] = []
-    for section in item.sections:
-        out.append(line(bold(section_heading(section.kind, section.heading)), gap=True))
-        out.extend(parse(section.markdown))
-    missing = missing_resources(item)
-    if missing:
-        out.append(
-            line(bold(section_heading("resources", templates.labels["resources"])), gap=True)
-        )
-        for resource in missing:
-            label = resource.title or resource.url
-            spans: list[Span] = [link(label, resource.url)]
-            if resource.title and link(label, resource.url).href is None:
-                spans.append(Span(f" ({resource.url})"))
-            out.append(Line(tuple(spans), "• "))
-    return out
-
-
-def next_offset(reply: SearchReply) -> int | None:
-    """Offset of the next page, or None when this page is the last."""
-    after = reply.offset + len(reply.hits)
-    return after if after < reply.total and reply.hits else None
-
-
-def subscription_lines(reply: SubscriptionReply, templates: Templates) -> list[Line]:
-    sub = reply.subscription
-    return templates.lines(
-        "subscription",
-        action=reply.action,
-        subscribed=sub is not None,
-        active=sub.active if sub else False,
-        inactive_reason=sub.inactive_reason if sub else None,
-        topics=list(sub.topics) if sub else [],
-        topic=reply.topic,
-        schedule=reply.schedule,
-        timezone=reply.timezone,
-    )
