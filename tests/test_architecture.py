@@ -316,3 +316,28 @@ def test_the_documented_layers_are_these() -> None:
         for index, layer in enumerate(LAYERS)
     )
     assert order in doc, f"docs/architecture.md must state the layer order: {order}"
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    if parts[0] == "formatters":
+        return "formatters"
+    if parts[1:2] and any(parts[1] == layer[0].removeprefix("bot.") for layer in LAYERS[1:]):
+        return "cli" if module == "bot.__main__" else parts[1]
+    return "core"
+
+
+def test_the_documented_graph_is_the_real_one() -> None:
+    doc = ROOT.joinpath("docs/architecture.md").read_text(encoding="utf-8")
+    documented: dict[str, set[str]] = {}
+    for line in doc.splitlines():
+        name, arrow, targets = line.partition(" → ")
+        if arrow and name.strip().isidentifier() and ("," in targets or targets == "core"):
+            documented[name.strip()] = {t.strip() for t in targets.split(",")}
+    real: dict[str, set[str]] = {}
+    for source, targets in graph().items():
+        for target in targets:
+            a, b = _package(source), _package(target)
+            if a != b and a != "core":
+                real.setdefault(a, set()).add(b)
+    assert documented == real
