@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block
@@ -28,6 +29,8 @@ MAX_URL = 3000
 MAX_BLOCK_ID = 255
 MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
+MAX_ACTIONS_ELEMENTS = 25
+MAX_BUTTON_VALUE = 2000
 
 _LIVE_MENTION = re.compile(
     r"<(?:!(?:channel|here|everyone)(?:\|[^>]*)?|!subteam\^[^>|]+(?:\|[^>]*)?"
@@ -154,8 +157,16 @@ def _limits(block: dict[str, Any], where: str) -> Iterator[str]:
         if len(elements) > MAX_CONTEXT_ELEMENTS:
             limit = MAX_CONTEXT_ELEMENTS
             yield f"no more than {limit} items allowed [json-pointer:{where}/elements]"
+    elif kind == "actions" and len(block.get("elements") or []) > MAX_ACTIONS_ELEMENTS:
+        limit = MAX_ACTIONS_ELEMENTS
+        yield f"no more than {limit} items allowed [json-pointer:{where}/elements]"
     for j, element in enumerate(_elements(block)):
         if element.get("type") == "button":
+            value = element.get("value")
+            if isinstance(value, str) and len(value) > MAX_BUTTON_VALUE:
+                pointer = f"{where}/elements/{j}/value"
+                limit = MAX_BUTTON_VALUE + 1
+                yield f"must be less than {limit} characters [json-pointer:{pointer}]"
             yield from _text_len(element.get("text"), MAX_BUTTON_TEXT, f"{where}/elements/{j}/text")
             url = element.get("url")
             if isinstance(url, str) and len(url) > MAX_URL:
@@ -264,3 +275,54 @@ def find_live_mentions(payload: Mapping[str, Any]) -> list[str]:
         if link_names:
             found.extend(m.group(0) for m in _LINK_NAMES.finditer(s))
     return found
+
+
+# -- reading payloads the way a reader and an escaping check do -------------------------------
+
+_ANGLE = re.compile(r"<([^<>]*)>")
+
+
+def _text_objects(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every text object in a block (section text/fields, context elements, buttons)."""
+    found = []
+    if isinstance(block.get("text"), dict):
+        found.append(block["text"])
+    found += [f for f in block.get("fields", []) if isinstance(f, dict)]
+    for element in block.get("elements", []):
+        if element.get("type") in ("mrkdwn", "plain_text"):
+            found.append(element)
+        elif isinstance(element.get("text"), dict):
+            found.append(element["text"])
+    accessory = block.get("accessory")
+    if isinstance(accessory, dict) and isinstance(accessory.get("text"), dict):
+        found.append(accessory["text"])
+    return found
+
+
+def slack_mrkdwn(payload: Mapping[str, Any]) -> list[str]:
+    """Every string Slack parses as mrkdwn: the fallback and all mrkdwn text objects."""
+    texts = [payload["text"]]
+    for block in payload.get("blocks", []):
+        texts += [t["text"] for t in _text_objects(block) if t.get("type") == "mrkdwn"]
+    return texts
+
+
+def live_mentions(mrkdwn: str) -> list[str]:
+    """``<...>`` sequences that are not http(s) links, and stray ``<``: anything that is
+    not a link we generate would be a control sequence (mention, channel, date) to Slack."""
+    bad = []
+    for match in _ANGLE.finditer(mrkdwn):
+        target = match.group(1).split("|", 1)[0]
+        if urlsplit(target).scheme not in ("http", "https"):
+            bad.append(match.group(0))
+    # A raw ">" is harmless (and starts quote lines); a raw "<" would open a sequence.
+    if "<" in _ANGLE.sub("", mrkdwn):
+        bad.append("unbalanced angle bracket")
+    return bad
+
+
+def slack_visible(mrkdwn: str) -> str:
+    """What a reader sees, minus formatting markers: links → text, entities decoded."""
+    text = _ANGLE.sub(lambda m: m.group(1).split("|", 1)[-1], mrkdwn)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text.replace("\u200b", "")

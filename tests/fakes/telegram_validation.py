@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -347,3 +348,34 @@ def validate_telegram_message(
     if reply_markup is not None:
         errors.extend(f"Bad Request: {e}" for e in validate_reply_markup(reply_markup))
     return errors
+
+
+def telegram_visible(text: str) -> str:
+    """The message text after entity parsing (tags removed, entities decoded)."""
+    return parse_telegram_html(text)[0]
+
+
+def check_telegram_html(text: str) -> str:
+    """Raise as the Bot API would refuse ``text`` as an HTML message, or if a link is not
+    http(s)/tg (what we send: the API itself may drop such links); return the visible text."""
+    errors = validate_telegram_message(text, "HTML")
+    if errors:
+        raise TelegramHTMLError(f"{errors} in {text[:200]!r}")
+    visible, entities = parse_telegram_html(text)
+    for entity in entities:
+        url = entity.get("url")
+        if url is not None and urlsplit(url).scheme not in ("http", "https", "tg"):
+            raise TelegramHTMLError(f"unsafe link {url!r} in {text[:200]!r}")
+    return visible
+
+
+def check_telegram_message(payload: Mapping[str, Any]) -> str:
+    """A ``TelegramMessage`` dump or ``sendMessage`` kwargs the Bot API would accept (and HTML,
+    as every message we send is); returns the visible text."""
+    if payload.get("parse_mode") != "HTML":
+        raise TelegramHTMLError(f"parse_mode is {payload.get('parse_mode')!r}, not HTML")
+    markup = payload.get("reply_markup")
+    errors = validate_reply_markup(markup) if markup is not None else []
+    if errors:
+        raise TelegramHTMLError(f"{errors} in {payload['text'][:200]!r}")
+    return check_telegram_html(payload["text"])

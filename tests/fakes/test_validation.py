@@ -13,11 +13,17 @@ from hypothesis import strategies as st
 
 from tests.fakes.slack_validation import (
     MAX_BLOCKS,
+    SlackPayloadError,
+    check_slack_message,
     find_live_mentions,
+    live_mentions,
     validate_slack_message,
 )
 from tests.fakes.telegram_validation import (
     MAX_TEXT_UTF16,
+    TelegramHTMLError,
+    check_telegram_html,
+    check_telegram_message,
     message_text,
     parse_telegram_html,
     utf16_len,
@@ -246,3 +252,80 @@ def test_validate_telegram_message_collects_bot_api_descriptions() -> None:
         "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
         "Bad Request: BUTTON_DATA_INVALID",
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<b>unclosed",
+        "<b><i>x</b></i>",
+        "<script>x</script>",
+        '<a href="javascript:alert(1)">x</a>',
+        "a < b",
+        "a & b",
+        "&nbsp;",
+        "x" * 4097,
+        "🚀" * 2049,
+        "   ",
+    ],
+)
+def test_bad_telegram_html_is_rejected(text: str) -> None:
+    with pytest.raises(TelegramHTMLError):
+        check_telegram_html(text)
+
+
+def test_good_telegram_html_passes_and_shows_the_visible_text() -> None:
+    visible = check_telegram_html(
+        '<b>a</b> &lt;&amp;&gt; <a href="https://e.com/?a=1&amp;b=2">l</a>' + "🚀" * 2040
+    )
+    assert visible.startswith("a <&> l")
+    with pytest.raises(TelegramHTMLError, match="parse_mode"):
+        check_telegram_message({"text": "x", "parse_mode": None})
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "text": "t",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
+        },
+        {
+            "text": "t",
+            "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}],
+        },
+        {"text": "t", "blocks": [{"type": "divider"}] * 51},
+        {"text": "t", "blocks": [{"type": "bogus"}]},
+        {
+            "text": "t",
+            "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": "x"}] * 11}],
+        },
+        {
+            "text": "t",
+            "blocks": [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "type": "button",
+                            "text": {"type": "plain_text", "text": "b"},
+                            "action_id": f"a{i}",
+                            "value": "v",
+                        }
+                        for i in range(26)
+                    ],
+                }
+            ],
+        },
+    ],
+)
+def test_bad_slack_payloads_are_rejected(payload: dict[str, Any]) -> None:
+    with pytest.raises(SlackPayloadError):
+        check_slack_message(payload)
+
+
+def test_angle_brackets_that_are_not_our_links_are_found() -> None:
+    assert live_mentions("hi <!channel> and <@U1> <#C1|x>") == ["<!channel>", "<@U1>", "<#C1|x>"]
+    assert live_mentions("<https://e.com|ok> &lt;!here&gt; > quote") == []
+    assert live_mentions("<javascript:x|y>") == ["<javascript:x|y>"]
+    assert live_mentions("a < b") == ["unbalanced angle bracket"]

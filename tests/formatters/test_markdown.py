@@ -15,7 +15,7 @@ from formatters.markdown import (
     to_telegram_html,
     utf16_len,
 )
-from tests.formatters.validators import check_telegram_html
+from tests.fakes.telegram_validation import check_telegram_html
 
 
 def mrkdwn(source: str) -> str:

@@ -11,14 +11,14 @@ from bot.chat import ErrorReply, SearchReply
 from bot.models import Digest, Hit, Item, Section
 from formatters import slack, telegram
 from formatters.templates import Templates
-from tests.formatters.coverage import squash
-from tests.formatters.validators import (
+from tests.fakes.slack_validation import (
     check_slack_message,
-    check_telegram_message,
     live_mentions,
     slack_mrkdwn,
     slack_visible,
 )
+from tests.fakes.telegram_validation import check_telegram_message
+from tests.formatters.coverage import squash
 
 MENTIONS = [
     "<!channel>",

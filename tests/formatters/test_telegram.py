@@ -22,8 +22,8 @@ from bot.models import Digest, Hit, Item, Section
 from formatters import telegram
 from formatters.payloads import TelegramMessage
 from formatters.templates import Templates
+from tests.fakes.telegram_validation import check_telegram_message, telegram_visible, utf16_len
 from tests.formatters.coverage import expected_fragments, expected_links, missing, squash
-from tests.formatters.validators import check_telegram_message, telegram_visible, utf16_len
 
 
 def check_all(messages: list[TelegramMessage]) -> str:
@@ -207,17 +207,6 @@ def test_text_replies(templates: Templates, templates_en: Templates) -> None:
     )
     assert "bad <term>" in text and "/ai stars:4" in text
     assert "a & b" in check_all(telegram.render_reply(NoticeReply(message="a & b"), templates))
-
-
-def test_payloads_pass_the_fake_servers_validator(
-    reference: Digest, hostile: Digest, long_section: Digest, templates: Templates
-) -> None:
-    """Cross-check with the validator the fake Bot API applies (tests/fakes)."""
-    from tests.fakes.telegram_validation import validate_telegram_message
-
-    for digest in (reference, hostile, long_section):
-        for message in telegram.render_digest(digest, templates):
-            assert validate_telegram_message(message.text, "HTML", message.reply_markup) == []
 
 
 def test_empty_digest_renders_a_notice(templates: Templates) -> None:

@@ -11,12 +11,8 @@ import pytest
 from bot.archive import Archive
 from bot.cli.render import BLOCK_KIT_BUILDER, PARENT_TS
 from bot.ingest import file_sha256, parse_file
-from tests.formatters.validators import (
-    check_slack_message,
-    check_telegram_message,
-    live_mentions,
-    slack_mrkdwn,
-)
+from tests.fakes.slack_validation import check_slack_message, live_mentions, slack_mrkdwn
+from tests.fakes.telegram_validation import check_telegram_message
 from tests.support.cli import run
 
 DATA = Path(__file__).resolve().parents[2] / "data"
