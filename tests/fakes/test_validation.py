@@ -210,6 +210,7 @@ def test_plain_text_is_not_parsed() -> None:
     assert message_text("<div> & </div>", None) == ("<div> & </div>", [])
 
 
+@pytest.mark.slow
 @given(st.text(min_size=1).filter(lambda s: s.strip()))
 def test_escaped_text_round_trips(text: str) -> None:
     plain, entities = parse_telegram_html(html.escape(text, quote=False))

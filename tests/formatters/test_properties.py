@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,9 @@ from tests.fakes.slack_validation import (
 )
 from tests.fakes.telegram_validation import check_telegram_message
 from tests.formatters.coverage import squash
+
+#: Subprocesses, crashes, replicas or property tests: outside the fast inner loop.
+pytestmark = pytest.mark.slow
 
 MENTIONS = [
     "<!channel>",

@@ -1,7 +1,7 @@
 """Shared helpers for the delivery tests: a config file pointing at the fakes, an archive
 holding the reference digest, and ways to read back what the fakes received.
 
-Kept under tests/data because the subprocess scripts (``delivery_send.py``) import it too.
+Kept in tests/support because the subprocess script (``delivery_send.py``) imports it too.
 """
 
 from __future__ import annotations
@@ -21,6 +21,27 @@ SLACK_TOKEN = "xoxb-test-token"
 AGENT_RANKS = [4, 5, 8, 10]
 
 
+def fast_timings(
+    *,
+    pace: float = 0.0,
+    lease: float | None = None,
+    retry_base: float = 0.01,
+    retry_cap: float = 0.05,
+) -> dict[str, Any]:
+    """Config keys that make deliveries quick in tests: per-channel pacing ``pace`` seconds,
+    fast retries, any digest age (the reference digest is from 2026-02-03), and ``lease``."""
+    timings: dict[str, Any] = {
+        "slack.per_channel_interval": pace,
+        "telegram.per_chat_interval": pace,
+        "delivery.retry_base": f"{retry_base}s",
+        "delivery.retry_cap": f"{retry_cap}s",
+        "max_age": "36500d",
+    }
+    if lease is not None:
+        timings["delivery.lease"] = f"{lease}s"
+    return timings
+
+
 def write_config(
     directory: Path,
     *,
@@ -31,8 +52,10 @@ def write_config(
     telegram_url: str | None = None,
     telegram_token: str | None = None,
     extra: dict[str, Any] | None = None,
+    timings: dict[str, Any] | None = None,
 ) -> Path:
-    """A real config.yaml for the fakes (tokens in the file, as a user might do in tests)."""
+    """A real config.yaml for the fakes (tokens in the file, as a user might do in tests);
+    ``timings`` are dotted config keys (see ``fast_timings``) set over the rest."""
     data: dict[str, Any] = {
         "timezone": "UTC",
         "archive": {"url": archive_url or f"sqlite:///{directory / 'archive.db'}"},
@@ -44,6 +67,12 @@ def write_config(
     if telegram_url:
         data["telegram"] = {"token": telegram_token, "api_url": telegram_url}
     data.update(extra or {})
+    for dotted, value in (timings or {}).items():
+        *sections, key = dotted.split(".")
+        target = data
+        for section in sections:
+            target = target.setdefault(section, {})
+        target[key] = value
     path = directory / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -69,43 +98,3 @@ def ranks_seen(texts: list[str]) -> list[int]:
     """Which reference items appear in the given message texts (by their unique URL)."""
     joined = "\n".join(texts)
     return sorted(rank for rank, url in item_urls().items() if url and url in joined)
-
-
-def speed_up(monkeypatch: Any = None, *, pace: float = 0.0, **options: float) -> None:
-    """Test timings for code that builds its own transports and options (the CLI, the
-    service, subprocesses): per-channel pacing ``pace`` seconds instead of 1 s, and any
-    ``DeliveryOptions`` fields given (lease/window in seconds, retry_base, ...).
-
-    Patches our own seams only (with ``monkeypatch`` when given, so they are undone); the
-    ``delivery.*`` and ``slack.per_channel_interval`` config keys will make this unneeded.
-    """
-    import bot.platforms as platforms
-    from bot.delivery import DeliveryOptions
-
-    def patch(target: Any, name: str, value: Any) -> None:
-        if monkeypatch is not None:
-            monkeypatch.setattr(target, name, value)
-        else:
-            setattr(target, name, value)
-
-    make = platforms.make_transport
-
-    def fast_make(platform: str, settings: Any, **kwargs: Any) -> Any:
-        overrides = dict(kwargs.pop("overrides", None) or {})
-        key = {"slack": "per_channel_interval", "telegram": "per_chat_interval"}.get(platform)
-        if key:
-            overrides.setdefault(key, pace)
-        return make(platform, settings, overrides=overrides, **kwargs)
-
-    patch(platforms, "make_transport", fast_make)
-    if options:
-        original = DeliveryOptions.from_settings.__func__  # type: ignore[attr-defined]
-        converted = {
-            k: dt.timedelta(seconds=v) if k in ("lease", "window", "max_age") else v
-            for k, v in options.items()
-        }
-
-        def from_settings(cls: type, settings: Any, **overrides: Any) -> Any:
-            return original(cls, settings, **{**converted, **overrides})
-
-        patch(DeliveryOptions, "from_settings", classmethod(from_settings))

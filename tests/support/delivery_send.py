@@ -1,13 +1,10 @@
 """``python -m bot`` for subprocess tests, with test timings and an optional crash point.
 
-Environment:
-- ``DELIVERY_PACE``: seconds between messages to one channel/chat (default 0).
-- ``DELIVERY_LEASE``: the claim lease in seconds (default 600).
+Timings come from the config the test wrote (``delivery_kit.fast_timings``). Environment:
 - ``DELIVERY_CRASH_AFTER_POST``: SIGKILL this process right after message N is posted
   and before it is recorded in the ledger: the worst moment for exactly-once.
 
-The timings patch our own seams (see ``delivery_kit.speed_up``); everything else is the
-real CLI against real HTTP fakes and a real database.
+Everything else is the real CLI against real HTTP fakes and a real database.
 """
 
 from __future__ import annotations
@@ -19,16 +16,6 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-from tests.support.delivery_kit import speed_up
-
-speed_up(
-    pace=float(os.environ.get("DELIVERY_PACE", "0")),
-    lease=float(os.environ.get("DELIVERY_LEASE", "600")),
-    retry_base=0.05,
-    retry_cap=0.5,
-    max_age=10**9,
-)
 
 if os.environ.get("DELIVERY_CRASH_AFTER_POST"):
     from bot.archive import Ledger
@@ -45,6 +32,6 @@ if os.environ.get("DELIVERY_CRASH_AFTER_POST"):
 
     Ledger.record = crashing_record  # type: ignore[method-assign]
 
-from bot.cli import main  # noqa: E402
+from bot.cli import main
 
 main(sys.argv[1:])

@@ -245,6 +245,7 @@ def plan(request: pytest.FixtureRequest) -> PlanLimits:
     return request.param
 
 
+@pytest.mark.slow
 @settings(
     max_examples=60,
     deadline=None,

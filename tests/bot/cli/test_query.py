@@ -109,6 +109,7 @@ def test_today_is_in_the_configured_timezone(
     assert [(h["date"], h["title"]) for h in hits] == [(today.isoformat(), "今天的条目")]
 
 
+@pytest.mark.slow
 def test_ingest_then_query_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The issue's "done when": ``digestbot ingest`` then ``digestbot query``."""
     config = tmp_path / "config.yaml"

@@ -14,6 +14,9 @@ import pytest
 
 from tests.support.delivery_kit import ROOT, write_config
 
+#: Subprocesses, crashes, replicas or property tests: outside the fast inner loop.
+pytestmark = pytest.mark.slow
+
 
 def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout

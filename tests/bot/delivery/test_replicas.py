@@ -16,12 +16,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, select
 
 from bot.archive.schema import deliveries
 from tests.fakes import FakeSlack, FakeTelegram
-from tests.support.delivery_kit import ROOT, write_config
+from tests.support.delivery_kit import ROOT, fast_timings, write_config
 
+pytestmark = pytest.mark.slow  # subprocesses and crashes: outside the fast inner loop
 SCRIPT = ROOT / "tests" / "support" / "delivery_send.py"
 SLACK = [f"C{i}" for i in range(6)]
 TELEGRAM = [-1001, -1002]
@@ -30,6 +32,7 @@ TELEGRAM = [-1001, -1002]
 def replica_config(
     tmp_path: Path, name: str, pg_url: str, slack: FakeSlack, telegram: FakeTelegram, **extra: Any
 ) -> Path:
+
     directory = tmp_path / name
     directory.mkdir()
     return write_config(
@@ -44,6 +47,7 @@ def replica_config(
         telegram_url=telegram.api_url,
         telegram_token=telegram.token,
         extra=extra,
+        timings=fast_timings(pace=0.05, retry_base=0.05, retry_cap=0.5),
     )
 
 
@@ -51,7 +55,7 @@ def start(config: Path, *command: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(SCRIPT), "--config", str(config), *command],
         cwd=ROOT,
-        env={**os.environ, "DELIVERY_PACE": "0.05", "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "200"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

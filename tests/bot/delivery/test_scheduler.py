@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.archive.engine import make_engine
@@ -29,6 +30,20 @@ def utc_now() -> dt.datetime:
 def daily_at(moment: dt.datetime) -> str:
     """A daily cron firing at ``moment``'s hour and minute (UTC)."""
     return f"{moment.minute} {moment.hour} * * *"
+
+
+def job_event(scheduler: DeliveryScheduler, job_id: str, mask: int) -> asyncio.Event:
+    """Set when APScheduler reports ``mask`` for the job. An execution is reported once all
+    the run times it was handed (coalesced or not) have run, so counts read then are final."""
+    seen = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def listener(event: JobEvent) -> None:
+        if event.job_id == job_id:
+            loop.call_soon_threadsafe(seen.set)
+
+    scheduler.scheduler.add_listener(listener, mask)
+    return seen
 
 
 class Recorder:
@@ -65,9 +80,9 @@ async def test_down_at_nine_back_at_nine_twenty_delivers_once(
     channel = Channel("slack", "C1", daily_at(missed), "UTC")
     recorder = Recorder()
     scheduler = scheduled(lambda: [channel], recorder, misfire_grace=GRACE, reload_interval=None)
+    executed = job_event(scheduler, "slack:C1", EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     await scheduler.start()
-    await asyncio.wait_for(recorder.event.wait(), timeout=5)
-    await asyncio.sleep(0.2)  # room for a wrong second run
+    await asyncio.wait_for(executed.wait(), timeout=5)
     assert recorder.keys() == ["slack:C1"]
     next_run = scheduler.next_runs()["slack:C1"]
     assert next_run is not None
@@ -82,9 +97,10 @@ async def test_a_run_missed_by_more_than_the_grace_is_not_made_up(
     recorder = Recorder()
     scheduler = scheduled(lambda: [channel], recorder, misfire_grace=GRACE, reload_interval=None)
     await scheduler.start()
-    await asyncio.sleep(0.3)
+    # Nothing is due before tomorrow's run: no catch-up was scheduled.
+    next_run = scheduler.next_runs()["slack:C1"]
+    assert next_run is not None and next_run > utc_now() + dt.timedelta(hours=19)
     assert recorder.runs == []
-    assert "slack:C1" in scheduler.next_runs()
 
 
 async def test_several_missed_runs_coalesce_into_one(
@@ -96,11 +112,13 @@ async def test_several_missed_runs_coalesce_into_one(
     scheduler = scheduled(
         lambda: [], recorder, misfire_grace=GRACE, reload_interval=None, catch_up=False
     )
+    executed = job_event(scheduler, "slack:C1", EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     await scheduler.start()
     scheduler._add(channel, next_run_time=utc_now() - dt.timedelta(minutes=5, seconds=30))
-    await asyncio.wait_for(recorder.event.wait(), timeout=5)
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(executed.wait(), timeout=5)
     assert recorder.keys() == ["slack:C1"]
+    next_run = scheduler.next_runs()["slack:C1"]
+    assert next_run is not None and next_run > utc_now()  # the backlog is gone
 
 
 async def test_a_misfire_past_the_grace_is_skipped_by_apscheduler(
@@ -115,10 +133,11 @@ async def test_a_misfire_past_the_grace_is_skipped_by_apscheduler(
         reload_interval=None,
         catch_up=False,
     )
+    missed = job_event(scheduler, "slack:C1", EVENT_JOB_MISSED)
     await scheduler.start()
     late = (utc_now() - dt.timedelta(seconds=30)).replace(microsecond=0)
     scheduler._add(channel, next_run_time=late)
-    await asyncio.sleep(0.4)
+    await asyncio.wait_for(missed.wait(), timeout=5)
     assert recorder.runs == []
     assert "slack:C1 missed its run" in caplog.text
 

@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import re
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,9 @@ HEADINGS = {
 NOISE = st.text(
     alphabet=st.characters(exclude_characters="`~<", exclude_categories=("Cs",)), max_size=12
 )
+
+#: Subprocesses, crashes, replicas or property tests: outside the fast inner loop.
+pytestmark = pytest.mark.slow
 FALLBACK = dt.date(2026, 2, 3)
 RIVAL = re.compile(r"^ {0,3}###(?!#)(.*)$")
 OPS = ("delete", "duplicate", "shuffle", "inject", "levels", "truncate")

@@ -135,12 +135,14 @@ def clauses(draw: st.DrawFn) -> Clause:
     return Clause(key, (value,), negated)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 @given(st.lists(clauses(), max_size=6))
 def test_text_round_trips(parts: list[Clause]) -> None:
     query = Query.of(parts)
     assert parse(str(query)) == query
 
 
+@pytest.mark.slow
 @given(st.text(max_size=40))
 def test_parsing_any_text_fails_cleanly_or_round_trips(text: str) -> None:
     try:

@@ -141,6 +141,7 @@ VOCAB = [s for group in REQUIRED_GROUPS for s in group] + ["推理加速", "智�
 tag_text = st.one_of(st.sampled_from(VOCAB), st.text(min_size=1, max_size=8))
 
 
+@pytest.mark.slow
 @given(a=tag_text, b=tag_text)
 def test_same_agrees_with_variants(a: str, b: str) -> None:
     aliases = TagAliases.builtin()

@@ -18,7 +18,7 @@ from bot.config import load_settings
 from bot.delivery import Outcome
 from bot.runtime import Service
 from tests.fakes import FakeSlack, FakeTelegram
-from tests.support.delivery_kit import DAY, REFERENCE, speed_up, write_config
+from tests.support.delivery_kit import DAY, REFERENCE, fast_timings, write_config
 
 
 def missed_minutes_ago(minutes: int) -> str:
@@ -42,16 +42,14 @@ def make_service(
     fake_slack: FakeSlack,
     fake_telegram: FakeTelegram,
     services: list[Service],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[..., Service]:
-    speed_up(monkeypatch, pace=0.0, retry_base=0.01, retry_cap=0.05, max_age=10**9)
-
     def make(
         channels: list[dict[str, Any]] | None = None,
         *,
         sources: list[str] | None = None,
         extra: dict[str, Any] | None = None,
         listeners: bool = False,
+        pace: float = 0.0,
     ) -> Service:
         config = write_config(
             tmp_path,
@@ -61,6 +59,7 @@ def make_service(
             telegram_url=fake_telegram.api_url,
             telegram_token=fake_telegram.token,
             extra={"schedule": missed_minutes_ago(5), **(extra or {})},
+            timings=fast_timings(pace=pace),
         )
         service = Service(load_settings(config, environ={}), listeners=listeners)
         services.append(service)
@@ -124,10 +123,8 @@ async def test_a_late_digest_is_waited_for_then_delivered(
 async def test_stopping_mid_delivery_releases_the_claim_and_a_restart_resumes(
     make_service: Callable[..., Service],
     fake_slack: FakeSlack,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    speed_up(monkeypatch, pace=0.1, retry_base=0.01, retry_cap=0.05, max_age=10**9)
-    service = make_service()
+    service = make_service(pace=0.1)
     await service.start()
     await fake_slack.wait_for_messages("C1", 4)
     await service.stop()
