@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Origin = Literal["config", "subscription", "config+subscription"]
+#: Where a channel comes from; "default" is a chat known to neither (not subscribed).
+Origin = Literal["config", "subscription", "config+subscription", "default"]
 
 
 @dataclass(frozen=True)
 class Channel:
-    """One destination with everything needed to schedule, filter and post to it."""
+    """One destination with everything needed to schedule, filter and post to it: the one
+    channel model of the core, merged from a ``channels[]`` entry and a subscriptions row."""
 
     platform: str
     id: str
@@ -37,6 +39,10 @@ class Channel:
     thread_id: int | None = None
     path: str | None = None
     origin: Origin = "config"
+    #: False for a chat that unsubscribed or whose channel is gone (the scheduler never
+    #: sees those: ``effective_channels`` leaves them out); the reason says which.
+    active: bool = True
+    inactive_reason: str | None = None
 
     @property
     def key(self) -> str:

@@ -21,10 +21,9 @@ from bot.chat.replies import (
     ReplyEnvelope,
     SearchReply,
     SubscriptionReply,
-    SubscriptionState,
 )
 from bot.chat.request import CommandRequest
-from bot.chat.settings import EffectiveChannel, effective_channel
+from bot.chat.settings import effective_channel
 from bot.chat.subscriptions import SubscriptionCommands
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "CommandCore",
     "CommandRequest",
     "DigestReply",
-    "EffectiveChannel",
     "ErrorReply",
     "HelpReply",
     "ItemDetailReply",
@@ -43,7 +41,6 @@ __all__ = [
     "SearchReply",
     "SubscriptionCommands",
     "SubscriptionReply",
-    "SubscriptionState",
     "actions",
     "check_zone",
     "effective_channel",

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bot.channels import Channel
 from bot.models import Digest, Hit
 
 
@@ -44,20 +45,12 @@ class HelpReply(BaseModel):
     kind: Literal["help"] = "help"
 
 
-class SubscriptionState(BaseModel):
-    """What a reply shows of a channel's stored subscription: plain fields, no storage model."""
-
-    topics: list[str] = Field(default_factory=list)
-    active: bool = True
-    inactive_reason: str | None = None
-
-
 class SubscriptionReply(BaseModel):
     """What a channel will receive after a change, or a listing of its settings."""
 
     kind: Literal["subscription"] = "subscription"
     action: Literal["subscribed", "unsubscribed", "scheduled", "listed"]
-    subscription: SubscriptionState | None = None
+    subscription: Channel | None = None
     """None after ``unsubscribe all``/``unsubscribe`` removed the channel entirely."""
     topic: str | None = None
     schedule: str = "0 9 * * *"

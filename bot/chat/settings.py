@@ -8,35 +8,36 @@ value, else ``channels[]`` value, else the top-level default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
 from typing import TYPE_CHECKING
 
-from bot.channels import config_channel, merge_channel
+from bot.channels import Channel, config_channel, merge_channel
 
 if TYPE_CHECKING:
     from bot.archive import Subscription
     from bot.config import Settings
 
-__all__ = ["EffectiveChannel", "config_channel", "effective_channel"]
-
-
-@dataclass(frozen=True)
-class EffectiveChannel:
-    """What a channel receives: its row over its config entry over the global defaults."""
-
-    schedule: str
-    timezone: str
-    topics: list[str]
-    subscribed: bool
+__all__ = ["config_channel", "effective_channel"]
 
 
 def effective_channel(
     settings: Settings, row: Subscription | None, platform: str, channel_id: str
-) -> EffectiveChannel:
-    """The merge rule of ``bot.channels`` for one chat, plus whether it is subscribed."""
+) -> Channel:
+    """The merge rule of ``bot.channels`` for one chat; ``active`` says whether it is
+    subscribed (a chat known to neither the config nor the table is not)."""
     channel = merge_channel(settings, config_channel(settings, platform, channel_id), row)
-    subscribed = row.active if row is not None else channel is not None
     if channel is None:
-        topics = list(row.topics) if row is not None else []
-        return EffectiveChannel(settings.schedule, settings.timezone, topics, subscribed)
-    return EffectiveChannel(channel.schedule, channel.timezone, list(channel.topics), subscribed)
+        topics = tuple(row.topics) if row is not None else ()
+        return Channel(
+            platform,
+            channel_id,
+            settings.schedule,
+            settings.timezone,
+            topics,
+            origin="default",
+            active=row.active if row is not None else False,
+            inactive_reason=row.inactive_reason if row is not None else None,
+        )
+    if row is None:
+        return channel
+    return dataclasses.replace(channel, active=row.active, inactive_reason=row.inactive_reason)

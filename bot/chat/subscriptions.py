@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.archive import Subscription
+from bot.channels import Channel
 from bot.chat.grammar import ScheduleSpec, normalize_text, parse_schedule
-from bot.chat.replies import Reply, SubscriptionReply, SubscriptionState
-from bot.chat.settings import EffectiveChannel, config_channel, effective_channel
+from bot.chat.replies import Reply, SubscriptionReply
+from bot.chat.settings import config_channel, effective_channel
 from bot.errors import CommandError, PermissionDenied
 from bot.query import parse_query
 
@@ -55,7 +56,7 @@ class SubscriptionCommands:
     def row(self, request: CommandRequest) -> Subscription | None:
         return self.archive.subscriptions.get(request.platform, request.channel_id)
 
-    def effective(self, request: CommandRequest) -> EffectiveChannel:
+    def effective(self, request: CommandRequest) -> Channel:
         return effective_channel(
             self.settings, self.row(request), request.platform, request.channel_id
         )
@@ -70,11 +71,7 @@ class SubscriptionCommands:
         effective = effective_channel(self.settings, row, request.platform, request.channel_id)
         return SubscriptionReply(
             action=action,  # type: ignore[arg-type]
-            subscription=None
-            if row is None
-            else SubscriptionState(
-                topics=list(row.topics), active=row.active, inactive_reason=row.inactive_reason
-            ),
+            subscription=None if row is None else effective,
             topic=topic,
             schedule=effective.schedule,
             timezone=effective.timezone,

@@ -8,6 +8,7 @@ import io
 from rich.cells import cell_len
 from rich.console import Console
 
+from bot.channels import Channel
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -16,7 +17,6 @@ from bot.chat import (
     NoticeReply,
     SearchReply,
     SubscriptionReply,
-    SubscriptionState,
 )
 from bot.models import Digest, Hit
 from formatters import console
@@ -51,7 +51,7 @@ def test_markup_in_content_is_shown_as_written(hostile: Digest, templates: Templ
 
 def test_every_reply_renders(reference: Digest, templates: Templates) -> None:
     hit = Hit(**reference.items[0].model_dump(), date=reference.date)
-    sub = SubscriptionState(topics=["tag:RL"])
+    sub = Channel("slack", "C1", "0 9 * * *", "Asia/Shanghai", ("tag:RL",))
     cases = {
         "CL-bench": SearchReply(query="tag:RL", hits=[hit], total=1),
         "没有找到": SearchReply(query="nothing", hits=[], total=0),

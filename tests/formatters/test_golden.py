@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from bot.chat import ErrorReply, HelpReply, SearchReply, SubscriptionReply, SubscriptionState
+from bot.channels import Channel
+from bot.chat import ErrorReply, HelpReply, SearchReply, SubscriptionReply
 from bot.models import Digest, Hit
 from formatters import console, slack, telegram
 from formatters.templates import Templates
@@ -57,7 +58,7 @@ def replies() -> list[Any]:
             tags=["强化学习", "QAT"], source="机器之心"),
         Hit(rank=7, title="Kimi K2.5", url="https://e.com/7", date=day, stars=4, tags=["RL"]),
     ]  # fmt: skip
-    sub = SubscriptionState(topics=["tag:Agent"])
+    sub = Channel("slack", "C1", "0 9 * * *", "Asia/Shanghai", ("tag:Agent",))
     return [
         HelpReply(),
         SearchReply(query="tag:RL", hits=hits, total=12, offset=0, limit=2),

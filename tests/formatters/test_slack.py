@@ -7,6 +7,7 @@ import itertools
 
 import pytest
 
+from bot.channels import Channel
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -15,7 +16,6 @@ from bot.chat import (
     NoticeReply,
     SearchReply,
     SubscriptionReply,
-    SubscriptionState,
     actions,
 )
 from bot.models import Digest, Hit, Item, Resource, Section
@@ -283,7 +283,7 @@ def test_help_lists_every_command_and_query_key(language: str) -> None:
 def test_subscription_error_and_notice_replies(
     templates: Templates, templates_en: Templates
 ) -> None:
-    sub = SubscriptionState(topics=["tag:Agent"])
+    sub = Channel("slack", "C1", "0 9 * * *", "Asia/Shanghai", ("tag:Agent",))
     reply = SubscriptionReply(
         action="subscribed",
         subscription=sub,

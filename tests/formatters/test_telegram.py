@@ -7,6 +7,7 @@ import html
 
 import pytest
 
+from bot.channels import Channel
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -15,7 +16,6 @@ from bot.chat import (
     NoticeReply,
     SearchReply,
     SubscriptionReply,
-    SubscriptionState,
     actions,
 )
 from bot.models import Digest, Hit, Item, Section
@@ -197,7 +197,16 @@ def test_text_replies(templates: Templates, templates_en: Templates) -> None:
     for language in (templates, templates_en):
         text = check_all(telegram.render_reply(HelpReply(), language))
         assert "/ai subscribe" in text and "stars:4" in text
-    sub = SubscriptionState(topics=["tag:Agent", "org:<x>"])
+    sub = Channel(
+        "slack",
+        "C1",
+        "0 9 * * *",
+        "Asia/Shanghai",
+        (
+            "tag:Agent",
+            "org:<x>",
+        ),
+    )
     text = check_all(
         telegram.render_reply(SubscriptionReply(action="listed", subscription=sub), templates)
     )

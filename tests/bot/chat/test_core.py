@@ -269,7 +269,7 @@ def test_subscribe_is_idempotent_and_accumulates_topics(
     reply = ask(core, "subscribe tag:RL -tag:开源").reply
     assert isinstance(reply, SubscriptionReply)
     assert reply.subscription is not None
-    assert reply.subscription.topics == ["tag:Agent", "tag:RL -tag:开源"]
+    assert reply.subscription.topics == ("tag:Agent", "tag:RL -tag:开源")
 
 
 def test_subscribe_with_a_bad_query_stores_nothing(core: CommandCore, archive: Archive) -> None:
@@ -293,7 +293,7 @@ def test_subscribing_a_configured_channel_keeps_its_config_topics(
     reply = ask(core, "subscribe tag:Agent", channel="CCONFIG").reply
     assert isinstance(reply, SubscriptionReply)
     assert reply.subscription is not None
-    assert reply.subscription.topics == ["tag:RL", "tag:Agent"]
+    assert reply.subscription.topics == ("tag:RL", "tag:Agent")
     assert reply.schedule == "0 8 * * *"
 
 
@@ -302,7 +302,7 @@ def test_listing(core: CommandCore) -> None:
     assert isinstance(empty, SubscriptionReply) and empty.subscription is None
     configured = ask(core, "subscribe list", channel="CCONFIG").reply
     assert isinstance(configured, SubscriptionReply) and configured.action == "listed"
-    assert configured.subscription is not None and configured.subscription.topics == ["tag:RL"]
+    assert configured.subscription is not None and configured.subscription.topics == ("tag:RL",)
     assert configured.schedule == "0 8 * * *"
     assert ask(core, "subscriptions", channel="CCONFIG").public is False
 
@@ -312,7 +312,7 @@ def test_unsubscribe_a_topic_then_all(core: CommandCore, archive: Archive) -> No
     ask(core, "subscribe tag:RL")
     reply = ask(core, "unsubscribe tag:Agent").reply
     assert isinstance(reply, SubscriptionReply) and reply.action == "unsubscribed"
-    assert reply.subscription is not None and reply.subscription.topics == ["tag:RL"]
+    assert reply.subscription is not None and reply.subscription.topics == ("tag:RL",)
     missing = ask(core, "unsubscribe tag:Nope").reply
     assert isinstance(missing, ErrorReply)
     assert "tag:Nope" in missing.message and "tag:RL" in missing.message
@@ -432,17 +432,17 @@ def test_effective_channel_prefers_row_then_config_then_defaults(settings: Setti
     from bot.archive.subscriptions import Subscription
 
     plain = effective_channel(settings, None, "slack", "CX")
-    assert (plain.schedule, plain.timezone, plain.subscribed) == (
+    assert (plain.schedule, plain.timezone, plain.active) == (
         "0 9 * * *",
         "Asia/Shanghai",
         False,
     )
     configured = effective_channel(settings, None, "slack", "CCONFIG")
-    assert (configured.schedule, configured.topics, configured.subscribed) == (
+    assert (configured.schedule, configured.topics, configured.active) == (
         "0 8 * * *",
-        ["tag:RL"],
+        ("tag:RL",),
         True,
     )
     row = Subscription(platform="slack", channel_id="CCONFIG", timezone="UTC", topics=[])
     merged = effective_channel(settings, row, "slack", "CCONFIG")
-    assert (merged.schedule, merged.timezone, merged.topics) == ("0 8 * * *", "UTC", [])
+    assert (merged.schedule, merged.timezone, merged.topics) == ("0 8 * * *", "UTC", ())
