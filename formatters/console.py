@@ -30,7 +30,7 @@ from bot.chat import (
 from bot.models import Digest, Item
 from formatters import layout
 from formatters.escape import safe_url
-from formatters.markdown import Line, Span
+from formatters.lines import Line, Span
 from formatters.templates import Templates
 
 _STYLES = {"b": "bold", "i": "italic", "s": "strike", "code": "cyan"}

@@ -59,21 +59,3 @@ def slack_url(url: str | None) -> str | None:
     if safe is None:
         return None
     return safe.replace("|", "%7C").replace("&", "&amp;")
-
-
-def slack_link(url: str | None, text: str) -> str:
-    """``<url|text>`` with the text escaped; escaped plain text when the URL is refused."""
-    target = slack_url(url)
-    label = escape_slack(text)
-    if target is None:
-        return label
-    return f"<{target}|{label}>" if label else f"<{target}>"
-
-
-def telegram_link(url: str | None, text: str) -> str:
-    """``<a href="url">text</a>``; escaped plain text when the URL is refused."""
-    target = safe_url(url)
-    label = escape_telegram(text)
-    if target is None:
-        return label
-    return f'<a href="{escape_telegram(target, attribute=True)}">{label}</a>'

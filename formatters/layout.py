@@ -11,7 +11,8 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from formatters.escape import safe_url
-from formatters.markdown import Line, Span, bold, line, link, parse, parse_inline
+from formatters.lines import Line, Span, bold, line, link
+from formatters.markdown import parse, parse_inline
 
 if TYPE_CHECKING:
     from bot.chat import SearchReply, SubscriptionReply

@@ -2,8 +2,7 @@
 
 markdown-it-py parses; ``Converter`` walks its token stream into ``Line``s of styled
 ``Span``s (no regexes), keeping list, quote and table context. Serialising lines to Slack
-mrkdwn, Telegram HTML or plain text is ``formatters.line_markup``; both are re-exported
-here because formatters treat "markdown in, markup out" as one toolbox.
+mrkdwn, Telegram HTML or plain text is ``formatters.line_markup``.
 """
 
 from __future__ import annotations
@@ -19,56 +18,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from formatters import line_markup
 from formatters.escape import safe_url
-
-# Re-exported (see ``__all__``): callers import the line model and its serialisers from here.
-from formatters.line_markup import (
-    ZWSP,
-    merge,
-    slack_line,
-    slack_span,
-    telegram_len,
-    telegram_line,
-    telegram_span,
-    to_mrkdwn,
-    to_plain,
-    to_telegram_html,
-    utf16_len,
-)
-from formatters.lines import Line, LineKind, Span, Style, bold, code, italic, line, link
-
-__all__ = [
-    "BULLETS",
-    "INDENT",
-    "RULE",
-    "ZWSP",
-    "Converter",
-    "Line",
-    "LineKind",
-    "Span",
-    "Style",
-    "bold",
-    "clear_caches",
-    "code",
-    "display_width",
-    "inline_lines",
-    "italic",
-    "line",
-    "link",
-    "merge",
-    "parse",
-    "parse_inline",
-    "parser",
-    "slack_line",
-    "slack_span",
-    "table_lines",
-    "telegram_len",
-    "telegram_line",
-    "telegram_span",
-    "to_mrkdwn",
-    "to_plain",
-    "to_telegram_html",
-    "utf16_len",
-]
+from formatters.lines import Line, LineKind, Span
 
 BULLETS = ("•", "◦", "▪")
 INDENT = "    "

@@ -27,7 +27,8 @@ from bot.chat import (
 from bot.models import Digest, Hit, Item
 from formatters import layout
 from formatters.escape import escape_slack, safe_url
-from formatters.markdown import Line, slack_line, to_mrkdwn, to_plain
+from formatters.line_markup import slack_line, to_mrkdwn, to_plain
+from formatters.lines import Line
 from formatters.payloads import SlackMessage
 from formatters.split import pack
 from formatters.templates import Templates

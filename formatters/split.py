@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from formatters.markdown import Line, Span
+from formatters.lines import Line, Span
 
 LineCost = Callable[[Line], int]
 ChunkCost = Callable[[Sequence[Line]], int]

@@ -28,7 +28,8 @@ from bot.chat import (
 from bot.models import Digest, Item
 from formatters import layout
 from formatters.escape import safe_url
-from formatters.markdown import Line, bold, line, telegram_len, to_telegram_html, utf16_len
+from formatters.line_markup import telegram_len, to_telegram_html, utf16_len
+from formatters.lines import Line, bold, line
 from formatters.payloads import TelegramMessage
 from formatters.split import pack
 from formatters.templates import Templates

@@ -29,7 +29,8 @@ from jinja2 import (
 from markupsafe import Markup
 
 from bot.errors import ConfigError
-from formatters.markdown import Line, parse
+from formatters.lines import Line
+from formatters.markdown import parse
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "templates"
 Language = Literal["zh", "en"]

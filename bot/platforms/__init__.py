@@ -10,7 +10,7 @@ error for that platform's channels.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.errors import ConfigError
 from bot.platforms.listeners import (
@@ -44,7 +44,6 @@ def make_transport(
     settings: Settings,
     *,
     console: Console | None = None,
-    overrides: dict[str, Any] | None = None,
 ) -> Transport:
     """Build the transport for one platform from the settings (tokens, URLs, limits)."""
     try:
@@ -52,7 +51,7 @@ def make_transport(
     except KeyError as exc:
         raise ConfigError(f"channels: {exc.args[0]}") from None
     cls = load(spec.transport)
-    return cls.from_settings(settings, console=console, **(overrides or {}))
+    return cls.from_settings(settings, console=console)
 
 
 class Transports:
@@ -63,22 +62,15 @@ class Transports:
         settings: Settings,
         *,
         console: Console | None = None,
-        overrides: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         self.settings = settings
         self.console = console
-        self.overrides = overrides or {}
         self._made: dict[str, Transport] = {}
 
     def get(self, platform: str) -> Transport:
         transport = self._made.get(platform)
         if transport is None:
-            transport = make_transport(
-                platform,
-                self.settings,
-                console=self.console,
-                overrides=self.overrides.get(platform),
-            )
+            transport = make_transport(platform, self.settings, console=self.console)
             self._made[platform] = transport
         return transport
 

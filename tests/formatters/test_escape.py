@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from formatters.escape import (
-    escape_slack,
-    escape_telegram,
-    safe_url,
-    slack_link,
-    slack_url,
-    telegram_link,
-)
+from formatters.escape import escape_slack, escape_telegram, safe_url, slack_url
+from formatters.line_markup import slack_span, telegram_span
+from formatters.lines import Span
 
 
 def test_slack_escapes_only_its_three_control_characters() -> None:
@@ -46,8 +41,6 @@ def test_telegram_escapes_text_and_attributes() -> None:
 )
 def test_unsafe_urls_are_refused(url: str | None) -> None:
     assert safe_url(url) is None
-    assert slack_link(url, "t") == "t"
-    assert telegram_link(url, "t") == "t"
 
 
 def test_safe_urls_are_quoted_so_they_cannot_break_out() -> None:
@@ -61,14 +54,13 @@ def test_safe_urls_are_quoted_so_they_cannot_break_out() -> None:
 def test_slack_link_escapes_target_and_text() -> None:
     assert slack_url("https://a.com/?a=1&b=2|x") == "https://a.com/?a=1&amp;b=2%7Cx"
     assert (
-        slack_link("https://a.com/?a=1&b=2", "<!here> & co")
+        slack_span(Span("<!here> & co", href="https://a.com/?a=1&b=2"))
         == "<https://a.com/?a=1&amp;b=2|&lt;!here&gt; &amp; co>"
     )
-    assert slack_link("https://a.com", "") == "<https://a.com>"
 
 
 def test_telegram_link_escapes_target_and_text() -> None:
     assert (
-        telegram_link("https://a.com/?a=1&b=2", "<b>")
+        telegram_span(Span("<b>", href="https://a.com/?a=1&b=2"))
         == '<a href="https://a.com/?a=1&amp;b=2">&lt;b&gt;</a>'
     )

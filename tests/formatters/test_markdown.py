@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from formatters.markdown import (
-    Line,
-    Span,
-    bold,
-    parse,
-    parse_inline,
+from formatters.line_markup import (
     slack_span,
     telegram_len,
     to_mrkdwn,
@@ -15,6 +10,8 @@ from formatters.markdown import (
     to_telegram_html,
     utf16_len,
 )
+from formatters.lines import Line, Span, bold
+from formatters.markdown import parse, parse_inline
 from tests.fakes.telegram_validation import check_telegram_html
 
 

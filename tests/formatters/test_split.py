@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from formatters.markdown import Line, Span, link, parse, telegram_len, to_mrkdwn, to_plain
+from formatters.line_markup import telegram_len, to_mrkdwn, to_plain
+from formatters.lines import Line, Span, link
+from formatters.markdown import parse
 from formatters.split import find_cut, pack
 
 

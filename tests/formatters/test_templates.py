@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.errors import ConfigError
-from formatters.markdown import to_plain
+from formatters.line_markup import to_plain
 from formatters.templates import (
     PACKAGE_DIR,
     Templates,

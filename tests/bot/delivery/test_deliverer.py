@@ -64,19 +64,14 @@ class World:
             slack_url=slack.api_url,
             telegram_url=telegram.api_url,
             telegram_token=telegram.token,
+            timings={"slack.per_channel_interval": 0, "telegram.per_chat_interval": 0},
         )
         self.settings = load_settings(path, environ={})
         self.archive = Archive.from_settings(self.settings)
         self.archive.create_schema()
         summary = ingest_paths(self.archive, [str(REFERENCE)])
         assert summary.ok, summary.problems
-        self.transports = Transports(
-            self.settings,
-            overrides={
-                "slack": {"per_channel_interval": 0.0},
-                "telegram": {"per_chat_interval": 0.0},
-            },
-        )
+        self.transports = Transports(self.settings)
         extra = {"clock": clock} if clock else {}
         self.deliverer = Deliverer(
             self.archive,
