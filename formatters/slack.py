@@ -27,7 +27,7 @@ from bot.chat import (
 from bot.models import Digest, Hit, Item
 from formatters import layout
 from formatters.escape import escape_slack, safe_url
-from formatters.line_markup import slack_line, to_mrkdwn, to_plain
+from formatters.line_markup import to_mrkdwn, to_plain
 from formatters.lines import Line
 from formatters.payloads import SlackMessage
 from formatters.split import pack
@@ -278,4 +278,4 @@ def _digest_reply(digest: Digest, templates: Templates) -> list[SlackMessage]:
     return messages(blocks, f"{title} · {to_plain(intro)}")
 
 
-__all__ = ["render_digest", "render_reply", "slack_line"]
+__all__ = ["render_digest", "render_reply"]

@@ -28,7 +28,7 @@ from bot.chat import (
 from bot.models import Digest, Item
 from formatters import layout
 from formatters.escape import safe_url
-from formatters.line_markup import telegram_len, to_telegram_html, utf16_len
+from formatters.line_markup import telegram_len, to_telegram_html
 from formatters.lines import Line, bold, line
 from formatters.payloads import TelegramMessage
 from formatters.split import pack
@@ -235,4 +235,4 @@ def _search(reply: SearchReply, templates: Templates) -> list[TelegramMessage]:
     return html_messages(lines, keyboard=keyboard(rows))
 
 
-__all__ = ["MESSAGE_LIMIT", "render_digest", "render_reply", "utf16_len"]
+__all__ = ["MESSAGE_LIMIT", "render_digest", "render_reply"]

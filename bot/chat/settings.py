@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from bot.archive import Subscription
     from bot.config import Settings
 
-__all__ = ["config_channel", "effective_channel"]
-
 
 def effective_channel(
     settings: Settings, row: Subscription | None, platform: str, channel_id: str
