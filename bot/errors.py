@@ -2,7 +2,7 @@
 
 Every failure a user can cause or see is a ``DigestbotError``; ``str(err)`` is a complete,
 user-facing message. Lower layers convert library exceptions at their edge
-(``raise ConfigError(...) from exc``); the CLI (``bot.cli.app``) and the command core
+(``raise ConfigError(...) from exc``); the CLI (``bot.cli.commands.main``) and the command core
 (``bot.chat.core``) turn them into one clear message each, in one place::
 
     DigestbotError

@@ -1,4 +1,5 @@
-"""``start_listeners``: what starts when, in the caller's loop; clear errors; clean stops."""
+"""``start_listeners``: what starts when, in the caller's loop; clear errors; clean stops;
+and each platform's one answer to "can this listener start?", naming the missing key."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from bot.archive import Archive
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.platforms.listeners import start_listeners, stop_listeners
+from bot.platforms.listeners import listener_needs, start_listeners, stop_listeners
 from tests.fakes import FakeSlack, FakeTelegram
 
 
@@ -93,3 +94,29 @@ async def test_telegram_token_never_reaches_the_logs(
         await stop_listeners(listeners)
     assert fake_telegram.calls_to("getUpdates")
     assert not [r for r in caplog.records if fake_telegram.token in r.getMessage()]
+
+
+@pytest.mark.parametrize(
+    ("platform", "config", "key"),
+    [
+        ("slack", {"slack": {"bot_token": "xoxb-1"}}, "slack.app_token"),
+        ("slack", {"slack": {"bot_token": "xoxb-1", "mode": "http"}}, "slack.signing_secret"),
+        ("slack", {"slack": {"bot_token": "xoxb-1", "app_token": "xapp-1"}}, None),
+        ("slack", {"slack": {"mode": "http", "signing_secret": "s"}}, None),
+        ("telegram", {"telegram": {"token": "1:x"}}, None),
+        ("telegram", {"telegram": {"token": "1:x", "mode": "webhook"}}, "telegram.webhook_url"),
+        (
+            "telegram",
+            {"telegram": {"token": "1:x", "mode": "webhook", "webhook_url": "https://e.x/h"}},
+            "telegram.webhook_secret",
+        ),
+    ],
+)
+def test_each_listener_names_its_missing_key(
+    platform: Any, config: dict[str, Any], key: str | None
+) -> None:
+    problem = listener_needs(platform).missing_key(Settings(**config))
+    if key is None:
+        assert problem is None
+    else:
+        assert problem is not None and problem.startswith(f"{key}: required")
