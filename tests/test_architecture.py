@@ -341,3 +341,22 @@ def test_the_documented_graph_is_the_real_one() -> None:
             if a != b and a != "core":
                 real.setdefault(a, set()).add(b)
     assert documented == real
+
+
+@pytest.mark.parametrize(
+    ("importer", "forbidden"),
+    [
+        ("formatters", "bot.config"),  # formatters are handed what they need
+        ("bot.chat.replies", "bot.archive"),  # reply models carry no storage models
+        ("bot.delivery", "formatters"),  # delivery is handed templates and transports
+    ],
+)
+def test_no_arrow_into(importer: str, forbidden: str) -> None:
+    found = [
+        f"{_where(imp)}: {imp.target}"
+        for imp in imports()
+        if (imp.source == importer or imp.source.startswith(importer + "."))
+        and (target := _project(imp.target)) is not None
+        and (target == forbidden or target.startswith(forbidden + "."))
+    ]
+    assert found == []
