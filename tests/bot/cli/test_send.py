@@ -38,8 +38,8 @@ def ledger_rows(config_dir: Path, name: str = "archive.db") -> list[Any]:
 
 
 def write_config(directory: Path, **kwargs: Any) -> Path:
-    """The kit's config with test timings (no pacing, quick retries)."""
-    return write_kit_config(directory, timings=fast_timings(), **kwargs)
+    """The kit's config with test timings (no pacing, quick retries, the default max_age)."""
+    return write_kit_config(directory, timings=fast_timings(any_age=False), **kwargs)
 
 
 def test_console_channel_renders_the_digest_and_records_it(
