@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,23 @@ def test_two_send_processes_post_once(
     assert delivered == len(SLACK) + len(TELEGRAM) + 1  # each channel by one of the two
 
 
+class StderrLines:
+    """A running process's stderr, read as it comes (its outcome lines tell when it is done)."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        assert process.stderr is not None
+        self.thread = threading.Thread(target=self._read, args=(process.stderr,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            self.lines.append(line)
+
+    def outcomes(self) -> int:
+        return sum("bot.delivery: delivery" in line for line in self.lines)
+
+
 def test_two_run_services_deliver_a_scheduled_digest_once(
     tmp_path: Path, pg_url: str, fake_slack: FakeSlack, fake_telegram: FakeTelegram
 ) -> None:
@@ -108,19 +126,22 @@ def test_two_run_services_deliver_a_scheduled_digest_once(
         for name in ("a", "b")
     ]
     processes = [start(config, "run") for config in configs]
+    readers = [StderrLines(process) for process in processes]
+    channels = len(SLACK) + len(TELEGRAM) + 1
     try:
-        for cid in SLACK:
-            fake_slack.wait_for_messages_sync(cid, 15, timeout=60)
-        for chat in TELEGRAM:
-            fake_telegram.wait_for_sent_sync(chat, 6, timeout=60)
-        time.sleep(0.5)  # room for a wrong second delivery
+        # Each replica logs one outcome per channel (delivered, or taken by the other): once
+        # both have logged all of theirs, no second delivery can still come.
+        deadline = time.monotonic() + 90
+        while any(r.outcomes() < channels for r in readers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(r.outcomes() >= channels for r in readers), [r.lines for r in readers]
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
-        logs = []
-        for process in processes:
-            _, err = process.communicate(timeout=30)
-            logs.append(err)
+        for process, reader in zip(processes, readers, strict=True):
+            process.wait(timeout=30)
+            reader.thread.join(timeout=10)
+    logs = ["".join(reader.lines) for reader in readers]
     assert [p.returncode for p in processes] == [0, 0], logs
     assert_exactly_once(tmp_path, fake_slack, fake_telegram, pg_url)
     lines = [line for log in logs for line in log.splitlines() if "bot.delivery: delivery" in line]
