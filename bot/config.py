@@ -142,19 +142,27 @@ class TelegramSettings(_Section):
         return value
 
 
+DigestMode = Literal["daily", "weekly", "both"]
+DEFAULT_WEEKLY_SCHEDULE = "0 17 * * fri"
+
+
 class ChannelSettings(_Section):
     platform: str
     """A name from ``bot.registry.PLATFORMS``."""
     id: str
     schedule: str | None = None
     timezone: str | None = None
+    digest: DigestMode | None = None
+    """What the channel gets: the daily digest, the weekly rollup, or both (default daily)."""
+    weekly_schedule: str | None = None
+    """When the weekly rollup is posted (default: the top-level ``weekly_schedule``)."""
     topics: list[str] = Field(default_factory=list)
     thread_id: int | None = None
     path: str | None = None
     """For the ``file`` platform: the JSONL file payloads are appended to."""
 
     _tz = field_validator("timezone")(check_timezone)
-    _cron = field_validator("schedule")(check_cron)
+    _cron = field_validator("schedule", "weekly_schedule")(check_cron)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -219,6 +227,8 @@ class Settings(BaseSettings):
 
     timezone: str = "Asia/Shanghai"
     schedule: str = "0 9 * * *"
+    weekly_schedule: str = DEFAULT_WEEKLY_SCHEDULE
+    """Default time of the weekly rollup, for channels on ``digest: weekly|both``."""
     language: Literal["zh", "en"] = "zh"
     templates_dir: str | None = None
     sources: list[str] = Field(default_factory=list)
@@ -238,7 +248,7 @@ class Settings(BaseSettings):
     """Where this configuration came from (None for built-in defaults)."""
 
     _tz = field_validator("timezone")(check_timezone)
-    _cron = field_validator("schedule")(check_cron)
+    _cron = field_validator("schedule", "weekly_schedule")(check_cron)
 
     @classmethod
     def settings_customise_sources(

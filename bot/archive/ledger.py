@@ -1,4 +1,4 @@
-"""The exactly-once delivery ledger: one row per (platform, channel, digest date).
+"""The exactly-once delivery ledger: one row per (platform, channel, kind, digest date).
 
 Why a ledger: replicas each schedule in memory, so several processes may try the same
 delivery at the same moment, and any of them may crash half-way. The row's unique
@@ -9,95 +9,46 @@ resumed delivery continues at the first unrecorded message and never starts over
 Every operation is a short transaction of portable SQL (no dialect-only upsert), so SQLite
 and PostgreSQL behave identically. Lease times come from the caller's clock; replicas are
 assumed to keep their clocks within a small fraction of the lease (NTP).
+
+A row's ``kind`` says what it delivers: ``daily`` (one day's digest, keyed by its date) or
+``weekly`` (the rollup of an ISO week, keyed by that week's Monday). The values a caller
+reads back live in ``bot.archive.ledger_records``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
+from bot.archive.ledger_records import (
+    FINAL,
+    Claim,
+    DeliveryRecord,
+    Kind,
+    LostClaim,
+    Status,
+    aware,
+    record_of,
+    utcnow,
+)
 from bot.archive.schema import deliveries, delivery_messages
-from bot.errors import ArchiveError, LostClaim
+from bot.errors import ArchiveError
 
-
-class Status(enum.StrEnum):
-    """A delivery row's state; ``RETRY`` is a released claim anyone may take again."""
-
-    CLAIMED = "claimed"
-    DONE = "done"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-    RETRY = "retry"
-
-
-#: States that end a delivery for good: a claim on such a row is refused.
-FINAL = frozenset({Status.DONE, Status.SKIPPED, Status.FAILED})
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The right to send one digest to one channel until ``lease_until``.
-
-    ``recorded`` holds the messages an earlier (crashed) run already posted, so the sender
-    resumes at the first index not in it; ``resumed`` says whether such a run existed.
-    """
-
-    delivery_id: int
-    platform: str
-    channel_id: str
-    digest_date: dt.date
-    owner: str
-    lease_until: dt.datetime
-    created_at: dt.datetime
-    attempts: int = 1
-    resumed: bool = False
-    recorded: dict[int, str] = field(default_factory=dict)
-    snapshot: dict[str, Any] | None = None
-    """The payloads this delivery started with (see ``save_snapshot``), if saved."""
-
-    def first_unrecorded(self) -> int:
-        """Index of the first message that still has to be posted."""
-        index = 0
-        while index in self.recorded:
-            index += 1
-        return index
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    """A ledger row as read back, with its recorded messages."""
-
-    delivery_id: int
-    platform: str
-    channel_id: str
-    digest_date: dt.date
-    status: Status
-    owner: str | None
-    lease_until: dt.datetime | None
-    message_count: int | None
-    attempts: int
-    error: str | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    messages: dict[int, str] = field(default_factory=dict)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
+__all__ = [
+    "FINAL",
+    "Claim",
+    "DeliveryRecord",
+    "Kind",
+    "Ledger",
+    "LostClaim",
+    "Status",
+    "utcnow",
+]
 
 
 class Ledger:
@@ -116,6 +67,8 @@ class Ledger:
         digest_date: dt.date,
         owner: str,
         lease: dt.timedelta,
+        *,
+        kind: Kind = Kind.DAILY,
     ) -> Claim | None:
         """Take the delivery, or None if it is finished or someone else holds a live lease.
 
@@ -133,6 +86,7 @@ class Ledger:
                         platform=platform,
                         channel_id=channel_id,
                         digest_date=digest_date,
+                        kind=Kind(kind).value,
                         status=Status.CLAIMED.value,
                         owner=owner,
                         lease_until=lease_until,
@@ -150,16 +104,17 @@ class Ledger:
                 owner=owner,
                 lease_until=lease_until,
                 created_at=now,
+                kind=Kind(kind),
             )
         except IntegrityError:
             pass  # the row exists: another replica, or an earlier run of ours
-        return self._take_over(platform, channel_id, digest_date, owner, now, lease_until)
+        return self._take_over(
+            (platform, channel_id, digest_date, Kind(kind)), owner, now, lease_until
+        )
 
     def _take_over(
         self,
-        platform: str,
-        channel_id: str,
-        digest_date: dt.date,
+        key: tuple[str, str, dt.date, Kind],
         owner: str,
         now: dt.datetime,
         lease_until: dt.datetime,
@@ -167,14 +122,15 @@ class Ledger:
         # Read outside the write transaction: on SQLite (WAL) a read that later upgrades to
         # a write fails at once if another writer committed in between; the guarded UPDATE
         # below is atomic on its own, so the read needs no lock.
+        platform, channel_id, digest_date, kind = key
         with self._connect() as conn:
-            row = conn.execute(_select_row(platform, channel_id, digest_date)).one_or_none()
+            row = conn.execute(_select_row(platform, channel_id, digest_date, kind)).one_or_none()
         if row is None:  # deleted between our insert and this read: let the caller retry
             return None
         status = Status(row.status)
         if status in FINAL:
             return None
-        held = _aware(row.lease_until)
+        held = aware(row.lease_until)
         if status is Status.CLAIMED and held is not None and held > now:
             return None
         with self._begin() as conn:
@@ -206,11 +162,12 @@ class Ledger:
             digest_date=digest_date,
             owner=owner,
             lease_until=lease_until,
-            created_at=_aware(row.created_at) or now,
+            created_at=aware(row.created_at) or now,
             attempts=int(row.attempts or 0) + 1,
             resumed=True,
             recorded=recorded,
             snapshot=row.snapshot,
+            kind=kind,
         )
 
     def renew(self, delivery_id: int, owner: str, lease: dt.timedelta) -> dt.datetime | None:
@@ -321,30 +278,36 @@ class Ledger:
 
     # -- reading -------------------------------------------------------------------------
 
-    def status(self, platform: str, channel_id: str, digest_date: dt.date) -> DeliveryRecord | None:
+    def status(
+        self, platform: str, channel_id: str, digest_date: dt.date, *, kind: Kind = Kind.DAILY
+    ) -> DeliveryRecord | None:
         """The ledger row for one delivery, with its recorded messages, or None."""
         with self._connect() as conn:
-            row = conn.execute(_select_row(platform, channel_id, digest_date)).one_or_none()
+            row = conn.execute(_select_row(platform, channel_id, digest_date, kind)).one_or_none()
             if row is None:
                 return None
-            return _record(row, self._messages(conn, row.id))
+            return record_of(row, self._messages(conn, row.id))
 
     def get(self, delivery_id: int) -> DeliveryRecord | None:
         with self._connect() as conn:
             row = conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
-            return _record(row, self._messages(conn, row.id)) if row else None
+            return record_of(row, self._messages(conn, row.id)) if row else None
 
     def messages(self, delivery_id: int) -> dict[int, str]:
         with self._connect() as conn:
             return self._messages(conn, delivery_id)
 
-    def last_delivered_date(self, platform: str, channel_id: str) -> dt.date | None:
-        """Newest digest date this channel has received (or deliberately skipped)."""
+    def last_delivered_date(
+        self, platform: str, channel_id: str, *, kind: Kind = Kind.DAILY
+    ) -> dt.date | None:
+        """Newest digest date (or rollup week's Monday) this channel has received or
+        deliberately skipped."""
         with self._connect() as conn:
             return conn.execute(
                 select(func.max(deliveries.c.digest_date)).where(
                     deliveries.c.platform == platform,
                     deliveries.c.channel_id == channel_id,
+                    deliveries.c.kind == Kind(kind).value,
                     deliveries.c.status.in_([Status.DONE.value, Status.SKIPPED.value]),
                 )
             ).scalar()
@@ -363,7 +326,7 @@ class Ledger:
             stmt = stmt.where(and_(*conditions))
         with self._connect() as conn:
             rows = conn.execute(stmt.limit(limit)).all()
-            return [_record(row, self._messages(conn, row.id)) for row in rows]
+            return [record_of(row, self._messages(conn, row.id)) for row in rows]
 
     @staticmethod
     def _messages(conn: Connection, delivery_id: int) -> dict[int, str]:
@@ -399,12 +362,13 @@ class Ledger:
             raise ArchiveError(f"delivery ledger: {exc}") from exc
 
 
-def _select_row(platform: str, channel_id: str, digest_date: dt.date) -> Any:
-    """The one ledger row of a (platform, channel, day) delivery."""
+def _select_row(platform: str, channel_id: str, digest_date: dt.date, kind: Kind) -> Any:
+    """The one ledger row of a (platform, channel, kind, day) delivery."""
     return select(deliveries).where(
         deliveries.c.platform == platform,
         deliveries.c.channel_id == channel_id,
         deliveries.c.digest_date == digest_date,
+        deliveries.c.kind == Kind(kind).value,
     )
 
 
@@ -413,19 +377,3 @@ def _same_owner_clause(owner: str | None) -> Any:
     return deliveries.c.owner.is_(None) if owner is None else deliveries.c.owner == owner
 
 
-def _record(row: Any, messages: dict[int, str]) -> DeliveryRecord:
-    return DeliveryRecord(
-        delivery_id=row.id,
-        platform=row.platform,
-        channel_id=row.channel_id,
-        digest_date=row.digest_date,
-        status=Status(row.status),
-        owner=row.owner,
-        lease_until=_aware(row.lease_until),
-        message_count=row.message_count,
-        attempts=int(row.attempts or 0),
-        error=row.error,
-        created_at=_aware(row.created_at) or utcnow(),
-        updated_at=_aware(row.updated_at) or utcnow(),
-        messages=messages,
-    )
