@@ -21,6 +21,8 @@ from bot.chat.replies import (
     ReplyEnvelope,
     SearchReply,
     SubscriptionReply,
+    TrendsReply,
+    WeekReply,
 )
 from bot.chat.request import CommandRequest
 
@@ -37,6 +39,8 @@ __all__ = [
     "ReplyEnvelope",
     "SearchReply",
     "SubscriptionReply",
+    "TrendsReply",
+    "WeekReply",
     "actions",
     "is_mutating",
     "parse_schedule",
