@@ -140,7 +140,7 @@ def _count(
                 .where(items.c.id.in_(chunk))
                 .order_by(items.c.id, item_tags.c.position)
             )
-            rows.extend(conn.execute(stmt).tuples())
+            rows.extend((row[0], row[1], row[2]) for row in conn.execute(stmt))
     seen: set[tuple[str, int]] = set()
     per_week: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     previous: Counter[str] = Counter()

@@ -15,12 +15,25 @@ from bot.config import check_timezone
 from bot.cron import cron_trigger, crontab_days_to_names
 from bot.errors import CommandError
 
-VERBS = ("help", "today", "latest", "subscribe", "unsubscribe", "subscriptions", "schedule")
+VERBS = (
+    "help",
+    "today",
+    "latest",
+    "week",
+    "trends",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
+    "schedule",
+)
 #: Verbs that change a channel's subscription (and so need permission).
 MUTATING = frozenset({"subscribe", "unsubscribe", "schedule"})
 SEARCH = "search"
 
 SCHEDULE_EXAMPLE = "/ai schedule 08:30 weekdays Europe/Berlin"
+WEEKLY_EXAMPLE = "/ai schedule weekly fri 17:00"
+#: The rollup's day when ``/ai schedule weekly 17:00`` names none.
+DEFAULT_WEEKLY_DAY = "fri"
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3])[:：.]([0-5]\d)$")
 _NAMED_DAYS = {
@@ -114,6 +127,41 @@ def parse_schedule(args: str) -> ScheduleSpec:
             f"Unexpected '{' '.join(rest)}' after the schedule.", example=SCHEDULE_EXAMPLE
         )
     return ScheduleSpec(cron=cron, timezone=timezone)
+
+
+@dataclass(frozen=True)
+class WeeklySpec:
+    """``/ai schedule weekly …``: the rollup's cron (None: turn it off) and whether the
+    channel then gets the rollup only (``only``) instead of both."""
+
+    cron: str | None
+    timezone: str | None
+    only: bool = False
+
+
+def parse_weekly(args: str) -> WeeklySpec:
+    """``[only] DAY HH:MM [TZ]``, ``[only] HH:MM [DAY] [TZ]``, a 5-field cron, or ``off``."""
+    parts = normalize_text(args).split(" ") if args.strip() else []
+    if parts and parts[0].lower() == "off":
+        if len(parts) > 1:
+            raise CommandError(
+                f"Unexpected '{' '.join(parts[1:])}' after 'off'.", example=WEEKLY_EXAMPLE
+            )
+        return WeeklySpec(None, None)
+    only = bool(parts) and parts[0].lower() == "only"
+    parts = parts[1:] if only else parts
+    if not parts:
+        raise CommandError(
+            "Tell me when to post the weekly rollup: a day and a time like fri 17:00.",
+            example=WEEKLY_EXAMPLE,
+        )
+    if len(parts) >= 2 and not _HHMM.match(parts[0]) and _HHMM.match(parts[1]):
+        parts[0], parts[1] = parts[1], parts[0]  # "fri 17:00" reads as "17:00 fri"
+    spec = parse_schedule(" ".join(parts))
+    fields = spec.cron.split(" ")
+    if fields[4] == "*" and _HHMM.match(parts[0]):
+        fields[4] = DEFAULT_WEEKLY_DAY
+    return WeeklySpec(" ".join(fields), spec.timezone, only)
 
 
 def check_zone(name: str) -> str:

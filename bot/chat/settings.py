@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.channels import config_channel, merge_channel
+from bot.config import DEFAULT_WEEKLY_SCHEDULE
 
 if TYPE_CHECKING:
     from bot.archive.subscriptions import Subscription
@@ -28,6 +29,8 @@ class EffectiveChannel:
     timezone: str
     topics: list[str]
     subscribed: bool
+    digest: str = "daily"
+    weekly_schedule: str = DEFAULT_WEEKLY_SCHEDULE
 
 
 def effective_channel(
@@ -38,5 +41,18 @@ def effective_channel(
     subscribed = row.active if row is not None else channel is not None
     if channel is None:
         topics = list(row.topics) if row is not None else []
-        return EffectiveChannel(settings.schedule, settings.timezone, topics, subscribed)
-    return EffectiveChannel(channel.schedule, channel.timezone, list(channel.topics), subscribed)
+        return EffectiveChannel(
+            settings.schedule,
+            settings.timezone,
+            topics,
+            subscribed,
+            weekly_schedule=settings.weekly_schedule,
+        )
+    return EffectiveChannel(
+        channel.schedule,
+        channel.timezone,
+        list(channel.topics),
+        subscribed,
+        digest=channel.digest,
+        weekly_schedule=channel.weekly_schedule,
+    )

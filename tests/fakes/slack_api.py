@@ -23,7 +23,8 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.server import Fault, TokenBucket, read_params, retry_after_seconds
-from tests.fakes.slack_channels import Channel, SlackChannels
+from tests.fakes.slack_channels import Channel
+from tests.fakes.slack_files import SlackFiles
 from tests.fakes.slack_protocol import SlackFail
 from tests.fakes.slack_protocol import flag as _flag
 from tests.fakes.slack_protocol import request_token as _token
@@ -77,7 +78,7 @@ def sign_request(
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
-class FakeSlack(SlackChannels):
+class FakeSlack(SlackFiles):
     """The fake Slack Web API. ``api_url`` goes into ``WebClient(base_url=...)``."""
 
     def __init__(
@@ -119,6 +120,8 @@ class FakeSlack(SlackChannels):
             "conversations.replies": self._replies,
             "conversations.info": self._info,
             "apps.connections.open": self._connections_open,
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     # -- configuration -------------------------------------------------------------
@@ -183,6 +186,7 @@ class FakeSlack(SlackChannels):
     def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/response/{rid}", self._handle_response_url)
+        self.file_routes(app)
         self.socket.routes(app)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:

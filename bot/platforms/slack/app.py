@@ -26,9 +26,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.chat import CommandCore, CommandRequest, Reply, actions
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.chat import CommandCore, CommandRequest, NoticeReply, Reply, actions
 from bot.errors import ConfigError
 from bot.platforms.listener_config import missing_listener_key
+from formatters.payloads import ChartImage
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -36,6 +39,8 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from formatters.payloads import SlackMessage
     from formatters.templates import Templates
+
+Answer = list["SlackMessage | ChartImage"]
 
 log = logging.getLogger(__name__)
 
@@ -84,20 +89,63 @@ class Responder:
             ],
         )
 
-    def render(self, reply: Reply) -> list[SlackMessage]:
+    def render(self, reply: Reply) -> Answer:
         from formatters.slack import render_reply
 
         return render_reply(reply, self.templates)
 
+    async def upload(
+        self, web: AsyncWebClient, channel_id: str, charts: list[ChartImage]
+    ) -> list[SlackMessage]:
+        """Post each chart in the command's channel (``files_upload_v2``); a failure becomes
+        a notice for the asker, who still gets the text answer."""
+        problems: list[SlackMessage] = []
+        for chart in charts:
+            try:
+                await web.files_upload_v2(
+                    channel=channel_id,
+                    file=chart.png,
+                    filename=chart.filename,
+                    title=chart.title,
+                    alt_txt=chart.alt_text[:1000] or None,
+                )
+            except (SlackApiError, SlackClientError, aiohttp.ClientError) as exc:
+                code = getattr(getattr(exc, "response", None), "data", {}) or {}
+                reason = code.get("error") if isinstance(code, dict) else None
+                log.warning("slack: uploading a chart to %s failed: %s", channel_id, exc)
+                problems += [
+                    m
+                    for m in self.render(
+                        NoticeReply(
+                            message=f"I could not post the chart in this channel "
+                            f"({reason or type(exc).__name__}); invite me to the channel "
+                            "and ask again."
+                        )
+                    )
+                    if not isinstance(m, ChartImage)
+                ]
+        return problems
+
     async def send(
-        self, response_url: str | None, public: bool, messages: list[SlackMessage]
+        self,
+        response_url: str | None,
+        public: bool,
+        messages: Answer,
+        *,
+        web: AsyncWebClient | None = None,
+        channel_id: str = "",
     ) -> None:
-        """Ephemeral for the asker, or ``in_channel`` for announcements (up to 5 posts)."""
+        """Ephemeral for the asker, or ``in_channel`` for announcements (up to 5 posts);
+        charts are uploaded to ``channel_id`` first, through the bot's ``web`` client."""
+        charts = [m for m in messages if isinstance(m, ChartImage)]
+        texts = [m for m in messages if not isinstance(m, ChartImage)]
+        if charts and web is not None:
+            texts += await self.upload(web, channel_id, charts)
         if not response_url:
             log.warning("slack: a command arrived without a response_url; cannot answer it")
             return
         client = self._client(response_url)
-        for message in messages:
+        for message in texts:
             response = await client.send(
                 text=message.text,
                 blocks=message.blocks,
@@ -147,7 +195,13 @@ def build_app(settings: Settings, core: CommandCore, responder: Responder) -> As
             text=command.get("text") or "",
         )
         public, messages = await core.in_worker(_answer, core, responder, request, None)
-        await responder.send(command.get("response_url"), public, messages)
+        await responder.send(
+            command.get("response_url"),
+            public,
+            messages,
+            web=app.client,
+            channel_id=request.channel_id,
+        )
 
     @app.action(_ACTION_IDS)
     async def on_button(ack: Any, body: dict[str, Any]) -> None:
@@ -173,7 +227,7 @@ def build_app(settings: Settings, core: CommandCore, responder: Responder) -> As
 
 def _answer(
     core: CommandCore, responder: Responder, request: CommandRequest, action: str | None
-) -> tuple[bool, list[SlackMessage]]:
+) -> tuple[bool, Answer]:
     """Worker-thread work: answer the command (or button) and render the reply."""
     envelope = core.handle(request) if action is None else core.handle_action(request, action)
     return envelope.public, core.render_safely(envelope, responder.render)

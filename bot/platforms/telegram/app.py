@@ -42,11 +42,16 @@ from bot.chat import CommandCore, CommandRequest, is_mutating
 from bot.errors import ConfigError
 from bot.platforms.listener_config import missing_listener_key
 from bot.redact import protect_settings_secrets
+from formatters.escape import escape_telegram
+from formatters.payloads import ChartImage
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from formatters.payloads import TelegramMessage
     from formatters.templates import Templates
+
+#: Telegram's limit on a photo caption (after entities are parsed).
+CAPTION_LIMIT = 1024
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +64,14 @@ SHORT_COMMANDS = (
     "help",
     "today",
     "latest",
+    "week",
+    "trends",
 )
 MENU = [
     BotCommand("ai", "Search the archive: /ai tag:RL since:2026-02-01"),
     BotCommand("today", "Headlines of today's digest"),
+    BotCommand("week", "This week's best items (/week last: the previous week)"),
+    BotCommand("trends", "Tag trends as a chart: /trends tag:RL tag:Agent"),
     BotCommand("subscribe", "Subscribe this chat, optionally to a topic: /subscribe tag:Agent"),
     BotCommand("unsubscribe", "Remove a topic, or everything: /unsubscribe all"),
     BotCommand("subscriptions", "This chat's topics, schedule and timezone"),
@@ -154,7 +163,9 @@ class TelegramBridge:
             return False
         return member.status in ADMIN_STATUSES
 
-    def _answer(self, request: CommandRequest, action: str | None) -> list[TelegramMessage]:
+    def _answer(
+        self, request: CommandRequest, action: str | None
+    ) -> list[TelegramMessage | ChartImage]:
         """Worker-thread work: answer the command (or button) and render the reply."""
         from formatters.telegram import render_reply
 
@@ -163,10 +174,26 @@ class TelegramBridge:
         return core.render_safely(envelope, lambda reply: render_reply(reply, self.templates))
 
     async def _send(
-        self, context: ContextTypes.DEFAULT_TYPE, message: Message, payloads: list[TelegramMessage]
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        message: Message,
+        payloads: list[TelegramMessage | ChartImage],
     ) -> None:
         thread_id = message.message_thread_id if message.is_topic_message else None
         for payload in payloads:
+            if isinstance(payload, ChartImage):
+                title = payload.title
+                if len(title) > CAPTION_LIMIT:
+                    title = title[: CAPTION_LIMIT - 1] + "…"
+                await context.bot.send_photo(
+                    chat_id=message.chat_id,
+                    photo=payload.png,
+                    filename=payload.filename,
+                    caption=escape_telegram(title),
+                    parse_mode="HTML",
+                    message_thread_id=thread_id,
+                )
+                continue
             markup = (
                 InlineKeyboardMarkup.de_json(payload.reply_markup, context.bot)
                 if payload.reply_markup
