@@ -110,8 +110,9 @@ def count_trends(
         series.append(
             TagSeries(tag=label, counts=counts, total=sum(counts), previous=previous[group])
         )
+    shown = Query.of(c for c in query.clauses if c.key not in ("since", "until") or c.negated)
     return Trends(
-        query=str(query),
+        query=str(shown),
         since=since,
         until=until,
         previous_since=previous_since,

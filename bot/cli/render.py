@@ -1,11 +1,12 @@
-"""``digestbot render (FILE | --date D) --platform slack|telegram|console [--json]``.
+"""``digestbot render (FILE | --date D | --week W) --platform slack|telegram|console [--json]``.
 
 Shows exactly what ``send`` would post. With ``--json`` it prints the ordered list of API
 calls' arguments: Slack ``chat.postMessage`` kwargs (thread replies carry
 ``"thread_ts": "{parent_ts}"``, a placeholder for the ``ts`` the first message gets) or
 Telegram ``sendMessage`` kwargs. Without ``--json`` it prints a readable preview. For
 Slack a Block Kit Builder link for the parent message always goes to stderr, so stdout
-stays machine-readable.
+stays machine-readable. ``--week 2026-W06`` renders that ISO week's rollup from the archive,
+as ``send --week`` would post it.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.archive import Archive
+from bot.archive import Archive, Rollup, select_rollup
 from bot.cli.app import app, out, state
+from bot.cli.send import parse_week
 from bot.errors import ArchiveError
 from bot.ingest import parse_file
 from bot.models import Digest
+from bot.query import IsoWeek
 from formatters import console, slack, telegram
 from formatters.payloads import SlackMessage, TelegramMessage
 from formatters.templates import Templates
@@ -123,9 +126,18 @@ def _preview_telegram(messages: list[TelegramMessage]) -> None:
         out.print(Panel(body, title=title, title_align="left"), soft_wrap=False)
 
 
-def _console_text(digest: Digest, templates: Templates) -> list[dict[str, str]]:
+def _rollup(ctx: typer.Context, week: IsoWeek) -> Rollup:
+    archive = Archive.from_settings(state(ctx).settings)
+    try:
+        archive.create_schema()
+        return select_rollup(archive, week)
+    finally:
+        archive.close()
+
+
+def _console_text(renderables: list[Any]) -> list[dict[str, str]]:
     texts = []
-    for renderable in console.render_digest(digest, templates):
+    for renderable in renderables:
         buffer = Console(file=io.StringIO(), width=80, color_system=None, highlight=False)
         buffer.print(renderable)
         texts.append({"text": buffer.file.getvalue()})  # type: ignore[attr-defined]
@@ -152,12 +164,27 @@ def render(
         str | None,
         typer.Option("--channel", help="Channel / chat id in the payloads.", metavar="ID"),
     ] = None,
+    week: Annotated[
+        str | None,
+        typer.Option(
+            "--week", help="Render this ISO week's rollup (e.g. 2026-W06).", metavar="YYYY-Www"
+        ),
+    ] = None,
 ) -> None:
-    """Render a digest as Slack Block Kit, Telegram HTML or a console preview."""
-    digest = _load(ctx, file, date)
+    """Render a digest (or a week's rollup) as Slack Block Kit, Telegram HTML or a console
+    preview."""
+    iso_week = parse_week(week)
+    if iso_week is not None and (file is not None or date is not None):
+        raise typer.BadParameter("give FILE, --date D or --week W", param_hint="--week")
+    rollup = _rollup(ctx, iso_week) if iso_week is not None else None
+    digest = _load(ctx, file, date) if rollup is None else None
     templates = Templates.from_settings(state(ctx).settings)
     if platform is Platform.slack:
-        messages = slack.render_digest(digest, templates)
+        messages = (
+            slack.render_rollup(rollup, templates, thread=True)
+            if rollup is not None
+            else slack.render_digest(_given(digest), templates)
+        )
         payloads: list[Any] = slack_payloads(messages, channel or SLACK_CHANNEL)
         if not as_json:
             _preview_slack(messages)
@@ -166,14 +193,28 @@ def render(
             err=True,
         )
     elif platform is Platform.telegram:
-        tg_messages = telegram.render_digest(digest, templates)
+        tg_messages = (
+            telegram.render_rollup(rollup, templates)
+            if rollup is not None
+            else telegram.render_digest(_given(digest), templates)
+        )
         payloads = telegram_payloads(tg_messages, channel or TELEGRAM_CHAT)
         if not as_json:
             _preview_telegram(tg_messages)
     else:
-        payloads = _console_text(digest, templates) if as_json else []
+        renderables = (
+            console.render_rollup(rollup, templates, details=True)
+            if rollup is not None
+            else console.render_digest(_given(digest), templates)
+        )
+        payloads = _console_text(renderables) if as_json else []
         if not as_json:
-            for renderable in console.render_digest(digest, templates):
+            for renderable in renderables:
                 out.print(renderable, soft_wrap=False)
     if as_json:
         typer.echo(json.dumps(payloads, ensure_ascii=False, indent=2))
+
+
+def _given(digest: Digest | None) -> Digest:
+    assert digest is not None  # _load returns one unless --week was given
+    return digest

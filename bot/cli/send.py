@@ -1,9 +1,12 @@
-"""``digestbot send [--date D] [--channel ID] [--dry-run]``: deliver now, through the ledger.
+"""``digestbot send [--date D | --week W] [--channel ID] [--dry-run]``: deliver now, through
+the ledger.
 
 It ingests ``sources`` first, then delivers to every effective channel (config plus
 subscriptions) the newest digest it has not received (at most ``max_age`` old), or the
 digest of ``--date`` (which ignores ``max_age``). The ledger makes a second run post
-nothing new. ``--dry-run`` shows what would be posted where and writes no ledger rows.
+nothing new. ``--week 2026-W06`` posts that week's rollup instead, to every channel on
+``digest: weekly|both`` (or to ``--channel``), once per channel and week. ``--dry-run``
+shows what would be posted where and writes no ledger rows.
 Ends with a summary table; exits 1 if any channel failed.
 """
 
@@ -19,10 +22,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.archive import Kind
 from bot.channels import Channel, load_channels, select_channels
 from bot.cli.app import app, err, out, state
 from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, Outcome, Plan, describe_topics
-from bot.errors import ConfigError
+from bot.errors import ConfigError, QueryError
+from bot.query import IsoWeek
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -40,6 +45,15 @@ _STYLE = {
     Outcome.DEACTIVATED: "red",
     Outcome.DRY_RUN: "cyan",
 }
+
+
+def parse_week(value: str | None, option: str = "--week") -> IsoWeek | None:
+    if value is None:
+        return None
+    try:
+        return IsoWeek.parse(value)
+    except QueryError as exc:
+        raise ConfigError(f"{option}: {exc}") from None
 
 
 def parse_date(value: str | None) -> dt.date | None:
@@ -67,11 +81,28 @@ def send(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show what would be posted where; post nothing.")
     ] = False,
+    week: Annotated[
+        str | None,
+        typer.Option(
+            "--week",
+            help="Post this ISO week's rollup (e.g. 2026-W06) instead of a daily digest.",
+            metavar="YYYY-Www",
+        ),
+    ] = None,
 ) -> None:
     """Deliver the digest to every channel now (each channel gets it exactly once)."""
     settings = state(ctx).settings
+    if date is not None and week is not None:
+        raise ConfigError("--date and --week: give one of them, not both")
     results = asyncio.run(
-        run_send(settings, date=parse_date(date), channel=channel, dry_run=dry_run, console=out)
+        run_send(
+            settings,
+            date=parse_date(date),
+            channel=channel,
+            dry_run=dry_run,
+            console=out,
+            week=parse_week(week),
+        )
     )
     if any(not result.ok for result in results):
         raise typer.Exit(1)
@@ -85,6 +116,7 @@ async def run_send(
     dry_run: bool = False,
     console: Console = out,
     options: DeliveryOptions | None = None,
+    week: IsoWeek | None = None,
 ) -> list[DeliveryResult]:
     """The body of ``send``, callable from tests and scripts; prints the summary table."""
     from bot.archive import Archive
@@ -96,7 +128,7 @@ async def run_send(
     try:
         await asyncio.to_thread(archive.create_schema)
         await asyncio.to_thread(_ingest_sources, settings, archive)
-        channels = _channels(settings, archive, channel)
+        channels = _channels(settings, archive, channel, weekly=week is not None)
         if date is not None and await asyncio.to_thread(archive.digest, date) is None:
             raise ConfigError(
                 f"--date {date}: no digest for that day in the archive "
@@ -106,9 +138,9 @@ async def run_send(
             settings, archive, transports.get, owner=make_owner(), options=options
         )
         if dry_run:
-            results = await asyncio.to_thread(_dry_run, deliverer, channels, date, console)
+            results = await asyncio.to_thread(_dry_run, deliverer, channels, date, week, console)
         else:
-            results = await _deliver(deliverer, channels, date)
+            results = await _deliver(deliverer, channels, date, week)
     finally:
         await transports.close()
         archive.close()
@@ -138,7 +170,12 @@ def _ingest_sources(settings: Settings, archive: Archive) -> None:
         err.print(f"[yellow]warning:[/yellow] {escape(where)}")
 
 
-def _channels(settings: Settings, archive: Archive, wanted: str | None) -> list[Channel]:
+def _channels(
+    settings: Settings, archive: Archive, wanted: str | None, *, weekly: bool = False
+) -> list[Channel]:
+    """The channels to deliver to: daily deliveries by default (channels on ``digest:
+    weekly`` get no daily digest); with ``weekly``, the rollup deliveries of the channels on
+    ``weekly``/``both``, or of ``--channel`` whatever its setting."""
     channels = load_channels(settings, archive.subscriptions)
     if not channels:
         where = settings.config_path or "<defaults>"
@@ -147,16 +184,23 @@ def _channels(settings: Settings, archive: Archive, wanted: str | None) -> list[
     if not selected:
         known = ", ".join(c.key for c in channels)
         raise ConfigError(f"--channel {wanted}: no such channel (known: {known})")
-    return selected
+    if weekly:
+        chosen = [c for c in selected if wanted or c.wants_weekly]
+        if not chosen:
+            raise ConfigError(
+                "--week: no channel is on `digest: weekly` or `both` (name one with --channel)"
+            )
+        return [c.as_weekly() for c in chosen]
+    return [c for c in selected if wanted or c.wants_daily]
 
 
 async def _deliver(
-    deliverer: Deliverer, channels: list[Channel], date: dt.date | None
+    deliverer: Deliverer, channels: list[Channel], date: dt.date | None, week: IsoWeek | None
 ) -> list[DeliveryResult]:
     # The console channel prints to the terminal itself; a live bar would tear through it.
     show = len(channels) > 1 and not any(c.platform == "console" for c in channels)
     if not show:
-        return await deliverer.deliver_all(channels, date=date)
+        return await deliverer.deliver_all(channels, date=date, week=week)
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -171,17 +215,21 @@ async def _deliver(
         def advance(result: DeliveryResult) -> None:
             progress.update(task, advance=1, description=escape(result.channel.key))
 
-        return await deliverer.deliver_all(channels, date=date, on_result=advance)
+        return await deliverer.deliver_all(channels, date=date, on_result=advance, week=week)
 
 
 def _dry_run(
-    deliverer: Deliverer, channels: list[Channel], date: dt.date | None, console: Console
+    deliverer: Deliverer,
+    channels: list[Channel],
+    date: dt.date | None,
+    week: IsoWeek | None,
+    console: Console,
 ) -> list[DeliveryResult]:
     """Plan every channel and print its payloads; reads the ledger, never writes it."""
     results = []
     for channel in channels:
         try:
-            planned = deliverer.plan(channel, date=date)
+            planned = deliverer.plan(channel, date=date, week=week)
         except Exception as exc:  # a bad topic or a missing token: show it, keep going
             results.append(DeliveryResult(channel, Outcome.FAILED, date, error=str(exc)))
             continue
@@ -194,7 +242,9 @@ def _dry_run(
 
 def _show_plan(deliverer: Deliverer, plan: Plan, console: Console) -> DeliveryResult:
     channel = plan.channel
-    record = deliverer.ledger.status(channel.platform, channel.id, plan.digest_date)
+    record = deliverer.ledger.status(
+        channel.platform, channel.id, plan.digest_date, kind=Kind(plan.kind)
+    )
     outcome = Outcome.DRY_RUN
     note = None
     if record is not None and record.status.value == "done":

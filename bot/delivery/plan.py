@@ -76,6 +76,8 @@ class Plan:
     digest: Digest
     total_items: int
     payloads: list[Any] = field(default_factory=list)
+    kind: str = "daily"
+    """``daily``, or ``weekly`` for a rollup keyed by its week's Monday (``digest_date``)."""
 
     @property
     def empty(self) -> bool:

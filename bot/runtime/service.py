@@ -21,7 +21,7 @@ from collections import deque
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bot.channels import Channel, load_channels
+from bot.channels import Channel, delivery_jobs, load_channels
 from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, DeliveryScheduler, Outcome
 from bot.ingest import SourceWatcher
 from bot.platforms.listener_config import missing_listener_key
@@ -116,7 +116,8 @@ class Service:
         self._running: set[asyncio.Task[Any]] = set()
 
     def load_channels(self) -> list[Channel]:
-        return load_channels(self.settings, self.archive.subscriptions)
+        """The scheduled deliveries: each channel's daily digest and/or weekly rollup."""
+        return delivery_jobs(load_channels(self.settings, self.archive.subscriptions))
 
     async def deliver_channel(self, channel: Channel) -> DeliveryResult:
         """One scheduled delivery: deliver now, or wait for the digest and then deliver."""
