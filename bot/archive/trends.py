@@ -106,7 +106,7 @@ def count_trends(
     series = []
     for group, name in zip(groups, named or groups, strict=True):
         counts = [per_week.get(group, {}).get(str(week), 0) for week in weeks]
-        label = archive.aliases.display(name) if named else display.get(group, group)
+        label = name if named else display.get(group, group)
         series.append(
             TagSeries(tag=label, counts=counts, total=sum(counts), previous=previous[group])
         )
