@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.archive import Rollup, RollupDay
-from bot.models import Hit
+from bot.models import Hit, Section
 from formatters import slack, telegram
 from formatters.templates import Templates
 from formatters.weekly import render_weekly
@@ -22,6 +22,7 @@ def hostile_rollup() -> Rollup:
         stars=4,
         tags=["RL", "<tag>"],
         date=dt.date(2026, 2, 4),
+        sections=[Section(kind="tech", heading="Tech", markdown="- <b>x</b> & </blockquote>")],
     )
     safe = hit.model_copy(update={"rank": 2, "title": "Safe", "url": "https://example.com/s"})
     return Rollup(
