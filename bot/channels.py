@@ -13,10 +13,10 @@ needs (a daily one, a weekly one, or both), told apart by ``Channel.kind``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-import dataclasses
 from typing import TYPE_CHECKING, Literal
 
 from bot.config import DEFAULT_WEEKLY_SCHEDULE, check_cron, check_timezone

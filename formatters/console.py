@@ -17,6 +17,7 @@ from rich.rule import Rule
 from rich.style import Style
 from rich.text import Text
 
+from bot.archive import Rollup
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -29,7 +30,6 @@ from bot.chat import (
     TrendsReply,
     WeekReply,
 )
-from bot.archive import Rollup
 from bot.models import Digest, Item
 from formatters import rollup as weekly
 from formatters import templates as layout

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from formatters import templates as layout
 from formatters.chart import line_chart_png
 from formatters.markdown import Line
 from formatters.payloads import ChartImage
@@ -97,7 +96,7 @@ def chart_image(trends: Trends, templates: Templates) -> ChartImage | None:
     title = templates.text("trends_title", first=trends.weeks[0], last=trends.weeks[-1])
     png = line_chart_png(
         trends.weeks,
-        [(s.tag, s.counts) for s in trends.series],
+        [(f"{s.tag} ({s.total})", s.counts) for s in trends.series],
         title=title,
         y_label=templates.label("per_week"),
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.archive import Rollup
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -26,7 +27,6 @@ from bot.chat import (
     WeekReply,
     actions,
 )
-from bot.archive import Rollup
 from bot.models import Digest, Hit, Item
 from formatters import rollup as weekly
 from formatters import templates as layout

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.archive import Rollup
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -27,7 +28,6 @@ from bot.chat import (
     WeekReply,
     actions,
 )
-from bot.archive import Rollup
 from bot.models import Digest, Item
 from formatters import rollup as weekly
 from formatters import templates as layout

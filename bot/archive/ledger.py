@@ -375,5 +375,3 @@ def _select_row(platform: str, channel_id: str, digest_date: dt.date, kind: Kind
 def _same_owner_clause(owner: str | None) -> Any:
     """Guard the takeover against a concurrent one: the owner must be the one we read."""
     return deliveries.c.owner.is_(None) if owner is None else deliveries.c.owner == owner
-
-

@@ -144,9 +144,7 @@ deliveries = Table(
     # finishes what it started even if the digest file was edited in between.
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint(
-        "platform", "channel_id", "digest_date", "kind", name="uq_deliveries_claim"
-    ),
+    UniqueConstraint("platform", "channel_id", "digest_date", "kind", name="uq_deliveries_claim"),
 )
 
 delivery_messages = Table(

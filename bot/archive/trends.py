@@ -85,9 +85,7 @@ def split_query(query: Query) -> tuple[list[str], Query, dt.date | None, dt.date
     return tags, Query.of(rest), since, until  # type: ignore[return-value]
 
 
-def count_trends(
-    archive: Archive, query: Query, *, today: dt.date, top: int = TOP_TAGS
-) -> Trends:
+def count_trends(archive: Archive, query: Query, *, today: dt.date, top: int = TOP_TAGS) -> Trends:
     """Items per week for the query's tags (or the period's ``top`` tags), with totals and
     the change against the period of the same length just before."""
     named, base, since, until = split_query(query)
@@ -157,4 +155,3 @@ def _count(
         else:
             previous[group] += 1
     return per_week, previous, display
-

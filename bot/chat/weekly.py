@@ -59,9 +59,7 @@ class WeeklyCommands:
                 raise CommandError(str(exc), example="/ai week 2026-W06") from exc
         query = parse_query(args, today=today)
         topics = [parse_query(topic, today=today) for topic in self._effective(request).topics]
-        rollup = select_rollup(
-            self.archive, week, query=query, topics=topics, limit=DEFAULT_TOP
-        )
+        rollup = select_rollup(self.archive, week, query=query, topics=topics, limit=DEFAULT_TOP)
         return WeekReply(rollup=rollup)
 
     def trends(self, request: CommandRequest, args: str) -> TrendsReply:

@@ -25,6 +25,7 @@ from bot.channels import Channel, delivery_jobs, load_channels
 from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, DeliveryScheduler, Outcome
 from bot.ingest import SourceWatcher
 from bot.platforms.listener_config import missing_listener_key
+from formatters.chart import cjk_font
 
 if TYPE_CHECKING:
     from bot.archive import Archive
@@ -151,6 +152,7 @@ class Service:
 
     async def start(self) -> None:
         await asyncio.to_thread(self.archive.create_schema)
+        await asyncio.to_thread(cjk_font)  # warns once now if trends charts lack a CJK font
         await self.watcher.refresh(force=True)
         await self.scheduler.start()
         listening = listener_settings(self.settings) if self.want_listeners else None

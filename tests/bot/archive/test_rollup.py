@@ -57,7 +57,11 @@ def test_rollup_is_grouped_by_day_monday_first(week_archive: Archive) -> None:
     assert dates == sorted(dates)
     assert dates[0] == dt.date(2026, 2, 2) and dates[-1] == dt.date(2026, 2, 8)
     wednesday = next(day for day in rollup.days if day.date == dt.date(2026, 2, 4))
-    assert [h.title for h in wednesday.hits] == ["Agent 框架 A 正式版", "长上下文评测基准", "RLHF 新方法"]
+    assert [h.title for h in wednesday.hits] == [
+        "Agent 框架 A 正式版",
+        "长上下文评测基准",
+        "RLHF 新方法",
+    ]
     for day in rollup.days:
         assert all(hit.date == day.date for hit in day.hits)
 
@@ -65,7 +69,12 @@ def test_rollup_is_grouped_by_day_monday_first(week_archive: Archive) -> None:
 def test_rollup_limit_query_and_topics(week_archive: Archive) -> None:
     assert ranked(select_rollup(week_archive, W06, limit=3)) == EXPECTED_TOP10[:3]
     agent = select_rollup(week_archive, W06, query=parse_query("tag:Agent", today=TODAY))
-    assert ranked(agent) == ["多智能体协作训练", "Agent 框架 A 正式版", "Agent SDK 发布", "代码 Agent 评测"]
+    assert ranked(agent) == [
+        "多智能体协作训练",
+        "Agent 框架 A 正式版",
+        "Agent SDK 发布",
+        "代码 Agent 评测",
+    ]
     # A channel's topics: an item is kept if it matches ANY topic; aliases fold (RL = 强化学习).
     topics = [parse_query(t, today=TODAY) for t in ("tag:RL", "tag:多模态")]
     picked = ranked(select_rollup(week_archive, W06, topics=topics))

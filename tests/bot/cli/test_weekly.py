@@ -129,5 +129,7 @@ def test_trends_cli_writes_the_chart(
     assert "RL: 8 items (+8 vs 0" in out and "多模态: 2 items (+2 vs 0" in out
     with Image.open(chart) as image:
         assert image.size == (1200, 600)
-    code, _, err = run(["--config", str(config), "trends", "--since", "2030-01-01", "--out", str(chart)], capsys)
+    code, _, err = run(
+        ["--config", str(config), "trends", "--since", "2030-01-01", "--out", str(chart)], capsys
+    )
     assert code == 1 and "no chart drawn" in err

@@ -104,7 +104,9 @@ async def results(service: Service, count: int) -> list[Any]:
 
 
 def parents(fake: FakeSlack, channel: str) -> list[dict[str, Any]]:
-    return [m for m in fake.messages(channel) if not m.get("thread_ts") or m["thread_ts"] == m["ts"]]
+    return [
+        m for m in fake.messages(channel) if not m.get("thread_ts") or m["thread_ts"] == m["ts"]
+    ]
 
 
 async def test_digest_both_gets_the_daily_digest_and_the_rollup_each_exactly_once(
