@@ -36,6 +36,7 @@ WEEKLY_EXAMPLE = "/ai schedule weekly fri 17:00"
 DEFAULT_WEEKLY_DAY = "fri"
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3])[:：.]([0-5]\d)$")
+_LOOKS_LIKE_TIME = re.compile(r"^\d{1,2}[:：.]\d{1,2}$")
 _NAMED_DAYS = {
     "daily": "*",
     "everyday": "*",
@@ -155,7 +156,11 @@ def parse_weekly(args: str) -> WeeklySpec:
             "Tell me when to post the weekly rollup: a day and a time like fri 17:00.",
             example=WEEKLY_EXAMPLE,
         )
-    if len(parts) >= 2 and not _HHMM.match(parts[0]) and _HHMM.match(parts[1]):
+    if (
+        len(parts) >= 2
+        and not _LOOKS_LIKE_TIME.match(parts[0])
+        and _LOOKS_LIKE_TIME.match(parts[1])
+    ):
         parts[0], parts[1] = parts[1], parts[0]  # "fri 17:00" reads as "17:00 fri"
     spec = parse_schedule(" ".join(parts))
     fields = spec.cron.split(" ")
