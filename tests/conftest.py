@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,16 @@ def week_archive(db_url: str, week_dir: Path) -> Iterator[Any]:
     assert summary.created == len(list(week_dir.glob("*.md"))), summary.problems
     yield archive
     archive.close()
+
+
+@pytest.fixture
+async def services() -> AsyncIterator[list[Any]]:
+    """Services a test starts (``bot.runtime.Service``), stopped at its end if still running."""
+    made: list[Any] = []
+    yield made
+    for service in made:
+        if service.scheduler.running:
+            await service.stop()
 
 
 @pytest.fixture

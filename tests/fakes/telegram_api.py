@@ -193,33 +193,39 @@ class FakeTelegram(TelegramUpdates):
             "has_main_web_app": False,
         }
 
-    async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _store_sent(self, params: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """Keep a sent message (a new id in its chat, its thread and time) and return it."""
         chat = self.chat(params["chat_id"])
-        text, entities, markup = self._checked_text(params)
         thread = params.get("message_thread_id")
         with self._lock:
-            message_id = self.next_message_id(chat["id"])
             record = {
-                "message_id": message_id,
+                "message_id": self.next_message_id(chat["id"]),
                 "chat_id": chat["id"],
-                "text": text,
-                "html": params.get("text"),
-                "parse_mode": params.get("parse_mode"),
-                "entities": entities,
-                "reply_markup": markup,
+                **fields,
                 "message_thread_id": int(thread) if thread not in (None, "") else None,
-                "disable_notification": _json(params.get("disable_notification")),
-                "link_preview_options": _json(params.get("link_preview_options")),
                 "date": int(time.time()),
             }
             self._sent.setdefault(str(params["chat_id"]), []).append(record)
             self.changed()
+        return record
+
+    async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        text, entities, markup = self._checked_text(params)
+        record = self._store_sent(
+            params,
+            text=text,
+            html=params.get("text"),
+            parse_mode=params.get("parse_mode"),
+            entities=entities,
+            reply_markup=markup,
+            disable_notification=_json(params.get("disable_notification")),
+            link_preview_options=_json(params.get("link_preview_options")),
+        )
         return self.message_json(record)
 
     async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
-        """A photo uploaded as multipart ``photo``: it must be a real PNG (or JPEG Pillow
-        reads); the caption is parsed like message text and limited to 1024 characters."""
-        chat = self.chat(params["chat_id"])
+        """A photo uploaded as multipart ``photo``: it must be a complete PNG; the caption
+        is parsed like message text and limited to 1024 characters."""
         data = (params.get("__files__") or {}).get("photo")
         if data is None:
             raise _bad("there is no photo in the request")
@@ -233,22 +239,15 @@ class FakeTelegram(TelegramUpdates):
             raise _bad(str(exc)) from exc
         if len(caption) > CAPTION_LIMIT:
             raise _bad("message caption is too long")
-        thread = params.get("message_thread_id")
-        with self._lock:
-            message_id = self.next_message_id(chat["id"])
-            record = {
-                "message_id": message_id,
-                "chat_id": chat["id"],
-                "text": "",
-                "caption": caption,
-                "caption_entities": entities,
-                "photo": data,
-                "photo_size": (width, height),
-                "message_thread_id": int(thread) if thread not in (None, "") else None,
-                "date": int(time.time()),
-            }
-            self._sent.setdefault(str(params["chat_id"]), []).append(record)
-            self.changed()
+        record = self._store_sent(
+            params,
+            text="",
+            caption=caption,
+            caption_entities=entities,
+            photo=data,
+            photo_size=(width, height),
+        )
+        message_id = record["message_id"]
         message = self.message_json(record)
         del message["text"]
         sizes = {"file_id": f"photo{message_id}", "file_unique_id": f"u{message_id}"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +42,6 @@ def fired_minutes_ago(minutes: int, *, weekly: bool = False) -> str:
     moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
     day = moment.strftime("%a").lower() if weekly else "*"
     return f"{moment.minute} {moment.hour} * * {day}"
-
-
-@pytest.fixture
-async def services() -> AsyncIterator[list[Service]]:
-    made: list[Service] = []
-    yield made
-    for service in made:
-        if service.scheduler.running:
-            await service.stop()
 
 
 @pytest.fixture
