@@ -281,8 +281,17 @@ def summary_table(results: Sequence[DeliveryResult], *, dry_run: bool = False) -
         status = f"[{_STYLE[result.outcome]}]{escape(result.outcome.value)}[/]"
         table.add_row(
             escape(result.channel.key),
-            result.digest_date.isoformat() if result.digest_date else "-",
+            _when(result),
             messages,
             status,
         )
     return table
+
+
+def _when(result: DeliveryResult) -> str:
+    """The digest's day, or the rollup's ISO week (its ledger rows are keyed by Monday)."""
+    if result.digest_date is None:
+        return "-"
+    if result.channel.kind == "weekly":
+        return str(IsoWeek.of(result.digest_date))
+    return result.digest_date.isoformat()
