@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import DigestbotError
 from bot.redact import protect_settings_secrets
@@ -46,6 +47,12 @@ class State:
         return self._settings
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"digestbot {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
@@ -55,6 +62,13 @@ def _root(
         "-c",
         help="Config file (default: $DIGESTBOT_CONFIG, else ./config.yaml, else built-ins).",
         metavar="PATH",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
     ),
 ) -> None:
     ctx.obj = State(config_path=config)
