@@ -5,7 +5,6 @@ Each command lives in its own module under ``bot/cli/`` and registers itself on 
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass, field
 
@@ -13,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bot import __version__
+from bot import __version__, logs
 from bot.config import Settings, load_settings
 from bot.errors import DigestbotError
 from bot.redact import protect_settings_secrets
@@ -42,7 +41,7 @@ class State:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_path)
-            logging.getLogger().setLevel(self._settings.log_level.upper())
+            logs.configure(self._settings.log_level, self._settings.log_format)
             protect_settings_secrets(self._settings)
         return self._settings
 
@@ -86,11 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning DigestbotError into one clean message."""
     from bot.cli import commands  # noqa: F401  (registers every command on `app`)
 
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.install()
     try:
         app(args=argv, prog_name="digestbot")
     except DigestbotError as exc:

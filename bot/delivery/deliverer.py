@@ -168,7 +168,7 @@ class Deliverer:
             )
         metrics.DELIVERIES.labels(channel.platform, result.outcome.name.lower()).inc()
         level = logging.ERROR if not result.ok else logging.INFO
-        log.log(level, "%s", result.line())
+        log.log(level, "%s", result.line(), extra=result.fields())
         return result
 
     async def _deliver(

@@ -45,6 +45,17 @@ class DeliveryResult:
     def ok(self) -> bool:
         return self.outcome not in FAILURES
 
+    def fields(self) -> dict[str, object]:
+        """The delivery line's structured fields (JSON logs: ``log_format: json``)."""
+        return {
+            "channel": self.channel.key,
+            "platform": self.channel.platform,
+            "date": self.digest_date.isoformat() if self.digest_date else None,
+            "outcome": self.outcome.value,
+            "posted": self.posted,
+            "total": self.total,
+        }
+
     def line(self) -> str:
         """The one log line per delivery."""
         date = self.digest_date.isoformat() if self.digest_date else "-"

@@ -27,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -182,6 +182,9 @@ class TelegramBridge:
             )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(context.error, RetryAfter):  # rate limited: the reply is dropped, not a bug
+            log.warning("telegram: rate limited while answering an update: %s", context.error)
+            return
         log.error("telegram: handling an update failed: %s", context.error, exc_info=context.error)
 
 
