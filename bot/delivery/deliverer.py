@@ -167,6 +167,8 @@ class Deliverer:
                 channel, Outcome.FAILED, date, error=f"{type(exc).__name__}: {exc}"
             )
         metrics.DELIVERIES.labels(channel.platform, result.outcome.name.lower()).inc()
+        if result.outcome is Outcome.DELIVERED:
+            metrics.LAST_DELIVERY.labels(channel.platform, channel.id).set_to_current_time()
         level = logging.ERROR if not result.ok else logging.INFO
         log.log(level, "%s", result.line(), extra=result.fields())
         return result
