@@ -120,6 +120,13 @@ def _no_empty_secret(value: SecretStr | None) -> SecretStr | None:
     return value
 
 
+def _check_proxy(value: str | None) -> str | None:
+    """An HTTP(S) or SOCKS proxy URL, checked at load rather than at the first post."""
+    if value is not None and not re.match(r"^(https?|socks5h?)://[^/\s]+", value):
+        raise ValueError("must be a URL like http://proxy.example:3128 or socks5://host:1080")
+    return value
+
+
 class SlackSettings(_Section):
     bot_token: SecretStr | None = None
     app_token: SecretStr | None = None
@@ -131,6 +138,10 @@ class SlackSettings(_Section):
     """User ids allowed to change subscriptions; empty means anyone in the channel."""
     per_channel_interval: float = 1.0
     """Seconds between two posts to one channel (Slack allows about one per second)."""
+    proxy: str | None = None
+    """HTTP(S) proxy for the Web API and Socket Mode (``http://host:3128``)."""
+
+    _proxy = field_validator("proxy")(_check_proxy)
 
     _secrets = field_validator("bot_token", "app_token", "signing_secret")(_no_empty_secret)
 
@@ -144,6 +155,10 @@ class TelegramSettings(_Section):
     port: int = 8443
     per_chat_interval: float = 1.0
     """Seconds between two messages to one chat (AIORateLimiter has no per-chat limit)."""
+    proxy: str | None = None
+    """HTTP(S) or SOCKS5 proxy for the Bot API (``socks5://host:1080`` needs httpx[socks])."""
+
+    _proxy = field_validator("proxy")(_check_proxy)
 
     _secrets = field_validator("token")(_no_empty_secret)
 
@@ -292,9 +307,10 @@ class Settings(BaseSettings):
                     walk(entry)
 
         walk(self)
-        password = _url_password(self.archive.url)
-        if password:
-            found.append(password)
+        for url in (self.archive.url, self.slack.proxy, self.telegram.proxy):
+            password = _url_password(url) if url else None
+            if password:
+                found.append(password)
         return [secret for secret in found if secret]
 
     def base_dir(self) -> Path:

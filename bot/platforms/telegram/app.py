@@ -197,14 +197,16 @@ def build_application(
         raise ConfigError(
             "telegram.token: required to run the Telegram listener (TELEGRAM_BOT_TOKEN)"
         )
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(token.get_secret_value())
         .base_url(settings.telegram.api_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(8)
-        .build()
     )
+    if settings.telegram.proxy:
+        builder = builder.proxy(settings.telegram.proxy).get_updates_proxy(settings.telegram.proxy)
+    application = builder.build()
     TelegramBridge(core, templates).install(application)
     return application
 
