@@ -31,6 +31,14 @@ class ConfigError(DigestbotError):
     """The configuration is unreadable or invalid; the message names file and key."""
 
 
+class UsageError(DigestbotError):
+    """A command line that cannot be carried out as written (exit status 2, like click's)."""
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        self.option = option
+        super().__init__(message)
+
+
 class ParseError(DigestbotError):
     """A digest file cannot be parsed at all (e.g. no date). Names file and line."""
 

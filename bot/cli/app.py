@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from bot import __version__, logs
 from bot.config import Settings, load_settings
-from bot.errors import DigestbotError
+from bot.errors import DigestbotError, UsageError
 from bot.redact import protect_settings_secrets
 
 app = typer.Typer(
@@ -90,4 +90,4 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="digestbot")
     except DigestbotError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, UsageError) else 1)

@@ -123,7 +123,8 @@ class Deliverer:
         planned = self.planner.plan(channel, date=date, max_age=self.options.max_age)
         if isinstance(planned, Plan):
             return planned
-        return DeliveryResult(channel, Outcome.NO_DIGEST, planned.date, error=planned.reason)
+        outcome = Outcome.NOTHING_NEW if planned.up_to_date else Outcome.NO_DIGEST
+        return DeliveryResult(channel, outcome, planned.date, error=planned.reason)
 
     # -- delivering --------------------------------------------------------------------
 

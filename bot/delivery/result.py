@@ -18,6 +18,7 @@ class Outcome(enum.StrEnum):
     ALREADY = "already delivered"
     BUSY = "in progress elsewhere"
     NO_DIGEST = "no digest"
+    NOTHING_NEW = "nothing new"
     FAILED = "failed"
     DEACTIVATED = "deactivated"
     DRY_RUN = "dry run"
@@ -25,6 +26,8 @@ class Outcome(enum.StrEnum):
 
 #: Outcomes that mean something went wrong (non-zero exit of ``digestbot send``).
 FAILURES = frozenset({Outcome.FAILED, Outcome.DEACTIVATED})
+#: No digest to deliver (yet): ``run`` waits for a late file after these.
+WAITING = frozenset({Outcome.NO_DIGEST, Outcome.NOTHING_NEW})
 
 
 @dataclass
