@@ -70,6 +70,8 @@ class Demote(logging.Filter):
 #: logger name → the filter that demotes its routine lines.
 DEMOTIONS = {
     "apscheduler.executors.default": Demote(logging.DEBUG, ("Running job", "Job ")),
+    # One INFO line per HTTP request (the Bot API URLs even carry the token, redacted).
+    "httpx": Demote(logging.DEBUG, ("HTTP Request",)),
     "telegram.ext.AIORateLimiter": Demote(logging.INFO, ("Rate limit hit",), traceback=False),
 }
 

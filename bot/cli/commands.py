@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("parse", "ingest", "query", "render", "send", "run", "subscriptions", "db")
+MODULES = ("parse", "ingest", "query", "render", "send", "run", "subscriptions", "db", "doctor")
 
 for _name in MODULES:
     importlib.import_module(f"bot.cli.{_name}")
