@@ -142,3 +142,36 @@ def _check_foreign_keys(conn: Connection) -> None:
     broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
     if broken:
         raise ArchiveError(f"the upgrade broke foreign keys: {broken[:5]}")
+
+
+def new_revision(message: str, *, directory: Path = MIGRATIONS) -> Path:
+    """Write the next revision (``NNNN_message.py``) with the operations Alembic finds
+    between the revisions so far and ``schema.py``: change schema.py, run this, read the
+    file it wrote (batch mode for SQLite is already on), commit both."""
+    import tempfile
+
+    from sqlalchemy import create_engine
+
+    config = alembic_config()
+    config.set_main_option("script_location", str(directory))
+    script = ScriptDirectory.from_config(config)
+    number = max((int(rev.revision) for rev in script.walk_revisions()), default=0) + 1
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = create_engine(f"sqlite:///{Path(tmp) / 'head.db'}")
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            written = command.revision(
+                config, message=message, autogenerate=True, rev_id=f"{number:04d}"
+            )
+        engine.dispose()
+    scripts = written if isinstance(written, list) else [written]
+    return Path(scripts[0].path)  # type: ignore[union-attr]
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) != 3 or sys.argv[1] != "revision":
+        raise SystemExit('usage: python -m bot.archive.migrate revision "what changed"')
+    print(new_revision(sys.argv[2]))
