@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +83,17 @@ def include_object(dialect: str) -> Callable[..., bool]:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    """The newest revision shipped (read once per script directory)."""
+    return _head(str(MIGRATIONS))
+
+
+@cache
+def _head(directory: str) -> str:
+    config = alembic_config()
+    config.set_main_option("script_location", directory)
+    head = ScriptDirectory.from_config(config).get_current_head()
     if head is None:
-        raise ArchiveError(f"no schema revisions in {MIGRATIONS}")
+        raise ArchiveError(f"no schema revisions in {directory}")
     return head
 
 
