@@ -8,6 +8,7 @@ values come from, and in which order, is ``bot.config_sources``.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 from pathlib import Path
@@ -35,6 +36,8 @@ from bot.errors import ConfigError
 from bot.registry import PLATFORM_CHANNEL_KEYS, platform_spec
 
 __all__ = ["SECRET_ENV", "Settings", "check_cron", "check_timezone", "load_settings"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_FILE = "config.yaml"
 CONFIG_ENV = "DIGESTBOT_CONFIG"
@@ -370,6 +373,8 @@ def load_settings(
             layer, where = sources.env_layer(Settings, mapping, label)
             data = sources.merge(data, layer)
             origins.update(where)
+            for problem in sources.unknown_names(Settings, mapping):
+                log.warning("%s: %s", label, problem)
     try:
         settings = Settings(**data)
     except ValidationError as exc:

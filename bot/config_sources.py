@@ -83,6 +83,27 @@ def env_layer(
     return data, origins
 
 
+def unknown_names(settings_cls: type[BaseSettings], mapping: Mapping[str, str]) -> list[str]:
+    """``DIGESTBOT_…`` names that set nothing, each with a suggestion when one is close.
+
+    Only a warning: other tools may share the prefix (the test suite's
+    ``DIGESTBOT_TEST_PG_URL``), so an unknown name cannot be an error.
+    """
+    fields = [name for name, field in settings_cls.model_fields.items() if not field.exclude]
+    known = {*fields, *_NOT_SETTINGS, "archive_url"}
+    found = []
+    for name in mapping:
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in SECRET_ENV:
+            continue
+        head = upper.removeprefix(ENV_PREFIX).split(NESTED_DELIMITER)[0].lower()
+        if head and head not in known:
+            close = difflib.get_close_matches(head, fields, n=1, cutoff=0.6)
+            hint = f" (did you mean {ENV_PREFIX}{close[0].upper()}?)" if close else ""
+            found.append(f"{name} is not a setting{hint}")
+    return found
+
+
 def read_env_file(path: Path) -> dict[str, str]:
     """``NAME=value`` lines of a ``.env`` file (python-dotenv's reading), if it exists."""
     if not path.is_file():

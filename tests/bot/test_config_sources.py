@@ -123,3 +123,23 @@ def test_schedules_read_like_ai_schedule(tmp_path: Path) -> None:
     first, second = settings.channels
     assert (first.schedule, first.timezone) == ("15 7 * * sat,sun", "Europe/Berlin")
     assert second.schedule == "0 9 * * 1-5"
+
+
+def test_a_mistyped_variable_is_warned_about_with_a_suggestion(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    environ = {
+        "DIGESTBOT_SHEDULE": "08:30",
+        "DIGESTBOT_TEST_PG_URL": "postgresql://x",  # another tool's name: warned, not refused
+        "DIGESTBOT_ARCHIVE_URL": "sqlite:///a.db",
+        "DIGESTBOT_CONFIG": "x.yaml",
+    }
+    with caplog.at_level("WARNING"):
+        settings = load_settings(write(tmp_path, ""), environ=environ, env_file=None)
+    assert settings.schedule == "0 9 * * *" and settings.archive.url == "sqlite:///a.db"
+    warnings = [r.getMessage() for r in caplog.records]
+    assert (
+        "environment: DIGESTBOT_SHEDULE is not a setting (did you mean DIGESTBOT_SCHEDULE?)"
+        in warnings
+    )
+    assert len(warnings) == 2  # SHEDULE and TEST_PG_URL; the loader's own names are known

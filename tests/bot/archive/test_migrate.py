@@ -85,6 +85,14 @@ def test_an_archive_built_by_release_0_1_0_upgrades_in_place(
 
     assert run_cli(["--config", str(config), "query", "--json", "tag:RL"]) == 0
     assert '"rank": 2' in capsys.readouterr().out  # text search works on the upgraded archive
+    engine = create_engine(db_url)
+    names = set(inspect(engine).get_table_names())
+    if engine.dialect.name == "postgresql":
+        names |= {ix["name"] for ix in inspect(engine).get_indexes("items")}
+        assert {"ix_items_search_trgm", "ix_items_orgs_trgm"} <= names
+    else:
+        assert {"items_fts", "items_fts_vocab"} <= names
+    engine.dispose()
     assert run_cli(["--config", str(config), "db", "current"]) == 0
     assert f"{head_revision()} (head)" in capsys.readouterr().out
 
