@@ -96,8 +96,13 @@ class Archive:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def where(self) -> str:
+        """The URL without its password, for messages."""
+        return _safe_url(self.url)
+
     def __repr__(self) -> str:
-        return f"Archive({_safe_url(self.url)!r})"
+        return f"Archive({self.where!r})"
 
     @contextlib.contextmanager
     def _guard(self, action: str) -> Iterator[None]:

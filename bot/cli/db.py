@@ -28,7 +28,7 @@ def current(ctx: typer.Context) -> None:
         schema = archive.schema_state()
     finally:
         archive.close()
-    out.print(Text(f"{archive!r}: schema {schema.describe()}"))
+    out.print(Text(f"{archive.where}: schema {schema.describe()}"))
     if not schema.up_to_date:
         raise typer.Exit(1)
 
@@ -42,7 +42,7 @@ def upgrade(ctx: typer.Context) -> None:
     finally:
         archive.close()
     if before.current == after.current and before.has_tables:
-        out.print(Text(f"{archive!r}: schema {after.describe()}, nothing to do"))
+        out.print(Text(f"{archive.where}: schema {after.describe()}, nothing to do"))
     else:
         was = before.current or ("0.1.0 (unversioned)" if before.has_tables else "empty")
-        out.print(Text(f"{archive!r}: schema upgraded from {was} to {after.current}"))
+        out.print(Text(f"{archive.where}: schema upgraded from {was} to {after.current}"))

@@ -47,7 +47,7 @@ def _archive(archive: Archive) -> tuple[list[Check], SubscriptionStore | None]:
         dates = archive.dates() if schema.has_tables else []
     except DigestbotError as exc:
         return [Check("archive", "fail", str(exc))], None
-    where = repr(archive).removeprefix("Archive(").removesuffix(")").strip("'")
+    where = archive.where
     held = f"{len(dates)} digests, newest {dates[-1]}" if dates else "no digests yet"
     if schema.up_to_date:
         return [Check("archive", "ok", f"{where}: schema {schema.describe()}; {held}")], (
