@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -354,7 +353,7 @@ def load_settings(
     environ = dict(os.environ) if environ is None else environ
     config_path = resolve_config_path(str(path) if path else None)
     shown = str(config_path) if config_path else "<defaults>"
-    text, data = _read_yaml(config_path, shown)
+    text, data = sources.read_yaml(config_path, shown)
     dotenv = sources.read_env_file(Path(env_file)) if env_file else {}
     secrets_dir = (
         environ.get(SECRETS_DIR_ENV)
@@ -382,24 +381,6 @@ def load_settings(
     settings.config_path = str(config_path) if config_path else None
     _check_paths(settings, shown, text)
     return settings
-
-
-def _read_yaml(config_path: Path | None, shown: str) -> tuple[str, dict[str, Any]]:
-    if config_path is None:
-        return "", {}
-    try:
-        text = config_path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(f"{shown}: cannot read config file: {exc.strerror}") from exc
-    try:
-        loaded = yaml.safe_load(text) if text.strip() else {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{shown}:{mark.line + 1}" if mark else shown
-        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
-    if not isinstance(loaded, dict):
-        raise ConfigError(f"{shown}:1: the config file must be a mapping of keys")
-    return text, loaded
 
 
 def _check_paths(settings: Settings, shown: str, text: str) -> None:

@@ -22,6 +22,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource
 
+from bot.errors import ConfigError
+
 ENV_PREFIX = "DIGESTBOT_"
 NESTED_DELIMITER = "__"
 #: Docker and Kubernetes mount secrets here by convention.
@@ -102,6 +104,25 @@ def unknown_names(settings_cls: type[BaseSettings], mapping: Mapping[str, str]) 
             hint = f" (did you mean {ENV_PREFIX}{close[0].upper()}?)" if close else ""
             found.append(f"{name} is not a setting{hint}")
     return found
+
+
+def read_yaml(config_path: Path | None, shown: str) -> tuple[str, dict[str, Any]]:
+    """The config file's text and mapping; ConfigError at ``FILE:LINE`` if unreadable."""
+    if config_path is None:
+        return "", {}
+    try:
+        text = config_path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read config file: {exc.strerror}") from exc
+    try:
+        loaded = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{shown}:{mark.line + 1}" if mark else shown
+        raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{shown}:1: the config file must be a mapping of keys")
+    return text, loaded
 
 
 def read_env_file(path: Path) -> dict[str, str]:
