@@ -355,15 +355,14 @@ def load_settings(
     shown = str(config_path) if config_path else "<defaults>"
     text, data = sources.read_yaml(config_path, shown)
     dotenv = sources.read_env_file(Path(env_file)) if env_file else {}
-    secrets_dir = (
-        environ.get(SECRETS_DIR_ENV)
-        or dotenv.get(SECRETS_DIR_ENV)
-        or data.get("secrets_dir")
-        or sources.DEFAULT_SECRETS_DIR
-    )
+    chosen = environ.get(SECRETS_DIR_ENV) or dotenv.get(SECRETS_DIR_ENV) or data.get("secrets_dir")
+    secrets_dir = str(chosen or sources.DEFAULT_SECRETS_DIR)
     origins: sources.Origins = {}
     layers = [
-        (sources.read_secrets_dir(Path(str(secrets_dir))), f"secret file in {secrets_dir}"),
+        (
+            sources.read_secrets_dir(Path(secrets_dir), required=bool(chosen)),
+            f"secret file in {secrets_dir}",
+        ),
         (dotenv, str(env_file)),
         (environ, "environment"),
     ]

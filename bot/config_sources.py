@@ -134,20 +134,28 @@ def read_env_file(path: Path) -> dict[str, str]:
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
-def read_secrets_dir(directory: Path) -> dict[str, str]:
+def read_secrets_dir(directory: Path, *, required: bool = False) -> dict[str, str]:
     """Secret files named like the variables (``SLACK_BOT_TOKEN``, ``digestbot_slack__bot_token``).
 
     Only names digestbot knows are read: a shared ``/run/secrets`` may hold other files.
+    ``required``: the folder was configured, so its absence is an error, not a default.
     """
-    if not directory.is_dir():
+    try:
+        entries = sorted(directory.iterdir())
+    except OSError as exc:
+        if required:
+            raise ConfigError(f"secrets_dir: cannot read {directory}: {exc.strerror}") from exc
         return {}
     found: dict[str, str] = {}
-    for entry in sorted(directory.iterdir()):
+    for entry in entries:
         upper = entry.name.upper()
         if entry.name.startswith(".") or not entry.is_file():
             continue
         if upper.startswith(ENV_PREFIX) or upper in SECRET_ENV:
-            found[entry.name] = entry.read_text(encoding="utf-8").strip()
+            try:
+                found[entry.name] = entry.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{entry}: cannot read this secret file: {exc}") from exc
     return found
 
 

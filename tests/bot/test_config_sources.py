@@ -143,3 +143,10 @@ def test_a_mistyped_variable_is_warned_about_with_a_suggestion(
         in warnings
     )
     assert len(warnings) == 2  # SHEDULE and TEST_PG_URL; the loader's own names are known
+
+
+def test_a_configured_secrets_dir_must_exist_the_default_may_not(tmp_path: Path) -> None:
+    path = write(tmp_path, f"secrets_dir: {tmp_path / 'missing'}\n")
+    with pytest.raises(ConfigError, match=r"secrets_dir: cannot read .*missing"):
+        load_settings(path, environ={}, env_file=None)
+    assert load_settings(write(tmp_path, ""), environ={}, env_file=None).secrets_dir is None
