@@ -79,11 +79,9 @@ async def _app_token(settings: Settings) -> Check:
             "warn",
             "slack.app_token is not set: /ai is off (Socket Mode), digests are still delivered",
         )
-    client = AsyncWebClient(
-        token=slack.app_token.get_secret_value(), base_url=slack.api_url, proxy=slack.proxy
-    )
+    client = AsyncWebClient(base_url=slack.api_url, proxy=slack.proxy)
     try:
-        await client.apps_connections_open()
+        await client.apps_connections_open(app_token=slack.app_token.get_secret_value())
     except (SlackApiError, SlackClientError, OSError) as exc:
         return Check("slack listener", "fail", f"apps.connections.open: {_reason(exc)}")
     return Check("slack listener", "ok", "Socket Mode: the app token opens a connection")
