@@ -1,19 +1,19 @@
 """Configuration: ``config.yaml`` plus environment variables, validated by pydantic-settings.
 
 One place for defaults. Unknown keys are errors that name the key, the file and the line,
-because a mistyped ``shedule:`` that is silently ignored means a missed morning.
+because a mistyped ``shedule:`` that is silently ignored means a missed morning. Where
+values come from, and in which order, is ``bot.config_sources``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -28,21 +28,20 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot import config_sources as sources
+from bot.config_sources import SECRET_ENV, did_you_mean
+from bot.cron import check_timezone, cron_trigger, parse_schedule
 from bot.errors import ConfigError
 from bot.registry import PLATFORM_CHANNEL_KEYS, platform_spec
 
+__all__ = ["SECRET_ENV", "Settings", "check_cron", "check_timezone", "load_settings"]
+
+log = logging.getLogger(__name__)
+
 DEFAULT_CONFIG_FILE = "config.yaml"
 CONFIG_ENV = "DIGESTBOT_CONFIG"
-
-#: Environment variables that fill secrets, so tokens never need to live in the YAML.
-SECRET_ENV: dict[str, tuple[str, str]] = {
-    "SLACK_BOT_TOKEN": ("slack", "bot_token"),
-    "SLACK_APP_TOKEN": ("slack", "app_token"),
-    "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
-    "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
-    "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
-    "DIGESTBOT_ARCHIVE_URL": ("archive", "url"),
-}
+SECRETS_DIR_ENV = "DIGESTBOT_SECRETS_DIR"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|h|m|s|days?|hours?|minutes?|seconds?)\s*$")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -62,30 +61,49 @@ def _parse_duration(value: Any) -> Any:
 Duration = Annotated[dt.timedelta, BeforeValidator(_parse_duration)]
 
 
-def check_timezone(value: str | None) -> str | None:
-    """Reject unknown IANA zone names at load time rather than at 09:00."""
-    if value is None:
-        return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown timezone {value!r} (use an IANA name like Asia/Shanghai)"
-        ) from exc
-    return value
-
-
 def check_cron(value: str | None) -> str | None:
     """Validate a 5-field crontab expression with APScheduler's own parser."""
     if value is None:
         return None
-    from bot.cron import cron_trigger
-
     try:
         cron_trigger(value)
     except ValueError as exc:
         raise ValueError(f"invalid cron expression {value!r}: {exc}") from exc
     return value
+
+
+def _human_schedule(data: Any) -> Any:
+    """``schedule: "08:30 weekdays [TZ]"`` as ``/ai schedule`` reads it, turned into cron.
+
+    A zone written in the schedule fills ``timezone`` (a different ``timezone`` is an error).
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("schedule"), str):
+        return data
+    text = data["schedule"].strip()
+    if len(text.split()) == 5 and not re.match(r"^\d{1,2}[:：.]\d", text):
+        return data  # a plain crontab: checked by check_cron, with its own message
+    try:
+        spec = parse_schedule(text)
+    except ValueError as exc:
+        raise ValueError(f"schedule: {exc}") from exc
+    data = {**data, "schedule": spec.cron}
+    if spec.timezone:
+        if data.get("timezone") not in (None, spec.timezone):
+            raise ValueError(
+                f"schedule names {spec.timezone} but timezone is {data['timezone']}: keep one"
+            )
+        data["timezone"] = spec.timezone
+    return data
+
+
+def _check_log_level(value: str) -> str:
+    upper = str(value).strip().upper()
+    if upper not in LOG_LEVELS:
+        raise ValueError(
+            f"unknown log level {value!r}: use one of {', '.join(LOG_LEVELS)}"
+            + did_you_mean(upper, set(LOG_LEVELS))
+        )
+    return upper
 
 
 class _Section(BaseModel):
@@ -104,6 +122,13 @@ def _no_empty_secret(value: SecretStr | None) -> SecretStr | None:
     return value
 
 
+def _check_proxy(value: str | None) -> str | None:
+    """An HTTP(S) or SOCKS proxy URL, checked at load rather than at the first post."""
+    if value is not None and not re.match(r"^(https?|socks5h?)://[^/\s]+", value):
+        raise ValueError("must be a URL like http://proxy.example:3128 or socks5://host:1080")
+    return value
+
+
 class SlackSettings(_Section):
     bot_token: SecretStr | None = None
     app_token: SecretStr | None = None
@@ -115,6 +140,10 @@ class SlackSettings(_Section):
     """User ids allowed to change subscriptions; empty means anyone in the channel."""
     per_channel_interval: float = 1.0
     """Seconds between two posts to one channel (Slack allows about one per second)."""
+    proxy: str | None = None
+    """HTTP(S) proxy for the Web API and Socket Mode (``http://host:3128``)."""
+
+    _proxy = field_validator("proxy")(_check_proxy)
 
     _secrets = field_validator("bot_token", "app_token", "signing_secret")(_no_empty_secret)
 
@@ -128,6 +157,10 @@ class TelegramSettings(_Section):
     port: int = 8443
     per_chat_interval: float = 1.0
     """Seconds between two messages to one chat (AIORateLimiter has no per-chat limit)."""
+    proxy: str | None = None
+    """HTTP(S) or SOCKS5 proxy for the Bot API (``socks5://host:1080`` needs httpx[socks])."""
+
+    _proxy = field_validator("proxy")(_check_proxy)
 
     _secrets = field_validator("token")(_no_empty_secret)
 
@@ -163,6 +196,7 @@ class ChannelSettings(_Section):
 
     _tz = field_validator("timezone")(check_timezone)
     _cron = field_validator("schedule", "weekly_schedule")(check_cron)
+    _human = model_validator(mode="before")(_human_schedule)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -236,6 +270,10 @@ class Settings(BaseSettings):
     wait_for_digest: Duration = dt.timedelta(hours=3)
     poll_interval: Duration = dt.timedelta(minutes=5)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    """``json``: one JSON object a line, for log collectors."""
+    secrets_dir: str | None = None
+    """A folder of secret files named like the variables (default ``/run/secrets``)."""
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
@@ -249,6 +287,8 @@ class Settings(BaseSettings):
 
     _tz = field_validator("timezone")(check_timezone)
     _cron = field_validator("schedule", "weekly_schedule")(check_cron)
+    _human = model_validator(mode="before")(_human_schedule)
+    _level = field_validator("log_level")(_check_log_level)
 
     @classmethod
     def settings_customise_sources(
@@ -259,8 +299,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # YAML (passed as init kwargs by load_settings) is the single source; secrets from
-        # the environment are merged in explicitly so their names match DESIGN.md.
+        # load_settings merges every source itself (bot.config_sources) so that each value
+        # remembers where it came from, and passes the result as init kwargs.
         return (init_settings,)
 
     def secret_values(self) -> list[str]:
@@ -279,9 +319,10 @@ class Settings(BaseSettings):
                     walk(entry)
 
         walk(self)
-        password = _url_password(self.archive.url)
-        if password:
-            found.append(password)
+        for url in (self.archive.url, self.slack.proxy, self.telegram.proxy):
+            password = _url_password(url) if url else None
+            if password:
+                found.append(password)
         return [secret for secret in found if secret]
 
     def base_dir(self) -> Path:
@@ -309,79 +350,55 @@ def resolve_config_path(explicit: str | None) -> Path | None:
 
 
 def load_settings(
-    path: str | Path | None = None, *, environ: dict[str, str] | None = None
+    path: str | Path | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    env_file: str | Path | None = ".env",
 ) -> Settings:
-    """Load and validate the configuration; raise ConfigError naming file, line and key."""
+    """Load and validate the configuration; raise ConfigError naming where a value is bad.
+
+    Precedence, highest first: the environment, ``env_file`` (``.env``), secret files in
+    ``secrets_dir``, the YAML file, built-in defaults (see ``bot.config_sources``).
+    """
     environ = dict(os.environ) if environ is None else environ
     config_path = resolve_config_path(str(path) if path else None)
-    data: dict[str, Any] = {}
-    text = ""
     shown = str(config_path) if config_path else "<defaults>"
-    if config_path is not None:
-        try:
-            text = config_path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise ConfigError(f"{shown}: cannot read config file: {exc.strerror}") from exc
-        try:
-            loaded = yaml.safe_load(text) if text.strip() else {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{shown}:{mark.line + 1}" if mark else shown
-            raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{shown}:1: the config file must be a mapping of keys")
-        data = loaded
-    for env_name, (section, key) in SECRET_ENV.items():
-        if environ.get(env_name):
-            data.setdefault(section, {})
-            if isinstance(data[section], dict):
-                data[section][key] = environ[env_name]
+    text, data = sources.read_yaml(config_path, shown)
+    dotenv = sources.read_env_file(Path(env_file)) if env_file else {}
+    chosen = environ.get(SECRETS_DIR_ENV) or dotenv.get(SECRETS_DIR_ENV) or data.get("secrets_dir")
+    secrets_dir = str(chosen or sources.DEFAULT_SECRETS_DIR)
+    origins: sources.Origins = {}
+    layers = [
+        (
+            sources.read_secrets_dir(Path(secrets_dir), required=bool(chosen)),
+            f"secret file in {secrets_dir}",
+        ),
+        (dotenv, str(env_file)),
+        (environ, "environment"),
+    ]
+    for mapping, label in layers:
+        if mapping:
+            layer, where = sources.env_layer(Settings, mapping, label)
+            data = sources.merge(data, layer)
+            origins.update(where)
+            for problem in sources.unknown_names(Settings, mapping):
+                log.warning("%s: %s", label, problem)
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, shown, text)) from exc
+        raise ConfigError(sources.describe(exc, shown, text, origins, Settings)) from exc
     settings.config_path = str(config_path) if config_path else None
+    _check_paths(settings, shown, text)
     return settings
 
 
-def _describe(exc: ValidationError, shown: str, text: str) -> str:
-    lines = []
-    for error in exc.errors():
-        loc = [part for part in error["loc"] if part not in ("function-after", "function-before")]
-        key = ".".join(str(part) for part in loc) or "(root)"
-        line = _line_of(text, loc)
-        where = f"{shown}:{line}" if line else shown
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see config.example.yaml)"
-        elif message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        lines.append(f"{where}: {key}: {message}")
-    return "\n".join(lines)
-
-
-def _line_of(text: str, loc: list[Any]) -> int | None:
-    """Find the 1-based line of a key path in the YAML text, for located messages."""
-    if not text.strip():
-        return None
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    line, node = key_node.start_mark.line + 1, value_node
-                    break
-            else:
-                return line
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+def _check_paths(settings: Settings, shown: str, text: str) -> None:
+    """Folders the config names must exist now, not when the first reply is rendered."""
+    if settings.templates_dir:
+        directory = Path(settings.templates_dir)
+        if not directory.is_absolute():
+            directory = settings.base_dir() / directory
+        if not directory.is_dir():
+            line = sources.line_of(text, ["templates_dir"])
+            where = f"{shown}:{line}" if line else shown
+            raise ConfigError(f"{where}: templates_dir: no such folder: {directory}")

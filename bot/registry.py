@@ -28,6 +28,9 @@ class PlatformSpec:
     required_keys: frozenset[str] = field(default_factory=frozenset)
     #: Its renderer for ``digestbot render --platform``: ``module:function(digest, templates)``.
     renderer: str | None = None
+    #: Its ``digestbot doctor`` check: ``module:async function(settings, channels)`` returning
+    #: ``bot.platforms.checks.Check`` rows (credentials, scopes, can the bot post there).
+    doctor: str | None = None
 
 
 PLATFORMS: dict[str, PlatformSpec] = {
@@ -38,6 +41,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             "bot.platforms.slack.transport:SlackTransport",
             chat=True,
             renderer="formatters.slack:render_digest",
+            doctor="bot.platforms.slack.doctor:check_slack",
         ),
         PlatformSpec(
             "telegram",
@@ -45,6 +49,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             chat=True,
             channel_keys=frozenset({"thread_id"}),
             renderer="formatters.telegram:render_digest",
+            doctor="bot.platforms.telegram.doctor:check_telegram",
         ),
         PlatformSpec(
             "console",

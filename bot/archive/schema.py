@@ -189,6 +189,16 @@ _PG_TRGM_INDEXES = {"ix_items_search_trgm": "search_text", "ix_items_orgs_trgm":
 # -- schema ---------------------------------------------------------------------------------
 
 
+def is_managed(type_: str, name: str | None) -> bool:
+    """Whether revisions own this object; the text-search objects are installed (and
+    re-installed after every upgrade) by ``install_text_search`` instead."""
+    if name is None:
+        return True
+    if type_ == "table" and name.startswith(FTS_TABLE):
+        return False
+    return not (type_ == "index" and name in _PG_TRGM_INDEXES)
+
+
 def install_text_search(conn: Connection) -> None:
     """Create the dialect's text index (idempotent); called by ``Archive.create_schema``.
 

@@ -11,8 +11,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from bot.config import check_timezone
-from bot.cron import cron_trigger, crontab_days_to_names
+from bot.cron import ScheduleSpec, check_timezone
+from bot.cron import parse_schedule as cron_parse_schedule
 from bot.errors import CommandError
 
 VERBS = (
@@ -37,14 +37,6 @@ DEFAULT_WEEKLY_DAY = "fri"
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3])[:：.]([0-5]\d)$")
 _LOOKS_LIKE_TIME = re.compile(r"^\d{1,2}[:：.]\d{1,2}$")
-_NAMED_DAYS = {
-    "daily": "*",
-    "everyday": "*",
-    "weekdays": "mon-fri",
-    "workdays": "mon-fri",
-    "weekends": "sat,sun",
-    "weekend": "sat,sun",
-}
 
 
 @dataclass(frozen=True)
@@ -88,46 +80,12 @@ def similar_verb(text: str) -> str | None:
     return matches[0] if matches else None
 
 
-@dataclass(frozen=True)
-class ScheduleSpec:
-    """A validated delivery time: a 5-field cron (day names, not numbers) and maybe a zone."""
-
-    cron: str
-    timezone: str | None
-
-
 def parse_schedule(args: str) -> ScheduleSpec:
     """``HH:MM [daily|weekdays|weekends|DAYS] [TZ]`` or ``M H DOM MON DOW [TZ]``."""
-    parts = normalize_text(args).split(" ") if args.strip() else []
-    if not parts:
-        raise CommandError("Tell me when to deliver: a time like 08:30.", example=SCHEDULE_EXAMPLE)
-    match = _HHMM.match(parts[0])
-    if match:
-        hour, minute = int(match[1]), int(match[2])
-        rest = parts[1:]
-        days = "*"
-        if rest and not _looks_like_zone(rest[0]):
-            days = _days_field(rest.pop(0))
-        cron = f"{minute} {hour} * * {days}"
-    elif len(parts) >= 5:
-        fields, rest = parts[:5], parts[5:]
-        fields[4] = _crontab_days_to_names(fields[4])
-        cron = " ".join(fields)
-    else:
-        raise CommandError(
-            f"'{parts[0]}' is not a time: use HH:MM (24-hour) or a 5-field cron expression.",
-            example=SCHEDULE_EXAMPLE,
-        )
-    _check_cron(cron)
-    timezone = None
-    if rest:
-        timezone = rest.pop(0)
-        check_zone(timezone)
-    if rest:
-        raise CommandError(
-            f"Unexpected '{' '.join(rest)}' after the schedule.", example=SCHEDULE_EXAMPLE
-        )
-    return ScheduleSpec(cron=cron, timezone=timezone)
+    try:
+        return cron_parse_schedule(normalize_text(args))
+    except ValueError as exc:
+        raise CommandError(str(exc), example=SCHEDULE_EXAMPLE) from exc
 
 
 @dataclass(frozen=True)
@@ -179,42 +137,3 @@ def check_zone(name: str) -> str:
             example=SCHEDULE_EXAMPLE,
         ) from exc
     return name
-
-
-def _looks_like_zone(token: str) -> bool:
-    return "/" in token or token.upper() == "UTC"
-
-
-def _days_field(token: str) -> str:
-    lowered = token.lower()
-    if lowered in _NAMED_DAYS:
-        return _NAMED_DAYS[lowered]
-    field = _crontab_days_to_names(lowered)
-    try:
-        _trigger(f"0 0 * * {field}")
-    except ValueError as exc:
-        raise CommandError(
-            f"'{token}' is not a set of days: use daily, weekdays, weekends or e.g. mon,wed,fri.",
-            example=SCHEDULE_EXAMPLE,
-        ) from exc
-    return field
-
-
-def _crontab_days_to_names(field: str) -> str:
-    try:
-        return crontab_days_to_names(field)
-    except ValueError as exc:
-        raise CommandError(f"{str(exc).capitalize()}.", example=SCHEDULE_EXAMPLE) from exc
-
-
-def _trigger(cron: str) -> object:
-    return cron_trigger(cron)
-
-
-def _check_cron(cron: str) -> None:
-    try:
-        _trigger(cron)
-    except ValueError as exc:
-        raise CommandError(
-            f"'{cron}' is not a valid schedule: {exc}.", example=SCHEDULE_EXAMPLE
-        ) from exc

@@ -5,7 +5,6 @@ Each command lives in its own module under ``bot/cli/`` and registers itself on 
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass, field
 
@@ -13,8 +12,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bot import __version__, logs
 from bot.config import Settings, load_settings
-from bot.errors import DigestbotError
+from bot.errors import DigestbotError, UsageError
 from bot.redact import protect_settings_secrets
 
 app = typer.Typer(
@@ -41,9 +41,15 @@ class State:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_path)
-            logging.getLogger().setLevel(self._settings.log_level.upper())
+            logs.configure(self._settings.log_level, self._settings.log_format)
             protect_settings_secrets(self._settings)
         return self._settings
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"digestbot {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -55,6 +61,13 @@ def _root(
         "-c",
         help="Config file (default: $DIGESTBOT_CONFIG, else ./config.yaml, else built-ins).",
         metavar="PATH",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
     ),
 ) -> None:
     ctx.obj = State(config_path=config)
@@ -72,13 +85,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, turning DigestbotError into one clean message."""
     from bot.cli import commands  # noqa: F401  (registers every command on `app`)
 
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    logs.install()
     try:
         app(args=argv, prog_name="digestbot")
     except DigestbotError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, UsageError) else 1)

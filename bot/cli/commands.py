@@ -8,7 +8,18 @@ from __future__ import annotations
 
 import importlib
 
-MODULES = ("parse", "ingest", "query", "render", "send", "trends", "run", "subscriptions")
+MODULES = (
+    "parse",
+    "ingest",
+    "query",
+    "render",
+    "send",
+    "trends",
+    "run",
+    "subscriptions",
+    "db",
+    "doctor",
+)
 
 for _name in MODULES:
     importlib.import_module(f"bot.cli.{_name}")

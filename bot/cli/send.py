@@ -6,8 +6,11 @@ subscriptions) the newest digest it has not received (at most ``max_age`` old), 
 digest of ``--date`` (which ignores ``max_age``). The ledger makes a second run post
 nothing new. ``--week 2026-W06`` posts that week's rollup instead, to every channel on
 ``digest: weekly|both`` (or to ``--channel``), once per channel and week. ``--dry-run``
-shows what would be posted where and writes no ledger rows.
-Ends with a summary table; exits 1 if any channel failed.
+shows what would be posted where and writes no ledger rows (it needs no tokens). The
+console channel prints headlines; ``--show`` prints whole digests.
+
+Exit status: 0 delivered or nothing to do; 1 a delivery failed, or no digest where one
+was expected (none archived, or the newest older than ``max_age``: said which); 2 usage.
 """
 
 from __future__ import annotations
@@ -25,8 +28,16 @@ from rich.table import Table
 from bot.archive import Kind
 from bot.channels import Channel, load_channels, select_channels
 from bot.cli.app import app, err, out, state
-from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, Outcome, Plan, describe_topics
-from bot.errors import ConfigError, QueryError
+from bot.delivery import (
+    FAILURES,
+    Deliverer,
+    DeliveryOptions,
+    DeliveryResult,
+    Outcome,
+    Plan,
+    describe_topics,
+)
+from bot.errors import ConfigError, QueryError, UsageError
 from bot.query import IsoWeek
 
 if TYPE_CHECKING:
@@ -41,6 +52,7 @@ _STYLE = {
     Outcome.SKIPPED: "yellow",
     Outcome.BUSY: "yellow",
     Outcome.NO_DIGEST: "yellow",
+    Outcome.NOTHING_NEW: "dim",
     Outcome.FAILED: "red",
     Outcome.DEACTIVATED: "red",
     Outcome.DRY_RUN: "cyan",
@@ -53,7 +65,7 @@ def parse_week(value: str | None, option: str = "--week") -> IsoWeek | None:
     try:
         return IsoWeek.parse(value)
     except QueryError as exc:
-        raise ConfigError(f"{option}: {exc}") from None
+        raise UsageError(f"{option}: {exc}", option=option) from None
 
 
 def parse_date(value: str | None) -> dt.date | None:
@@ -62,7 +74,9 @@ def parse_date(value: str | None) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ConfigError(f"--date: {value!r} is not a date (use YYYY-MM-DD)") from None
+        raise UsageError(
+            f"--date: {value!r} is not a date (use YYYY-MM-DD)", option="--date"
+        ) from None
 
 
 @app.command()
@@ -79,7 +93,14 @@ def send(
         typer.Option("--channel", help="Only this channel: its id or platform:id.", metavar="ID"),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Show what would be posted where; post nothing.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Show what would be posted where; post nothing (no tokens needed)."
+        ),
+    ] = False,
+    show: Annotated[
+        bool,
+        typer.Option("--show", help="Console channels print whole digests, not headlines."),
     ] = False,
     week: Annotated[
         str | None,
@@ -93,7 +114,7 @@ def send(
     """Deliver the digest to every channel now (each channel gets it exactly once)."""
     settings = state(ctx).settings
     if date is not None and week is not None:
-        raise ConfigError("--date and --week: give one of them, not both")
+        raise UsageError("--date and --week: give one of them, not both", option="--week")
     results = asyncio.run(
         run_send(
             settings,
@@ -102,10 +123,17 @@ def send(
             dry_run=dry_run,
             console=out,
             week=parse_week(week),
+            show=show,
+            show_again=show,
         )
     )
-    if any(not result.ok for result in results):
-        raise typer.Exit(1)
+    raise typer.Exit(exit_code(results))
+
+
+def exit_code(results: Sequence[DeliveryResult]) -> int:
+    """1 if a delivery failed or an expected digest was missing, else 0."""
+    bad = FAILURES | {Outcome.NO_DIGEST}
+    return 1 if any(result.outcome in bad for result in results) else 0
 
 
 async def run_send(
@@ -117,14 +145,21 @@ async def run_send(
     console: Console = out,
     options: DeliveryOptions | None = None,
     week: IsoWeek | None = None,
+    show: bool = True,
+    show_again: bool = False,
 ) -> list[DeliveryResult]:
-    """The body of ``send``, callable from tests and scripts; prints the summary table."""
+    """The body of ``send``, callable from tests and scripts; prints the summary table.
+
+    ``show``: console channels print whole digests; ``show_again``: also the ones they
+    already had."""
     from bot.archive import Archive
     from bot.platforms import Transports
     from bot.runtime import make_owner
 
     archive = Archive.from_settings(settings)
-    transports = Transports(settings, console=console)
+    transports = Transports(
+        settings, console=console, dry_run=dry_run, overrides={"console": {"full": show}}
+    )
     try:
         await asyncio.to_thread(archive.create_schema)
         await asyncio.to_thread(_ingest_sources, settings, archive)
@@ -141,6 +176,8 @@ async def run_send(
             results = await asyncio.to_thread(_dry_run, deliverer, channels, date, week, console)
         else:
             results = await _deliver(deliverer, channels, date, week)
+            if show_again:
+                await asyncio.to_thread(_show_again, deliverer, results, console)
     finally:
         await transports.close()
         archive.close()
@@ -150,11 +187,27 @@ async def run_send(
             continue
         key = result.channel.key
         note = escape(result.error if result.error.startswith(key) else f"{key}: {result.error}")
-        if result.ok:
+        if result.outcome is Outcome.NO_DIGEST:
+            err.print(f"[yellow]warning:[/yellow] {note}")
+        elif result.ok:
             console.print(f"[dim]{note}[/dim]")
         else:
             err.print(f"[red]error:[/red] {note}")
+    if not show and not dry_run and any(r.channel.platform == "console" for r in results):
+        console.print("[dim]Headlines only: add --show to print whole digests.[/dim]")
     return results
+
+
+def _show_again(deliverer: Deliverer, results: list[DeliveryResult], console: Console) -> None:
+    """``--show`` on a console channel that already has the digest: print it anyway (a
+    terminal, not a chat; the ledger is not touched)."""
+    for result in results:
+        if result.channel.platform != "console" or result.outcome is not Outcome.ALREADY:
+            continue
+        planned = deliverer.plan(result.channel, date=result.digest_date)
+        if isinstance(planned, Plan):
+            for payload in planned.payloads:
+                console.print(payload, soft_wrap=False)
 
 
 def _ingest_sources(settings: Settings, archive: Archive) -> None:
@@ -183,7 +236,7 @@ def _channels(
     selected = select_channels(channels, wanted)
     if not selected:
         known = ", ".join(c.key for c in channels)
-        raise ConfigError(f"--channel {wanted}: no such channel (known: {known})")
+        raise UsageError(f"--channel {wanted}: no such channel (known: {known})", "--channel")
     if weekly:
         chosen = [c for c in selected if wanted or c.wants_weekly]
         if not chosen:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from bot.delivery.deliverer import Deliverer
 from bot.delivery.plan import DeliveryOptions, Plan, Planner, choose_date, describe_topics
-from bot.delivery.result import DeliveryResult, Outcome
+from bot.delivery.result import FAILURES, WAITING, DeliveryResult, Outcome
 from bot.delivery.scheduler import DeliveryScheduler, last_fire_within
 
 __all__ = [
+    "FAILURES",
+    "WAITING",
     "Deliverer",
     "DeliveryOptions",
     "DeliveryResult",

@@ -136,7 +136,8 @@ class Deliverer:
         planned = self.planner.plan(channel, date=date, max_age=self.options.max_age)
         if isinstance(planned, Plan):
             return planned
-        return DeliveryResult(channel, Outcome.NO_DIGEST, planned.date, error=planned.reason)
+        outcome = Outcome.NOTHING_NEW if planned.up_to_date else Outcome.NO_DIGEST
+        return DeliveryResult(channel, outcome, planned.date, error=planned.reason)
 
     # -- delivering --------------------------------------------------------------------
 
@@ -183,8 +184,10 @@ class Deliverer:
                 channel, Outcome.FAILED, date, error=f"{type(exc).__name__}: {exc}"
             )
         metrics.DELIVERIES.labels(channel.platform, result.outcome.name.lower()).inc()
+        if result.outcome is Outcome.DELIVERED:
+            metrics.LAST_DELIVERY.labels(channel.platform, channel.id).set_to_current_time()
         level = logging.ERROR if not result.ok else logging.INFO
-        log.log(level, "%s", result.line())
+        log.log(level, "%s", result.line(), extra=result.fields())
         return result
 
     async def _deliver(

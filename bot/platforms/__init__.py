@@ -12,8 +12,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from pydantic import SecretStr
+
 from bot.errors import ConfigError
 from bot.registry import platform_spec
+
+#: Stands in for a missing token in ``send --dry-run``: nothing is sent, nothing checks it.
+DRY_RUN_TOKEN = "0:dry-run-no-token"
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,14 +41,33 @@ def make_transport(
     *,
     console: Console | None = None,
     overrides: dict[str, Any] | None = None,
+    dry_run: bool = False,
 ) -> Transport:
-    """Build the transport for one platform from the settings (tokens, URLs, limits)."""
+    """Build the transport for one platform from the settings (tokens, URLs, limits).
+
+    ``dry_run``: the transport only renders and describes, so a missing token is fine.
+    """
+    if dry_run:
+        settings = dry_run_settings(settings)
     try:
         spec = platform_spec(platform)
     except KeyError as exc:
         raise ConfigError(f"channels: {exc.args[0]}") from None
     cls = load_object(spec.transport)
     return cls.from_settings(settings, console=console, **(overrides or {}))
+
+
+def dry_run_settings(settings: Settings) -> Settings:
+    """The settings with placeholders for missing bot tokens: a dry run renders payloads
+    and never posts, so it must not need (or check) credentials."""
+    placeholder = SecretStr(DRY_RUN_TOKEN)
+    slack, telegram = settings.slack, settings.telegram
+    return settings.model_copy(
+        update={
+            "slack": slack.model_copy(update={"bot_token": slack.bot_token or placeholder}),
+            "telegram": telegram.model_copy(update={"token": telegram.token or placeholder}),
+        }
+    )
 
 
 class Transports:
@@ -55,8 +79,10 @@ class Transports:
         *,
         console: Console | None = None,
         overrides: dict[str, dict[str, Any]] | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.settings = settings
+        self.dry_run = dry_run
         self.console = console
         self.overrides = overrides or {}
         self._made: dict[str, Transport] = {}
@@ -69,6 +95,7 @@ class Transports:
                 self.settings,
                 console=self.console,
                 overrides=self.overrides.get(platform),
+                dry_run=self.dry_run,
             )
             self._made[platform] = transport
         return transport

@@ -22,7 +22,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bot.channels import Channel, delivery_jobs, load_channels
-from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, DeliveryScheduler, Outcome
+from bot.delivery import (
+    WAITING,
+    Deliverer,
+    DeliveryOptions,
+    DeliveryResult,
+    DeliveryScheduler,
+)
 from bot.ingest import SourceWatcher
 from bot.platforms.listener_config import missing_listener_key
 from formatters.chart import cjk_font
@@ -135,7 +141,7 @@ class Service:
         started = self.deliverer.clock()
         await self.watcher.refresh()
         result = await self.deliverer.deliver(channel)
-        if result.outcome is Outcome.NO_DIGEST and result.digest_date is None:
+        if result.outcome in WAITING and result.digest_date is None:
             log.info("delivery %s: no new digest yet; waiting for it in sources", channel.key)
             ready = await self.watcher.wait_for(
                 lambda: self.deliverer.choose_date(channel), what=f"delivery {channel.key}"

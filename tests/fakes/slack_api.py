@@ -17,8 +17,10 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
+import yaml
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
@@ -46,6 +48,7 @@ __all__ = [
     "sign_request",
 ]
 
+MANIFEST = Path(__file__).resolve().parents[2] / "slack-app-manifest.yaml"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
 BOT_ID = "B0FAKEBOT1"
@@ -59,6 +62,12 @@ CHANNEL_METHODS = {
     "conversations.info",
 }
 POSTING_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
+
+
+def manifest_scopes() -> list[str]:
+    """The bot scopes slack-app-manifest.yaml requests."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return list(manifest["oauth_config"]["scopes"]["bot"])
 
 
 class Mention(NamedTuple):
@@ -95,6 +104,9 @@ class FakeSlack(SlackFiles):
         super().__init__()
         self.token = token
         self.app_token = app_token
+        #: Reported in ``x-oauth-scopes`` on every bot-token answer, as Slack does: by
+        #: default what slack-app-manifest.yaml asks for (what installing it grants).
+        self.scopes: list[str] = manifest_scopes()
         self._failing: dict[str, str] = {}
         self._limit: tuple[float, float] | None = None
         self._buckets: dict[str, TokenBucket] = {}
@@ -218,7 +230,10 @@ class FakeSlack(SlackFiles):
             extra = {"errors": exc.errors} if exc.errors else {}
             return web.json_response({"ok": False, "error": exc.error, **extra})
         self.count("ok")
-        return web.json_response({"ok": True, **body})
+        headers = (
+            {} if method == "apps.connections.open" else {"x-oauth-scopes": ",".join(self.scopes)}
+        )
+        return web.json_response({"ok": True, **body}, headers=headers)
 
     def _fault_response(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         if fault.drop:

@@ -53,7 +53,9 @@ def make_web_client(settings: Settings) -> AsyncWebClient:
     token = settings.slack.bot_token
     if token is None:
         raise ConfigError("slack.bot_token: required to run the Slack listener (SLACK_BOT_TOKEN)")
-    client = AsyncWebClient(token=token.get_secret_value(), base_url=settings.slack.api_url)
+    client = AsyncWebClient(
+        token=token.get_secret_value(), base_url=settings.slack.api_url, proxy=settings.slack.proxy
+    )
     client.retry_handlers.extend(
         [
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
@@ -309,7 +311,10 @@ async def start_slack(
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(
-        app, app_token.get_secret_value(), logger=logging.getLogger("slack_bolt.socket_mode")
+        app,
+        app_token.get_secret_value(),
+        logger=logging.getLogger("slack_bolt.socket_mode"),
+        proxy=settings.slack.proxy,
     )
     await handler.connect_async()
     log.info("slack: connected in Socket Mode")

@@ -27,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -209,6 +209,9 @@ class TelegramBridge:
             )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(context.error, RetryAfter):  # rate limited: the reply is dropped, not a bug
+            log.warning("telegram: rate limited while answering an update: %s", context.error)
+            return
         log.error("telegram: handling an update failed: %s", context.error, exc_info=context.error)
 
 
@@ -221,14 +224,16 @@ def build_application(
         raise ConfigError(
             "telegram.token: required to run the Telegram listener (TELEGRAM_BOT_TOKEN)"
         )
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(token.get_secret_value())
         .base_url(settings.telegram.api_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(8)
-        .build()
     )
+    if settings.telegram.proxy:
+        builder = builder.proxy(settings.telegram.proxy).get_updates_proxy(settings.telegram.proxy)
+    application = builder.build()
     TelegramBridge(core, templates).install(application)
     return application
 

@@ -86,6 +86,7 @@ class TelegramTransport(Transport):
                 "telegram.token is not set (or TELEGRAM_BOT_TOKEN): cannot post to Telegram"
             )
         options.setdefault("per_chat_interval", settings.telegram.per_chat_interval)
+        options.setdefault("proxy", settings.telegram.proxy)
         return cls(token.get_secret_value(), base_url=settings.telegram.api_url, **options)
 
     def __init__(
@@ -99,6 +100,7 @@ class TelegramTransport(Transport):
         group_time_period: float = 60,
         max_retries: int = 0,
         read_timeout: float = 10.0,
+        proxy: str | None = None,
     ) -> None:
         redact_in_logs(token, *TOKEN_LOGGERS)
         self.pacer = Pacer(per_chat_interval)
@@ -112,6 +114,7 @@ class TelegramTransport(Transport):
                 write_timeout=read_timeout,
                 connect_timeout=read_timeout,
                 pool_timeout=30.0,
+                proxy=proxy,
             ),
             # Overall: a bucket of OVERALL_BURST requests refilled at 97% of the limit. The
             # margin keeps the platform's own bucket from running dry when network jitter
