@@ -5,16 +5,22 @@ receives what. A subscriptions row overrides the config channel of the same
 (platform, id): its non-null schedule/timezone/thread win, its topics replace the config's,
 and ``active=False`` drops the channel. Rows for channels not in the config are channels
 added at runtime (``/ai subscribe``). Schedule and timezone default to the top-level keys.
+
+A channel on ``digest: weekly`` or ``both`` also gets the weekly rollup at its
+``weekly_schedule``: ``delivery_jobs`` turns each channel into the scheduled deliveries it
+needs (a daily one, a weekly one, or both), told apart by ``Channel.kind``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from bot.config import check_cron, check_timezone
+from bot.config import DEFAULT_WEEKLY_SCHEDULE, check_cron
+from bot.cron import check_timezone
 
 if TYPE_CHECKING:
     from bot.archive import Subscription, SubscriptionStore
@@ -24,6 +30,7 @@ log = logging.getLogger(__name__)
 
 #: Where a channel comes from; "default" is a chat known to neither (not subscribed).
 Origin = Literal["config", "subscription", "config+subscription", "default"]
+DIGEST_MODES = ("daily", "weekly", "both")
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,11 @@ class Channel:
     thread_id: int | None = None
     path: str | None = None
     origin: Origin = "config"
+    digest: str = "daily"
+    """``daily``, ``weekly`` or ``both``: which deliveries the channel gets."""
+    weekly_schedule: str = DEFAULT_WEEKLY_SCHEDULE
+    kind: Literal["daily", "weekly"] = "daily"
+    """Which delivery this is (see ``delivery_jobs``); ``schedule`` is that delivery's."""
     #: False for a chat that unsubscribed or whose channel is gone (the scheduler never
     #: sees those: ``effective_channels`` leaves them out); the reason says which.
     active: bool = True
@@ -46,8 +58,22 @@ class Channel:
 
     @property
     def key(self) -> str:
-        """Stable identity (``platform:id``) used for scheduler jobs and log lines."""
-        return f"{self.platform}:{self.id}"
+        """Stable identity used for scheduler jobs and log lines: ``platform:id`` for the
+        daily delivery, ``platform:id/weekly`` for the weekly rollup."""
+        base = f"{self.platform}:{self.id}"
+        return f"{base}/weekly" if self.kind == "weekly" else base
+
+    @property
+    def wants_daily(self) -> bool:
+        return self.digest in ("daily", "both")
+
+    @property
+    def wants_weekly(self) -> bool:
+        return self.digest in ("weekly", "both")
+
+    def as_weekly(self) -> Channel:
+        """This channel's weekly rollup delivery, scheduled at its ``weekly_schedule``."""
+        return dataclasses.replace(self, kind="weekly", schedule=self.weekly_schedule)
 
     def timing(self) -> tuple[str, str]:
         """What the scheduler cares about: a change here means the job must be rescheduled."""
@@ -108,12 +134,23 @@ def load_channels(settings: Settings, store: SubscriptionStore | None) -> list[C
     return effective_channels(settings, rows)
 
 
+def delivery_jobs(channels: Iterable[Channel]) -> list[Channel]:
+    """The scheduled deliveries of these channels: daily, weekly, or both per ``digest``."""
+    jobs: list[Channel] = []
+    for channel in channels:
+        if channel.wants_daily:
+            jobs.append(channel)
+        if channel.wants_weekly:
+            jobs.append(channel.as_weekly())
+    return jobs
+
+
 def select_channels(channels: Iterable[Channel], wanted: str | None) -> list[Channel]:
     """Filter by ``--channel``: an id (``C123``) or ``platform:id`` (``slack:C123``)."""
     channels = list(channels)
     if not wanted:
         return channels
-    return [c for c in channels if wanted in (c.id, c.key)]
+    return [c for c in channels if wanted in (c.id, c.key, f"{c.platform}:{c.id}")]
 
 
 def _from_config(
@@ -123,6 +160,8 @@ def _from_config(
     timezone = conf.timezone or settings.timezone
     topics = tuple(conf.topics)
     thread_id = conf.thread_id
+    digest = conf.digest or "daily"
+    weekly = conf.weekly_schedule or settings.weekly_schedule
     origin: Origin = "config"
     if row is not None:
         origin = "config+subscription"
@@ -130,6 +169,8 @@ def _from_config(
         timezone = _valid(row.timezone, check_timezone, row, "timezone") or timezone
         topics = tuple(row.topics)
         thread_id = row.thread_id if row.thread_id is not None else thread_id
+        digest = _valid(row.digest, _check_mode, row, "digest") or digest
+        weekly = _valid(row.weekly_schedule, check_cron, row, "weekly_schedule") or weekly
     return Channel(
         platform=conf.platform,
         id=conf.id,
@@ -139,6 +180,8 @@ def _from_config(
         thread_id=thread_id,
         path=conf.path,
         origin=origin,
+        digest=digest,
+        weekly_schedule=weekly,
     )
 
 
@@ -159,7 +202,16 @@ def _from_row(settings: Settings, row: Subscription) -> Channel | None:
         topics=tuple(row.topics),
         thread_id=row.thread_id,
         origin="subscription",
+        digest=_valid(row.digest, _check_mode, row, "digest") or "daily",
+        weekly_schedule=_valid(row.weekly_schedule, check_cron, row, "weekly_schedule")
+        or settings.weekly_schedule,
     )
+
+
+def _check_mode(value: str) -> str:
+    if value not in DIGEST_MODES:
+        raise ValueError(f"{value!r} is not one of {', '.join(DIGEST_MODES)}")
+    return value
 
 
 def _valid(

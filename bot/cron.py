@@ -8,8 +8,11 @@ are rewritten as names, which both agree on.
 
 from __future__ import annotations
 
+import difflib
 import re
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -54,3 +57,117 @@ def cron_trigger(expr: str, timezone: str | None = None) -> CronTrigger:
     """An APScheduler trigger for a standard crontab expression; ValueError if invalid."""
     zone = ZoneInfo(timezone) if timezone else None
     return CronTrigger.from_crontab(normalize_crontab(expr), timezone=zone)
+
+
+# -- time zones and human schedules (config and ``/ai schedule`` read them alike) ----------
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3])[:：.]([0-5]\d)$")
+NAMED_DAYS = {
+    "daily": "*",
+    "everyday": "*",
+    "weekdays": "mon-fri",
+    "workdays": "mon-fri",
+    "weekends": "sat,sun",
+    "weekend": "sat,sun",
+}
+
+
+@cache
+def _zones() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
+
+
+def check_timezone(value: str | None) -> str | None:
+    """Reject unknown IANA zone names at load time rather than at 09:00, with a suggestion."""
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown timezone {value!r} (use an IANA name like Asia/Shanghai){_zone_hint(value)}"
+        ) from exc
+    return value
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A validated delivery time: a 5-field cron (day names, not numbers) and maybe a zone."""
+
+    cron: str
+    timezone: str | None
+
+
+def parse_schedule(text: str) -> ScheduleSpec:
+    """``HH:MM [daily|weekdays|weekends|DAYS] [TZ]`` or ``M H DOM MON DOW [TZ]``.
+
+    ValueError names the part that is wrong; chat and config wrap it in their own error.
+    """
+    parts = text.split()
+    if not parts:
+        raise ValueError("Tell me when to deliver: a time like 08:30.")
+    match = _HHMM.match(parts[0])
+    if match:
+        hour, minute = int(match[1]), int(match[2])
+        rest = parts[1:]
+        days = "*"
+        if rest and not _looks_like_zone(rest[0]):
+            days = _days_field(rest.pop(0))
+        cron = f"{minute} {hour} * * {days}"
+    elif len(parts) >= 5:
+        fields, rest = parts[:5], parts[5:]
+        fields[4] = _day_names(fields[4])
+        cron = " ".join(fields)
+    else:
+        raise ValueError(
+            f"'{parts[0]}' is not a time: use HH:MM (24-hour) or a 5-field cron expression."
+        )
+    try:
+        cron_trigger(cron)
+    except ValueError as exc:
+        raise ValueError(f"'{cron}' is not a valid schedule: {exc}.") from exc
+    timezone = None
+    if rest:
+        timezone = rest.pop(0)
+        try:
+            check_timezone(timezone)
+        except ValueError as exc:
+            raise ValueError(
+                f"Unknown timezone '{timezone}': use an IANA name like Asia/Shanghai or "
+                f"Europe/Berlin.{_zone_hint(timezone)}"
+            ) from exc
+    if rest:
+        raise ValueError(f"Unexpected '{' '.join(rest)}' after the schedule.")
+    return ScheduleSpec(cron=cron, timezone=timezone)
+
+
+def _zone_hint(name: str) -> str:
+    """`` — did you mean 'Asia/Shanghai'?`` for a near miss (case or a typo)."""
+    zones = _zones()
+    close = difflib.get_close_matches(name.lower(), list(zones), n=1, cutoff=0.6)
+    return f" — did you mean {zones[close[0]]!r}?" if close else ""
+
+
+def _looks_like_zone(token: str) -> bool:
+    return "/" in token or token.upper() == "UTC"
+
+
+def _day_names(field: str) -> str:
+    try:
+        return crontab_days_to_names(field)
+    except ValueError as exc:
+        raise ValueError(f"{str(exc).capitalize()}.") from exc
+
+
+def _days_field(token: str) -> str:
+    lowered = token.lower()
+    if lowered in NAMED_DAYS:
+        return NAMED_DAYS[lowered]
+    field = _day_names(lowered)
+    try:
+        cron_trigger(f"0 0 * * {field}")
+    except ValueError as exc:
+        raise ValueError(
+            f"'{token}' is not a set of days: use daily, weekdays, weekends or e.g. mon,wed,fri."
+        ) from exc
+    return field

@@ -7,6 +7,7 @@ user-facing message. Lower layers convert library exceptions at their edge
 
     DigestbotError
     ├── ConfigError                  the configuration is unreadable or invalid
+    ├── UsageError                   a command line that cannot work as written (option)
     ├── ParseError                   a digest file cannot be read at all (path, line)
     │   └── FieldError               one field value is malformed: becomes a located problem
     ├── QueryError                   a query term is malformed (term)
@@ -30,6 +31,16 @@ class DigestbotError(Exception):
 
 class ConfigError(DigestbotError):
     """The configuration is unreadable or invalid; the message names file and key."""
+
+
+class UsageError(DigestbotError):
+    """A command line that cannot be carried out as written (exit status 2, like click's)."""
+
+    option: str | None
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        self.option = option
+        super().__init__(message)
 
 
 class ParseError(DigestbotError):

@@ -1,10 +1,24 @@
-"""Prometheus metrics, in a registry of our own so tests and replicas never collide."""
+"""Prometheus metrics, in a registry of our own so tests and replicas never collide.
+
+The registry also carries the standard process and Python collectors (memory, CPU, open
+files, GC), which the default registry would have given us.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
 
 REGISTRY = CollectorRegistry()
+for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    REGISTRY.register(_collector)
 
 DELIVERIES = Counter(
     "digestbot_deliveries",
@@ -34,5 +48,11 @@ COMMAND_LATENCY = Histogram(
     "digestbot_command_latency_seconds",
     "Time from receiving a command to its reply being ready",
     ["platform"],
+    registry=REGISTRY,
+)
+LAST_DELIVERY = Gauge(
+    "digestbot_last_successful_delivery_timestamp_seconds",
+    "When a digest was last delivered completely to the channel (Unix time)",
+    ["platform", "channel"],
     registry=REGISTRY,
 )

@@ -33,6 +33,9 @@ class PlatformSpec:
     #: Module answering what its chat listener needs (``wanted``, ``missing_key``,
     #: ``post_only``, ``START``, ``KEYS``), light enough to import before any client library.
     listener: str | None = None
+    #: Its ``digestbot doctor`` check: ``module:async function(settings, channels)`` returning
+    #: ``bot.platforms.checks.Check`` rows (credentials, scopes, can the bot post there).
+    doctor: str | None = None
 
 
 PLATFORMS: dict[str, PlatformSpec] = {
@@ -44,6 +47,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             chat=True,
             renderer="formatters.slack:render_digest",
             listener="bot.platforms.slack.listener",
+            doctor="bot.platforms.slack.doctor:check_slack",
         ),
         PlatformSpec(
             "telegram",
@@ -52,6 +56,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             channel_keys=frozenset({"thread_id"}),
             renderer="formatters.telegram:render_digest",
             listener="bot.platforms.telegram.listener",
+            doctor="bot.platforms.telegram.doctor:check_telegram",
         ),
         PlatformSpec(
             "console",

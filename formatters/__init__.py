@@ -4,13 +4,30 @@
 serialises lines as Slack mrkdwn, Telegram HTML or plain text with the one escaper per
 platform (``escape``), ``split`` packs lines into messages within each platform's limits.
 ``slack``, ``telegram`` and ``console`` turn digests and chat replies into their payloads
-(``payloads``), with the wording from ``templates`` and the shared layout from ``layout``.
+(``payloads``), with the wording from ``templates`` and the shared layout from ``layout``;
+``rollup``, ``chart`` and ``weekly`` do the same for the weekly rollup and trend charts.
 """
 
 from __future__ import annotations
 
 from formatters import console, slack, telegram
-from formatters.payloads import SlackMessage, TelegramMessage
+from formatters.chart import cjk_font
+from formatters.escape import escape_telegram
+from formatters.payloads import ChartImage, SlackMessage, TelegramMessage
+from formatters.rollup import chart_image
 from formatters.templates import Templates
+from formatters.weekly import render_weekly
 
-__all__ = ["SlackMessage", "TelegramMessage", "Templates", "console", "slack", "telegram"]
+__all__ = [
+    "ChartImage",
+    "SlackMessage",
+    "TelegramMessage",
+    "Templates",
+    "chart_image",
+    "cjk_font",
+    "console",
+    "escape_telegram",
+    "render_weekly",
+    "slack",
+    "telegram",
+]

@@ -17,6 +17,7 @@ from rich.rule import Rule
 from rich.style import Style
 from rich.text import Text
 
+from bot.archive import Rollup
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -26,9 +27,12 @@ from bot.chat import (
     Reply,
     SearchReply,
     SubscriptionReply,
+    TrendsReply,
+    WeekReply,
 )
 from bot.models import Digest, Item
 from formatters import layout
+from formatters import rollup as weekly
 from formatters.escape import safe_url
 from formatters.lines import Line, Span
 from formatters.templates import Templates
@@ -121,7 +125,24 @@ def render_digest(digest: Digest, templates: Templates) -> list[RenderableType]:
     return out
 
 
+def render_rollup(rollup: Rollup, templates: Templates, *, details: bool) -> list[RenderableType]:
+    """A header rule and the intro, then each day's heading and items (in full with
+    ``details``)."""
+    title = weekly.rollup_title(rollup, templates)
+    intro = weekly.rollup_intro(rollup, templates, thread=False)
+    out: list[RenderableType] = [Rule(Text(title, style="bold")), lines_text(intro)]
+    for day, pairs in weekly.numbered(rollup):
+        out.append(lines_text(weekly.day_heading(day, templates)))
+        for shown, _ in pairs:
+            out.append(Group(*item_renderables(shown, templates, shown.date, details=details)))
+    return out
+
+
 def render_reply(reply: Reply, templates: Templates) -> list[RenderableType]:
+    if isinstance(reply, WeekReply):
+        return render_rollup(reply.rollup, templates, details=False)
+    if isinstance(reply, TrendsReply):
+        return [lines_text(weekly.trend_lines(reply.trends, templates, chart="omit"))]
     if isinstance(reply, SearchReply):
         if not reply.hits:
             return [lines_text(templates.lines("search_empty", query=reply.query))]

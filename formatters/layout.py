@@ -149,4 +149,6 @@ def subscription_lines(reply: SubscriptionReply, templates: Templates) -> list[L
         topic=reply.topic,
         schedule=reply.schedule,
         timezone=reply.timezone,
+        digest=reply.digest,
+        weekly_schedule=reply.weekly_schedule,
     )

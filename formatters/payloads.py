@@ -50,3 +50,14 @@ class TelegramMessage(BaseModel):
         if thread_id is not None:
             kwargs["message_thread_id"] = thread_id
         return kwargs
+
+
+class ChartImage(BaseModel):
+    """A chart to upload as an image: Slack ``files_upload_v2``, Telegram ``sendPhoto``,
+    Feishu image upload. ``title`` is plain text (each adapter escapes it for its caption);
+    ``alt_text`` describes the picture for readers who cannot see it."""
+
+    png: bytes
+    filename: str
+    title: str
+    alt_text: str = ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.archive import Rollup
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -22,14 +23,17 @@ from bot.chat import (
     Reply,
     SearchReply,
     SubscriptionReply,
+    TrendsReply,
+    WeekReply,
     actions,
 )
 from bot.models import Digest, Hit, Item
 from formatters import layout
+from formatters import rollup as weekly
 from formatters.escape import escape_slack, safe_url
 from formatters.line_markup import to_mrkdwn, to_plain
 from formatters.lines import Line
-from formatters.payloads import SlackMessage
+from formatters.payloads import ChartImage, SlackMessage
 from formatters.split import pack
 from formatters.templates import Templates
 
@@ -201,8 +205,41 @@ def detail_messages(
 # --------------------------------------------------------------------------- replies
 
 
-def render_reply(reply: Reply, templates: Templates) -> list[SlackMessage]:
-    """Any reply model → messages (never threaded; the adapter decides where they go)."""
+def render_rollup(rollup: Rollup, templates: Templates, *, thread: bool) -> list[SlackMessage]:
+    """A weekly rollup: headlines grouped by day; the details in the thread (``thread``,
+    for deliveries) or one "details" button away (replies, which cannot open a thread)."""
+    title = weekly.rollup_title(rollup, templates)
+    intro = weekly.rollup_intro(rollup, templates, thread=thread and not rollup.empty)
+    blocks = [*header(title), *context(intro), {"type": "divider"}]
+    for day, pairs in weekly.numbered(rollup):
+        blocks += sections(weekly.day_heading(day, templates))
+        for shown, hit in pairs:
+            button = None if thread else _details_button(hit, hit.date, templates)
+            blocks += item_blocks(shown, templates, date=hit.date, accessory=button)
+    parent = messages(blocks, f"{title} · {to_plain(intro)}")
+    out = [parent[0], *(m.model_copy(update={"in_thread": thread}) for m in parent[1:])]
+    if thread:
+        for shown in weekly.shown_hits(rollup):
+            out += detail_messages(shown, templates, in_thread=True, date=shown.date)
+    return out
+
+
+def _trends(reply: TrendsReply, templates: Templates) -> list[SlackMessage | ChartImage]:
+    """The chart (uploaded to the command's channel by the adapter), then the text lines."""
+    chart = weekly.chart_image(reply.trends, templates)
+    place = "here" if chart else ("omit" if reply.trends.empty else "none")
+    lines = weekly.trend_lines(reply.trends, templates, chart=place)
+    text: list[SlackMessage | ChartImage] = list(_text_reply(lines, to_plain(lines)))
+    return [chart, *text] if chart else text
+
+
+def render_reply(reply: Reply, templates: Templates) -> list[SlackMessage | ChartImage]:
+    """Any reply model → messages (never threaded; the adapter decides where they go); a
+    trends reply starts with its ``ChartImage``."""
+    if isinstance(reply, WeekReply):
+        return list(render_rollup(reply.rollup, templates, thread=False))
+    if isinstance(reply, TrendsReply):
+        return _trends(reply, templates)
     if isinstance(reply, SearchReply):
         return _search(reply, templates)
     if isinstance(reply, DigestReply):
@@ -278,4 +315,4 @@ def _digest_reply(digest: Digest, templates: Templates) -> list[SlackMessage]:
     return messages(blocks, f"{title} · {to_plain(intro)}")
 
 
-__all__ = ["render_digest", "render_reply"]
+__all__ = ["render_digest", "render_reply", "render_rollup"]

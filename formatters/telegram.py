@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.archive import Rollup
 from bot.chat import (
     DigestReply,
     ErrorReply,
@@ -23,14 +24,17 @@ from bot.chat import (
     Reply,
     SearchReply,
     SubscriptionReply,
+    TrendsReply,
+    WeekReply,
     actions,
 )
 from bot.models import Digest, Item
 from formatters import layout
+from formatters import rollup as weekly
 from formatters.escape import safe_url
 from formatters.line_markup import telegram_len, to_telegram_html
 from formatters.lines import Line, bold, line
-from formatters.payloads import TelegramMessage
+from formatters.payloads import ChartImage, TelegramMessage
 from formatters.split import pack
 from formatters.templates import Templates
 
@@ -176,11 +180,41 @@ def render_digest(digest: Digest, templates: Templates) -> list[TelegramMessage]
     ]
 
 
+def render_rollup(rollup: Rollup, templates: Templates) -> list[TelegramMessage]:
+    """A weekly rollup: headlines grouped by day, then each item's details in expandable
+    quotes (the same for a delivery and a reply)."""
+    title = weekly.rollup_title(rollup, templates)
+    lines = [line(bold(title)), *weekly.rollup_intro(rollup, templates, thread=False)]
+    for day, pairs in weekly.numbered(rollup):
+        heading = weekly.day_heading(day, templates)
+        lines += [replace(heading[0], gap=True), *heading[1:]]
+        for shown, hit in pairs:
+            head = [*layout.headline_lines(shown, templates, date=hit.date)]
+            head += layout.tag_lines(shown)
+            lines += [replace(head[0], gap=True), *head[1:]]
+    return [*html_messages(lines), *detail_messages(weekly.shown_hits(rollup), templates, None)]
+
+
+def _trends(reply: TrendsReply, templates: Templates) -> list[TelegramMessage | ChartImage]:
+    """The chart (sent as a photo by the adapter), then the text lines below it."""
+    chart = weekly.chart_image(reply.trends, templates)
+    place = "above" if chart else ("omit" if reply.trends.empty else "none")
+    text: list[TelegramMessage | ChartImage] = list(
+        html_messages(weekly.trend_lines(reply.trends, templates, chart=place))
+    )
+    return [chart, *text] if chart else text
+
+
 # --------------------------------------------------------------------------- replies
 
 
-def render_reply(reply: Reply, templates: Templates) -> list[TelegramMessage]:
-    """Any reply model → messages, with callback buttons for "more" and "details"."""
+def render_reply(reply: Reply, templates: Templates) -> list[TelegramMessage | ChartImage]:
+    """Any reply model → messages, with callback buttons for "more" and "details"; a
+    trends reply starts with its ``ChartImage``."""
+    if isinstance(reply, WeekReply):
+        return list(render_rollup(reply.rollup, templates))
+    if isinstance(reply, TrendsReply):
+        return _trends(reply, templates)
     if isinstance(reply, SearchReply):
         return _search(reply, templates)
     if isinstance(reply, DigestReply):
@@ -235,4 +269,4 @@ def _search(reply: SearchReply, templates: Templates) -> list[TelegramMessage]:
     return html_messages(lines, keyboard=keyboard(rows))
 
 
-__all__ = ["MESSAGE_LIMIT", "render_digest", "render_reply"]
+__all__ = ["MESSAGE_LIMIT", "render_digest", "render_reply", "render_rollup"]

@@ -61,6 +61,7 @@ def _finalize(value: Any) -> str:
 
 
 _WEEKDAYS = {"1-5": "weekdays", "mon-fri": "weekdays", "*": "daily", "0-6": "daily"}
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def describe_schedule(cron: str, labels: Mapping[str, str]) -> str:
@@ -70,6 +71,9 @@ def describe_schedule(cron: str, labels: Mapping[str, str]) -> str:
         minute, hour, dow = fields[0], fields[1], fields[4].lower()
         if minute.isdigit() and hour.isdigit() and dow in _WEEKDAYS:
             return f"{labels[_WEEKDAYS[dow]]} {int(hour):02d}:{int(minute):02d}"
+        if minute.isdigit() and hour.isdigit() and dow in _DAY_NAMES:
+            day = labels["day_names"].split(",")[_DAY_NAMES.index(dow)]
+            return f"{day} {int(hour):02d}:{int(minute):02d}"
     return f"cron {cron}"
 
 

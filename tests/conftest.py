@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,37 @@ def reference_digest_path() -> Path:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def week_dir() -> Path:
+    """Reference-format digests of ISO week 2026-W06 (Mon 02-02 to Sun 02-08) and a few
+    earlier days, with the same story on two days (by title, and by link)."""
+    return DATA / "week"
+
+
+@pytest.fixture
+def week_archive(db_url: str, week_dir: Path) -> Iterator[Any]:
+    """The week's digests in a real archive, on SQLite and on PostgreSQL."""
+    from bot.archive import Archive
+    from bot.ingest import ingest_paths
+
+    archive = Archive(db_url)
+    archive.create_schema()
+    summary = ingest_paths(archive, [str(week_dir)], workers=1)
+    assert summary.created == len(list(week_dir.glob("*.md"))), summary.problems
+    yield archive
+    archive.close()
+
+
+@pytest.fixture
+async def services() -> AsyncIterator[list[Any]]:
+    """Services a test starts (``bot.runtime.Service``), stopped at its end if still running."""
+    made: list[Any] = []
+    yield made
+    for service in made:
+        if service.scheduler.running:
+            await service.stop()
 
 
 @pytest.fixture

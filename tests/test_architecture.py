@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "bot.config",
         "bot.metrics",
         "bot.redact",
+        "bot.logs",
     ),
     ("bot.query",),
     ("bot.ingest",),
@@ -347,7 +348,7 @@ def test_the_documented_graph_is_the_real_one() -> None:
     ("importer", "forbidden"),
     [
         ("formatters", "bot.config"),  # formatters are handed what they need
-        ("bot.chat.replies", "bot.archive"),  # reply models carry no storage models
+        ("bot.chat.replies", "bot.archive.subscriptions"),  # replies carry no storage rows
         ("bot.delivery", "formatters"),  # delivery is handed templates and transports
     ],
 )

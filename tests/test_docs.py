@@ -120,3 +120,21 @@ def test_every_query_key_is_documented() -> None:
 
     for key in KEYS:
         assert f"`{key}:" in README, f"query key {key}: is missing from README.md"
+
+
+def test_operating_features_are_documented() -> None:
+    """doctor, --version, JSON logs and environment overrides (with their precedence)."""
+    for needle in (
+        "`digestbot doctor`",
+        "`digestbot --version`",
+        "`digestbot db upgrade`",
+        "`log_format`",
+        "DIGESTBOT_HTTP__PORT=8080",
+        "Order of precedence",
+        "secrets_dir",
+        "`.env`",
+        "--show",
+    ):
+        assert needle in README, f"{needle} is not documented in README.md"
+    operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert "sqlite3" in operations and ".backup" in operations and "pg_dump" in operations

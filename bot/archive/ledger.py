@@ -1,4 +1,4 @@
-"""The exactly-once delivery ledger: one row per (platform, channel, digest date).
+"""The exactly-once delivery ledger: one row per (platform, channel, kind, digest date).
 
 Why a ledger: replicas each schedule in memory, so several processes may try the same
 delivery at the same moment, and any of them may crash half-way. The row's unique
@@ -9,6 +9,10 @@ resumed delivery continues at the first unrecorded message and never starts over
 Every operation is a short transaction of portable SQL (no dialect-only upsert), so SQLite
 and PostgreSQL behave identically. Lease times come from the caller's clock; replicas are
 assumed to keep their clocks within a small fraction of the lease (NTP).
+
+A row's ``kind`` says what it delivers: ``daily`` (one day's digest, keyed by its date) or
+``weekly`` (the rollup of an ISO week, keyed by that week's Monday). The values a caller
+reads back live in ``bot.archive.ledger_records``.
 """
 
 from __future__ import annotations
@@ -21,16 +25,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
-from bot.archive.claims import FINAL, Claim, DeliveryRecord, Status, utcnow
+from bot.archive.ledger_records import (
+    FINAL,
+    Claim,
+    DeliveryRecord,
+    Kind,
+    Status,
+    aware,
+    record_of,
+    utcnow,
+)
 from bot.archive.schema import deliveries, delivery_messages
 from bot.errors import ArchiveError, LostClaim
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
 
 
 class Ledger:
@@ -49,6 +55,8 @@ class Ledger:
         digest_date: dt.date,
         owner: str,
         lease: dt.timedelta,
+        *,
+        kind: Kind = Kind.DAILY,
     ) -> Claim | None:
         """Take the delivery, or None if it is finished or someone else holds a live lease.
 
@@ -66,6 +74,7 @@ class Ledger:
                         platform=platform,
                         channel_id=channel_id,
                         digest_date=digest_date,
+                        kind=Kind(kind).value,
                         status=Status.CLAIMED.value,
                         owner=owner,
                         lease_until=lease_until,
@@ -83,16 +92,17 @@ class Ledger:
                 owner=owner,
                 lease_until=lease_until,
                 created_at=now,
+                kind=Kind(kind),
             )
         except IntegrityError:
             pass  # the row exists: another replica, or an earlier run of ours
-        return self._take_over(platform, channel_id, digest_date, owner, now, lease_until)
+        return self._take_over(
+            (platform, channel_id, digest_date, Kind(kind)), owner, now, lease_until
+        )
 
     def _take_over(
         self,
-        platform: str,
-        channel_id: str,
-        digest_date: dt.date,
+        key: tuple[str, str, dt.date, Kind],
         owner: str,
         now: dt.datetime,
         lease_until: dt.datetime,
@@ -100,14 +110,15 @@ class Ledger:
         # Read outside the write transaction: on SQLite (WAL) a read that later upgrades to
         # a write fails at once if another writer committed in between; the guarded UPDATE
         # below is atomic on its own, so the read needs no lock.
+        platform, channel_id, digest_date, kind = key
         with self._connect() as conn:
-            row = conn.execute(_select_row(platform, channel_id, digest_date)).one_or_none()
+            row = conn.execute(_select_row(platform, channel_id, digest_date, kind)).one_or_none()
         if row is None:  # deleted between our insert and this read: let the caller retry
             return None
         status = Status(row.status)
         if status in FINAL:
             return None
-        held = _aware(row.lease_until)
+        held = aware(row.lease_until)
         if status is Status.CLAIMED and held is not None and held > now:
             return None
         with self._begin() as conn:
@@ -139,11 +150,12 @@ class Ledger:
             digest_date=digest_date,
             owner=owner,
             lease_until=lease_until,
-            created_at=_aware(row.created_at) or now,
+            created_at=aware(row.created_at) or now,
             attempts=int(row.attempts or 0) + 1,
             resumed=True,
             recorded=recorded,
             snapshot=row.snapshot,
+            kind=kind,
         )
 
     def renew(self, delivery_id: int, owner: str, lease: dt.timedelta) -> dt.datetime | None:
@@ -254,25 +266,31 @@ class Ledger:
 
     # -- reading -------------------------------------------------------------------------
 
-    def status(self, platform: str, channel_id: str, digest_date: dt.date) -> DeliveryRecord | None:
+    def status(
+        self, platform: str, channel_id: str, digest_date: dt.date, *, kind: Kind = Kind.DAILY
+    ) -> DeliveryRecord | None:
         """The ledger row for one delivery, with its recorded messages, or None."""
         with self._connect() as conn:
-            row = conn.execute(_select_row(platform, channel_id, digest_date)).one_or_none()
+            row = conn.execute(_select_row(platform, channel_id, digest_date, kind)).one_or_none()
             if row is None:
                 return None
-            return _record(row, self._messages(conn, row.id))
+            return record_of(row, self._messages(conn, row.id))
 
     def messages(self, delivery_id: int) -> dict[int, str]:
         with self._connect() as conn:
             return self._messages(conn, delivery_id)
 
-    def last_delivered_date(self, platform: str, channel_id: str) -> dt.date | None:
-        """Newest digest date this channel has received (or deliberately skipped)."""
+    def last_delivered_date(
+        self, platform: str, channel_id: str, *, kind: Kind = Kind.DAILY
+    ) -> dt.date | None:
+        """Newest digest date (or rollup week's Monday) this channel has received or
+        deliberately skipped."""
         with self._connect() as conn:
             return conn.execute(
                 select(func.max(deliveries.c.digest_date)).where(
                     deliveries.c.platform == platform,
                     deliveries.c.channel_id == channel_id,
+                    deliveries.c.kind == Kind(kind).value,
                     deliveries.c.status.in_([Status.DONE.value, Status.SKIPPED.value]),
                 )
             ).scalar()
@@ -291,7 +309,7 @@ class Ledger:
             stmt = stmt.where(and_(*conditions))
         with self._connect() as conn:
             rows = conn.execute(stmt.limit(limit)).all()
-            return [_record(row, self._messages(conn, row.id)) for row in rows]
+            return [record_of(row, self._messages(conn, row.id)) for row in rows]
 
     @staticmethod
     def _messages(conn: Connection, delivery_id: int) -> dict[int, str]:
@@ -327,33 +345,16 @@ class Ledger:
             raise ArchiveError(f"delivery ledger: {exc}") from exc
 
 
-def _select_row(platform: str, channel_id: str, digest_date: dt.date) -> Any:
-    """The one ledger row of a (platform, channel, day) delivery."""
+def _select_row(platform: str, channel_id: str, digest_date: dt.date, kind: Kind) -> Any:
+    """The one ledger row of a (platform, channel, kind, day) delivery."""
     return select(deliveries).where(
         deliveries.c.platform == platform,
         deliveries.c.channel_id == channel_id,
         deliveries.c.digest_date == digest_date,
+        deliveries.c.kind == Kind(kind).value,
     )
 
 
 def _same_owner_clause(owner: str | None) -> Any:
     """Guard the takeover against a concurrent one: the owner must be the one we read."""
     return deliveries.c.owner.is_(None) if owner is None else deliveries.c.owner == owner
-
-
-def _record(row: Any, messages: dict[int, str]) -> DeliveryRecord:
-    return DeliveryRecord(
-        delivery_id=row.id,
-        platform=row.platform,
-        channel_id=row.channel_id,
-        digest_date=row.digest_date,
-        status=Status(row.status),
-        owner=row.owner,
-        lease_until=_aware(row.lease_until),
-        message_count=row.message_count,
-        attempts=int(row.attempts or 0),
-        error=row.error,
-        created_at=_aware(row.created_at) or utcnow(),
-        updated_at=_aware(row.updated_at) or utcnow(),
-        messages=messages,
-    )

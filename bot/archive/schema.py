@@ -111,6 +111,9 @@ subscriptions = Table(
     Column("schedule", String(128)),
     Column("timezone", String(64)),
     Column("topics", JSON, nullable=False),
+    # daily | weekly | both, and the weekly rollup's cron; NULL: the config's (or default).
+    Column("digest", String(8)),
+    Column("weekly_schedule", String(128)),
     Column("active", Boolean, nullable=False, default=True),
     Column("inactive_reason", Text),
     Column("created_by", String(128)),
@@ -126,6 +129,10 @@ deliveries = Table(
     Column("platform", String(16), nullable=False),
     Column("channel_id", String(128), nullable=False),
     Column("digest_date", Date, nullable=False),
+    # daily: one day's digest (digest_date = that day); weekly: the rollup of an ISO week
+    # (digest_date = its Monday). Added after the first release: the default keeps old
+    # rows daily.
+    Column("kind", String(8), nullable=False, default="daily", server_default="daily"),
     Column("status", String(16), nullable=False),
     Column("owner", String(128)),
     Column("lease_until", DateTime(timezone=True)),
@@ -137,7 +144,7 @@ deliveries = Table(
     # finishes what it started even if the digest file was edited in between.
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("platform", "channel_id", "digest_date", name="uq_deliveries_claim"),
+    UniqueConstraint("platform", "channel_id", "digest_date", "kind", name="uq_deliveries_claim"),
 )
 
 delivery_messages = Table(
@@ -180,6 +187,16 @@ _PG_TRGM_INDEXES = {"ix_items_search_trgm": "search_text", "ix_items_orgs_trgm":
 
 
 # -- schema ---------------------------------------------------------------------------------
+
+
+def is_managed(type_: str, name: str | None) -> bool:
+    """Whether revisions own this object; the text-search objects are installed (and
+    re-installed after every upgrade) by ``install_text_search`` instead."""
+    if name is None:
+        return True
+    if type_ == "table" and name.startswith(FTS_TABLE):
+        return False
+    return not (type_ == "index" and name in _PG_TRGM_INDEXES)
 
 
 def install_text_search(conn: Connection) -> None:

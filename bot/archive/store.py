@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -20,11 +21,12 @@ from sqlalchemy import Connection, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
-from bot.archive import bulk, search
+from bot.archive import bulk, migrate, search
 from bot.archive.bulk import StoreEntry, StoreOutcome
 from bot.archive.engine import make_engine
 from bot.archive.ledger import Ledger
-from bot.archive.schema import digests, install_text_search, item_tags, items, metadata
+from bot.archive.migrate import SchemaState
+from bot.archive.schema import digests, item_tags, items
 from bot.archive.sqlite_plan import PlanLimits
 from bot.archive.subscriptions import SubscriptionStore
 from bot.errors import ArchiveError
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 #: SQLite page cache per connection, in KiB (allocated only as pages are read).
 SQLITE_CACHE_KIB = 65536
@@ -89,8 +92,13 @@ class Archive:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def where(self) -> str:
+        """The URL without its password, for messages."""
+        return _safe_url(self.url)
+
     def __repr__(self) -> str:
-        return f"Archive({_safe_url(self.url)!r})"
+        return f"Archive({self.where!r})"
 
     @contextlib.contextmanager
     def _guard(self, action: str) -> Iterator[None]:
@@ -102,19 +110,44 @@ class Archive:
 
     # -- schema -----------------------------------------------------------------------
 
-    def create_schema(self) -> None:
-        """Create missing tables and text indexes; safe to call on every start."""
+    def create_schema(self) -> tuple[SchemaState, SchemaState]:
+        """Create the tables, or upgrade them in place to this release's schema (Alembic),
+        and install the text indexes; safe on every start. Returns (before, after)."""
         for attempt in (1, 2):
             try:
-                with self.engine.begin() as conn:
-                    metadata.create_all(conn)
-                    install_text_search(conn)
-                return
+                before, after = migrate.upgrade(self.engine)
+                if before.has_tables and before.current != after.current:
+                    log.info(
+                        "archive schema upgraded from %s to %s",
+                        before.current or "0.1.0 (unversioned)",
+                        after.current,
+                    )
+                return before, after
             except SQLAlchemyError:
                 # Two processes creating the same table at once: the second one retries.
                 if attempt == 2:
                     with self._guard("create the schema"):
                         raise
+        raise AssertionError("unreachable")
+
+    def schema_state(self) -> SchemaState:
+        """The archive's schema revision and the code's head; reads only."""
+        with self._guard("read the schema version"), self.engine.connect() as conn:
+            return migrate.state(conn)
+
+    def open_for_reading(self) -> None:
+        """Make sure reads will work: upgrade only when needed, so a read-only archive
+        at the current revision is never written to."""
+        current = self.schema_state()
+        if current.up_to_date:
+            return
+        try:
+            self.create_schema()
+        except ArchiveError as exc:
+            if not current.has_tables:
+                raise
+            # Read-only (a 444 file, a replica's read-only role): answer from it as it is.
+            log.warning("archive schema %s not upgraded (%s)", current.describe(), exc)
 
     # -- writing ----------------------------------------------------------------------
 

@@ -28,6 +28,9 @@ class Subscription(BaseModel):
     schedule: str | None = None
     timezone: str | None = None
     topics: list[str] = Field(default_factory=list)
+    digest: str | None = None
+    """``daily``, ``weekly`` or ``both``; None: the config's (or daily)."""
+    weekly_schedule: str | None = None
     active: bool = True
     inactive_reason: str | None = None
     created_by: str | None = None

@@ -21,6 +21,8 @@ from bot.chat.replies import (
     ReplyEnvelope,
     SearchReply,
     SubscriptionReply,
+    TrendsReply,
+    WeekReply,
 )
 from bot.chat.request import CommandRequest
 from bot.chat.settings import effective_channel
@@ -41,6 +43,8 @@ __all__ = [
     "SearchReply",
     "SubscriptionCommands",
     "SubscriptionReply",
+    "TrendsReply",
+    "WeekReply",
     "actions",
     "check_zone",
     "effective_channel",

@@ -45,6 +45,7 @@ from bot.chat.replies import (
 )
 from bot.chat.request import CommandRequest
 from bot.chat.subscriptions import SubscriptionCommands, require_admin
+from bot.chat.weekly import WeeklyCommands
 from bot.errors import (
     ArchiveError,
     CommandError,
@@ -95,6 +96,7 @@ class CommandCore:
         self._executor: ThreadPoolExecutor | None = None
         self._counts = CountCache()
         self.subscriptions = SubscriptionCommands(archive, settings, self._today)
+        self._weekly = WeeklyCommands(archive, self.subscriptions.effective, self._today)
 
     # -- async entry points (adapters) -----------------------------------------------------
 
@@ -183,6 +185,10 @@ class CommandCore:
                 return ReplyEnvelope(reply=HelpReply())
             case "today" | "latest":
                 return ReplyEnvelope(reply=self._digest(request, parsed.verb))
+            case "week":
+                return ReplyEnvelope(reply=self._weekly.week(request, parsed.args))
+            case "trends":
+                return ReplyEnvelope(reply=self._weekly.trends(request, parsed.args))
             case "subscriptions":
                 return ReplyEnvelope(reply=self.subscriptions.listing(request))
             case "subscribe":

@@ -11,26 +11,32 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from bot.config import check_timezone
-from bot.cron import cron_trigger, crontab_days_to_names
+from bot.cron import ScheduleSpec, check_timezone
+from bot.cron import parse_schedule as cron_parse_schedule
 from bot.errors import CommandError
 
-VERBS = ("help", "today", "latest", "subscribe", "unsubscribe", "subscriptions", "schedule")
+VERBS = (
+    "help",
+    "today",
+    "latest",
+    "week",
+    "trends",
+    "subscribe",
+    "unsubscribe",
+    "subscriptions",
+    "schedule",
+)
 #: Verbs that change a channel's subscription (and so need permission).
 MUTATING = frozenset({"subscribe", "unsubscribe", "schedule"})
 SEARCH = "search"
 
 SCHEDULE_EXAMPLE = "/ai schedule 08:30 weekdays Europe/Berlin"
+WEEKLY_EXAMPLE = "/ai schedule weekly fri 17:00"
+#: The rollup's day when ``/ai schedule weekly 17:00`` names none.
+DEFAULT_WEEKLY_DAY = "fri"
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3])[:：.]([0-5]\d)$")
-_NAMED_DAYS = {
-    "daily": "*",
-    "everyday": "*",
-    "weekdays": "mon-fri",
-    "workdays": "mon-fri",
-    "weekends": "sat,sun",
-    "weekend": "sat,sun",
-}
+_LOOKS_LIKE_TIME = re.compile(r"^\d{1,2}[:：.]\d{1,2}$")
 
 
 @dataclass(frozen=True)
@@ -74,46 +80,51 @@ def similar_verb(text: str) -> str | None:
     return matches[0] if matches else None
 
 
-@dataclass(frozen=True)
-class ScheduleSpec:
-    """A validated delivery time: a 5-field cron (day names, not numbers) and maybe a zone."""
-
-    cron: str
-    timezone: str | None
-
-
 def parse_schedule(args: str) -> ScheduleSpec:
     """``HH:MM [daily|weekdays|weekends|DAYS] [TZ]`` or ``M H DOM MON DOW [TZ]``."""
+    try:
+        return cron_parse_schedule(normalize_text(args))
+    except ValueError as exc:
+        raise CommandError(str(exc), example=SCHEDULE_EXAMPLE) from exc
+
+
+@dataclass(frozen=True)
+class WeeklySpec:
+    """``/ai schedule weekly …``: the rollup's cron (None: turn it off) and whether the
+    channel then gets the rollup only (``only``) instead of both."""
+
+    cron: str | None
+    timezone: str | None
+    only: bool = False
+
+
+def parse_weekly(args: str) -> WeeklySpec:
+    """``[only] DAY HH:MM [TZ]``, ``[only] HH:MM [DAY] [TZ]``, a 5-field cron, or ``off``."""
     parts = normalize_text(args).split(" ") if args.strip() else []
+    if parts and parts[0].lower() == "off":
+        if len(parts) > 1:
+            raise CommandError(
+                f"Unexpected '{' '.join(parts[1:])}' after 'off'.", example=WEEKLY_EXAMPLE
+            )
+        return WeeklySpec(None, None)
+    only = bool(parts) and parts[0].lower() == "only"
+    parts = parts[1:] if only else parts
     if not parts:
-        raise CommandError("Tell me when to deliver: a time like 08:30.", example=SCHEDULE_EXAMPLE)
-    match = _HHMM.match(parts[0])
-    if match:
-        hour, minute = int(match[1]), int(match[2])
-        rest = parts[1:]
-        days = "*"
-        if rest and not _looks_like_zone(rest[0]):
-            days = _days_field(rest.pop(0))
-        cron = f"{minute} {hour} * * {days}"
-    elif len(parts) >= 5:
-        fields, rest = parts[:5], parts[5:]
-        fields[4] = _crontab_days_to_names(fields[4])
-        cron = " ".join(fields)
-    else:
         raise CommandError(
-            f"'{parts[0]}' is not a time: use HH:MM (24-hour) or a 5-field cron expression.",
-            example=SCHEDULE_EXAMPLE,
+            "Tell me when to post the weekly rollup: a day and a time like fri 17:00.",
+            example=WEEKLY_EXAMPLE,
         )
-    _check_cron(cron)
-    timezone = None
-    if rest:
-        timezone = rest.pop(0)
-        check_zone(timezone)
-    if rest:
-        raise CommandError(
-            f"Unexpected '{' '.join(rest)}' after the schedule.", example=SCHEDULE_EXAMPLE
-        )
-    return ScheduleSpec(cron=cron, timezone=timezone)
+    if (
+        len(parts) >= 2
+        and not _LOOKS_LIKE_TIME.match(parts[0])
+        and _LOOKS_LIKE_TIME.match(parts[1])
+    ):
+        parts[0], parts[1] = parts[1], parts[0]  # "fri 17:00" reads as "17:00 fri"
+    spec = parse_schedule(" ".join(parts))
+    fields = spec.cron.split(" ")
+    if fields[4] == "*" and _HHMM.match(parts[0]):
+        fields[4] = DEFAULT_WEEKLY_DAY
+    return WeeklySpec(" ".join(fields), spec.timezone, only)
 
 
 def check_zone(name: str) -> str:
@@ -126,42 +137,3 @@ def check_zone(name: str) -> str:
             example=SCHEDULE_EXAMPLE,
         ) from exc
     return name
-
-
-def _looks_like_zone(token: str) -> bool:
-    return "/" in token or token.upper() == "UTC"
-
-
-def _days_field(token: str) -> str:
-    lowered = token.lower()
-    if lowered in _NAMED_DAYS:
-        return _NAMED_DAYS[lowered]
-    field = _crontab_days_to_names(lowered)
-    try:
-        _trigger(f"0 0 * * {field}")
-    except ValueError as exc:
-        raise CommandError(
-            f"'{token}' is not a set of days: use daily, weekdays, weekends or e.g. mon,wed,fri.",
-            example=SCHEDULE_EXAMPLE,
-        ) from exc
-    return field
-
-
-def _crontab_days_to_names(field: str) -> str:
-    try:
-        return crontab_days_to_names(field)
-    except ValueError as exc:
-        raise CommandError(f"{str(exc).capitalize()}.", example=SCHEDULE_EXAMPLE) from exc
-
-
-def _trigger(cron: str) -> object:
-    return cron_trigger(cron)
-
-
-def _check_cron(cron: str) -> None:
-    try:
-        _trigger(cron)
-    except ValueError as exc:
-        raise CommandError(
-            f"'{cron}' is not a valid schedule: {exc}.", example=SCHEDULE_EXAMPLE
-        ) from exc

@@ -10,7 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from bot.archive import Rollup, Trends
 from bot.channels import Channel
+from bot.config import DEFAULT_WEEKLY_SCHEDULE
 from bot.models import Digest, Hit
 
 
@@ -49,12 +51,36 @@ class SubscriptionReply(BaseModel):
     """What a channel will receive after a change, or a listing of its settings."""
 
     kind: Literal["subscription"] = "subscription"
-    action: Literal["subscribed", "unsubscribed", "scheduled", "listed"]
+    action: Literal["subscribed", "unsubscribed", "scheduled", "scheduled_weekly", "listed"]
     subscription: Channel | None = None
     """None after ``unsubscribe all``/``unsubscribe`` removed the channel entirely."""
     topic: str | None = None
     schedule: str = "0 9 * * *"
     timezone: str = "Asia/Shanghai"
+    digest: str = "daily"
+    """``daily``, ``weekly`` or ``both``."""
+    weekly_schedule: str = DEFAULT_WEEKLY_SCHEDULE
+
+
+class WeekReply(BaseModel):
+    """A weekly rollup (``/ai week``, ``/ai week last``): the week's best items by day."""
+
+    kind: Literal["week"] = "week"
+    rollup: Rollup
+
+
+class TrendsReply(BaseModel):
+    """The chart reply: tag trends as a picture plus one text line per tag.
+
+    Formatters turn it into a ``formatters.payloads.ChartImage`` (PNG bytes, drawn by
+    ``formatters.chart``) followed by text messages; each adapter uploads the image the way
+    its platform expects, and a reader who cannot see images still gets the text.
+    """
+
+    kind: Literal["trends"] = "trends"
+    trends: Trends
+    channel_id: str | None = None
+    """Where the chart goes (the command's channel), so the text can say so."""
 
 
 class ErrorReply(BaseModel):
@@ -76,6 +102,8 @@ Reply = (
     | ItemDetailReply
     | HelpReply
     | SubscriptionReply
+    | WeekReply
+    | TrendsReply
     | ErrorReply
     | NoticeReply
 )

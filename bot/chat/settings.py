@@ -33,6 +33,7 @@ def effective_channel(
             settings.timezone,
             topics,
             origin="default",
+            weekly_schedule=settings.weekly_schedule,
             active=row.active if row is not None else False,
             inactive_reason=row.inactive_reason if row is not None else None,
         )

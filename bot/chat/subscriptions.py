@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from bot.archive import Subscription
-from bot.channels import Channel
-from bot.chat.grammar import ScheduleSpec, normalize_text, parse_schedule
+from bot.channels import Channel, config_channel
+from bot.chat.grammar import ScheduleSpec, normalize_text, parse_schedule, parse_weekly
 from bot.chat.replies import Reply, SubscriptionReply
-from bot.chat.settings import config_channel, effective_channel
+from bot.chat.settings import effective_channel
 from bot.errors import CommandError, PermissionDenied
 from bot.query import parse_query
 
@@ -75,6 +75,8 @@ class SubscriptionCommands:
             topic=topic,
             schedule=effective.schedule,
             timezone=effective.timezone,
+            digest=effective.digest,
+            weekly_schedule=effective.weekly_schedule,
         )
 
     def _ensure_row(self, request: CommandRequest) -> Subscription:
@@ -166,7 +168,19 @@ class SubscriptionCommands:
         return self._reply(request, "unsubscribed", row, args)
 
     def schedule(self, request: CommandRequest, args: str) -> SubscriptionReply:
+        first, _, rest = args.partition(" ")
+        if first.lower() == "weekly":
+            return self.schedule_weekly(request, rest)
         spec = parse_schedule(args)
+        self._require_subscribed(request)
+        self._ensure_row(request)
+        fields: dict[str, object] = {"schedule": spec.cron}
+        if spec.timezone is not None:
+            fields["timezone"] = spec.timezone
+        row = self.archive.subscriptions.upsert(request.platform, request.channel_id, **fields)
+        return self._reply(request, "scheduled", row)
+
+    def _require_subscribed(self, request: CommandRequest) -> None:
         if (
             self.row(request) is None
             and config_channel(self.settings, request.platform, request.channel_id) is None
@@ -175,12 +189,23 @@ class SubscriptionCommands:
                 "This channel is not subscribed yet: subscribe it first, then set its time.",
                 example=SUBSCRIBE_EXAMPLE,
             )
+
+    def schedule_weekly(self, request: CommandRequest, args: str) -> SubscriptionReply:
+        """``weekly [only] DAY HH:MM [TZ]`` turns the rollup on (``both``, or ``weekly``
+        with ``only``) at that time; ``weekly off`` goes back to the daily digest only."""
+        spec = parse_weekly(args)
+        self._require_subscribed(request)
         self._ensure_row(request)
-        fields: dict[str, object] = {"schedule": spec.cron}
+        fields: dict[str, object] = {}
+        if spec.cron is None:
+            fields["digest"] = "daily"
+        else:
+            fields["weekly_schedule"] = spec.cron
+            fields["digest"] = "weekly" if spec.only else "both"
         if spec.timezone is not None:
             fields["timezone"] = spec.timezone
         row = self.archive.subscriptions.upsert(request.platform, request.channel_id, **fields)
-        return self._reply(request, "scheduled", row)
+        return self._reply(request, "scheduled_weekly", row)
 
     def listing(self, request: CommandRequest) -> Reply:
         row = self.row(request)
@@ -194,5 +219,7 @@ class SubscriptionCommands:
                 schedule=configured.schedule,
                 timezone=configured.timezone,
                 topics=list(configured.topics),
+                digest=configured.digest,
+                weekly_schedule=configured.weekly_schedule,
             )
         return self._reply(request, "listed", row)

@@ -6,12 +6,12 @@ them on ``app`` and holds ``main``, the one place errors become messages.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import typer
 from rich.console import Console
 
+from bot import __version__, logs
 from bot.config import Settings, load_settings
 from bot.redact import protect_settings_secrets
 
@@ -39,9 +39,15 @@ class State:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_path)
-            logging.getLogger().setLevel(self._settings.log_level.upper())
+            logs.configure(self._settings.log_level, self._settings.log_format)
             protect_settings_secrets(self._settings)
         return self._settings
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"digestbot {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -53,6 +59,13 @@ def _root(
         "-c",
         help="Config file (default: $DIGESTBOT_CONFIG, else ./config.yaml, else built-ins).",
         metavar="PATH",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        callback=_print_version,
+        help="Print the version and exit.",
     ),
 ) -> None:
     ctx.obj = State(config_path=config)

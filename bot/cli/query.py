@@ -59,7 +59,7 @@ def query(
     parsed = parse_query(text, today=today)
     archive = Archive.from_settings(settings)
     try:
-        archive.create_schema()
+        archive.open_for_reading()
         hits = archive.search(parsed, limit=limit, offset=offset)
         total = archive.count(parsed) if hits and not as_json else len(hits)
     finally:

@@ -1,12 +1,13 @@
-"""``digestbot render (FILE | --date D) --platform P [--json]``: P is any platform whose
-``bot.registry`` entry names a renderer (slack, telegram, console).
+"""``digestbot render (FILE | --date D | --week W) --platform P [--json]``: P is any platform
+whose ``bot.registry`` entry names a renderer (slack, telegram, console).
 
 Shows exactly what ``send`` would post. With ``--json`` it prints the ordered list of API
 calls' arguments: Slack ``chat.postMessage`` kwargs (thread replies carry
 ``"thread_ts": "{parent_ts}"``, a placeholder for the ``ts`` the first message gets) or
 Telegram ``sendMessage`` kwargs. Without ``--json`` it prints a readable preview. For
 Slack a Block Kit Builder link for the parent message always goes to stderr, so stdout
-stays machine-readable.
+stays machine-readable. ``--week 2026-W06`` renders that ISO week's rollup from the archive,
+as ``send --week`` would post it.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.archive import Archive
+from bot.archive import Archive, Rollup, select_rollup
 from bot.cli.app import out, state
+from bot.cli.send import parse_week
 from bot.errors import ArchiveError
 from bot.ingest import parse_file
 from bot.models import Digest
+from bot.query import IsoWeek
 from bot.registry import PLATFORMS, load, platform_spec
-from formatters import SlackMessage, TelegramMessage, Templates
+from formatters import SlackMessage, TelegramMessage, Templates, render_weekly
 
 #: Stands in for the parent message's ``ts`` in thread replies (known only after posting).
 PARENT_TS = "{parent_ts}"
@@ -124,6 +127,15 @@ def _preview_telegram(messages: list[TelegramMessage]) -> None:
         out.print(Panel(body, title=title, title_align="left"), soft_wrap=False)
 
 
+def _rollup(ctx: typer.Context, week: IsoWeek) -> Rollup:
+    archive = Archive.from_settings(state(ctx).settings)
+    try:
+        archive.create_schema()
+        return select_rollup(archive, week)
+    finally:
+        archive.close()
+
+
 def _show_slack(messages: list[SlackMessage], as_json: bool, channel: str | None) -> list[Any]:
     if not as_json:
         _preview_slack(messages)
@@ -147,6 +159,7 @@ def _show_console(renderables: list[Any], as_json: bool, channel: str | None) ->
         for renderable in renderables:
             out.print(renderable, soft_wrap=False)
         return []
+
     texts = []
     for renderable in renderables:
         buffer = Console(file=io.StringIO(), width=80, color_system=None, highlight=False)
@@ -186,14 +199,27 @@ def render(
         str | None,
         typer.Option("--channel", help="Channel / chat id in the payloads.", metavar="ID"),
     ] = None,
+    week: Annotated[
+        str | None,
+        typer.Option(
+            "--week", help="Render this ISO week's rollup (e.g. 2026-W06).", metavar="YYYY-Www"
+        ),
+    ] = None,
 ) -> None:
-    """Render a digest as Slack Block Kit, Telegram HTML or a console preview."""
-    digest = _load(ctx, file, date)
-    templates = Templates(state(ctx).settings.language, state(ctx).settings.templates_path())
-    renderer = platform_spec(str(platform)).renderer
-    assert renderer is not None  # the choices are the platforms that have one
-    messages = list(load(renderer)(digest, templates))
-    show = _SHOW.get(str(platform), _show_payloads)
-    payloads = show(messages, as_json, channel)
+    """Render a digest (or a week's rollup) as Slack Block Kit, Telegram HTML or a console
+    preview."""
+    iso_week = parse_week(week)
+    if iso_week is not None and (file is not None or date is not None):
+        raise typer.BadParameter("give FILE, --date D or --week W", param_hint="--week")
+    rollup = _rollup(ctx, iso_week) if iso_week is not None else None
+    settings = state(ctx).settings
+    templates = Templates(settings.language, settings.templates_path())
+    if rollup is not None:
+        messages = render_weekly(str(platform), rollup, templates)  # as ``send --week`` posts
+    else:
+        renderer = platform_spec(str(platform)).renderer
+        assert renderer is not None  # the choices are the platforms that have one
+        messages = list(load(renderer)(_load(ctx, file, date), templates))
+    payloads = _SHOW.get(str(platform), _show_payloads)(messages, as_json, channel)
     if as_json:
         typer.echo(json.dumps(payloads, ensure_ascii=False, indent=2))

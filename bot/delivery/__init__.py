@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from bot.delivery.deliverer import Deliverer
 from bot.delivery.plan import DeliveryOptions, Plan, Planner, describe_topics
-from bot.delivery.result import DeliveryResult, Outcome, settled_outcome
+from bot.delivery.result import FAILURES, WAITING, DeliveryResult, Outcome, settled_outcome
 from bot.delivery.scheduler import DeliveryScheduler, last_fire_within
 from bot.delivery.transport import Transport
 
 __all__ = [
+    "FAILURES",
+    "WAITING",
     "Deliverer",
     "DeliveryOptions",
     "DeliveryResult",

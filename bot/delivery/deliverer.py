@@ -23,11 +23,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot import metrics
-from bot.archive import Claim, utcnow
+from bot.archive import Claim, Kind, utcnow
 from bot.delivery import snapshot as payload_snapshot
 from bot.delivery.plan import DeliveryOptions, Plan, Planner
 from bot.delivery.result import DeliveryResult, Outcome, settled_outcome
 from bot.delivery.run import DeliveryRun
+from bot.delivery.weekly import RenderWeekly, WeeklyPlanner
 from bot.errors import (
     ConfigError,
     DeliveryError,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from bot.channels import Channel
     from bot.config import Settings
     from bot.delivery.transport import Transport
-    from bot.query import TagAliases
+    from bot.query import IsoWeek, TagAliases
 
 log = logging.getLogger("bot.delivery")
 
@@ -65,6 +66,7 @@ class Deliverer:
         ledger: Ledger | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        render_weekly: RenderWeekly | None = None,
     ) -> None:
         self.archive = archive
         self._transports = transports
@@ -83,6 +85,9 @@ class Deliverer:
             clock=clock,
             max_age=self.options.max_age,
         )
+        self.weekly = WeeklyPlanner(
+            archive, render_weekly or _no_weekly, aliases=aliases, clock=clock
+        )
 
     @classmethod
     def from_settings(
@@ -92,10 +97,12 @@ class Deliverer:
         transports: TransportLookup,
         *,
         templates: Any,
+        render_weekly: RenderWeekly | None = None,
         owner: str,
         options: DeliveryOptions | None = None,
     ) -> Deliverer:
-        """The deliverer `send` and `run` both use: the config's timings."""
+        """The deliverer `send` and `run` both use: the config's timings, the caller's
+        templates and weekly renderer (delivery imports no formatter)."""
         return cls(
             archive,
             transports,
@@ -103,6 +110,7 @@ class Deliverer:
             aliases=archive.aliases,
             owner=owner,
             options=options or DeliveryOptions.from_settings(settings),
+            render_weekly=render_weekly,
         )
 
     def transport(self, platform: str) -> Transport:
@@ -115,12 +123,18 @@ class Deliverer:
 
     # -- planning ----------------------------------------------------------------------
 
-    def plan(self, channel: Channel, *, date: dt.date | None = None) -> Plan | DeliveryResult:
-        """The filtered digest and payloads for ``channel``, or the reason there are none."""
+    def plan(
+        self, channel: Channel, *, date: dt.date | None = None, week: IsoWeek | None = None
+    ) -> Plan | DeliveryResult:
+        """The filtered digest and payloads for ``channel``, or the reason there are none;
+        a weekly channel (or ``week``) gets its rollup's plan."""
+        if week is not None or channel.kind == "weekly":
+            return self.weekly.plan(channel, week=week)
         planned = self.planner.plan(channel, date=date)
         if isinstance(planned, Plan):
             return planned
-        return DeliveryResult(channel, Outcome.NO_DIGEST, planned.date, error=planned.reason)
+        outcome = Outcome.NOTHING_NEW if planned.up_to_date else Outcome.NO_DIGEST
+        return DeliveryResult(channel, outcome, planned.date, error=planned.reason)
 
     # -- delivering --------------------------------------------------------------------
 
@@ -131,13 +145,14 @@ class Deliverer:
         date: dt.date | None = None,
         deadline: dt.datetime | None = None,
         on_result: Callable[[DeliveryResult], None] | None = None,
+        week: IsoWeek | None = None,
     ) -> list[DeliveryResult]:
         """Deliver to many channels concurrently (bounded), results in channel order."""
         gate = asyncio.Semaphore(max(1, self.options.concurrency))
 
         async def one(channel: Channel) -> DeliveryResult:
             async with gate:
-                result = await self.deliver(channel, date=date, deadline=deadline)
+                result = await self.deliver(channel, date=date, deadline=deadline, week=week)
             if on_result is not None:
                 on_result(result)
             return result
@@ -150,11 +165,13 @@ class Deliverer:
         *,
         date: dt.date | None = None,
         deadline: dt.datetime | None = None,
+        week: IsoWeek | None = None,
     ) -> DeliveryResult:
-        """Deliver the channel's digest (or ``date``'s); never raises for delivery trouble."""
+        """Deliver the channel's digest (or ``date``'s), or for a weekly channel (or with
+        ``week``) its rollup; never raises for delivery trouble."""
         try:
             result = await self._deliver(
-                channel, date, deadline or self.clock() + self.options.window
+                channel, date, deadline or self.clock() + self.options.window, week
             )
         except DigestbotError as exc:  # a bad topic, a missing token, the archive away
             result = DeliveryResult(channel, Outcome.FAILED, date, error=str(exc))
@@ -164,14 +181,20 @@ class Deliverer:
                 channel, Outcome.FAILED, date, error=f"{type(exc).__name__}: {exc}"
             )
         metrics.DELIVERIES.labels(channel.platform, result.outcome.name.lower()).inc()
+        if result.outcome is Outcome.DELIVERED:
+            metrics.LAST_DELIVERY.labels(channel.platform, channel.id).set_to_current_time()
         level = logging.ERROR if not result.ok else logging.INFO
-        log.log(level, "%s", result.line())
+        log.log(level, "%s", result.line(), extra=result.fields())
         return result
 
     async def _deliver(
-        self, channel: Channel, date: dt.date | None, deadline: dt.datetime
+        self,
+        channel: Channel,
+        date: dt.date | None,
+        deadline: dt.datetime,
+        week: IsoWeek | None = None,
     ) -> DeliveryResult:
-        planned = await asyncio.to_thread(self.plan, channel, date=date)
+        planned = await asyncio.to_thread(self.plan, channel, date=date, week=week)
         if isinstance(planned, DeliveryResult):
             return planned
         plan = planned
@@ -182,6 +205,7 @@ class Deliverer:
             plan.digest_date,
             self.owner,
             self.options.lease,
+            kind=Kind(plan.kind),
         )
         if claim is None:
             return await self._not_claimed(plan)
@@ -262,7 +286,11 @@ class Deliverer:
 
     async def _not_claimed(self, plan: Plan) -> DeliveryResult:
         record = await asyncio.to_thread(
-            self.ledger.status, plan.channel.platform, plan.channel.id, plan.digest_date
+            self.ledger.status,
+            plan.channel.platform,
+            plan.channel.id,
+            plan.digest_date,
+            kind=Kind(plan.kind),
         )
         settled = settled_outcome(record)
         if settled is not None:
@@ -277,3 +305,7 @@ class Deliverer:
         ceiling = min(self.options.retry_cap, self.options.retry_base * 2 ** max(0, attempt - 1))
         delay = random.uniform(ceiling / 2, ceiling)
         return max(delay, retry_after or 0.0)
+
+
+def _no_weekly(platform: str, rollup: Any) -> list[Any]:
+    raise ConfigError("this deliverer has no weekly rollup rendering (use from_settings)")

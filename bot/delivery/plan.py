@@ -77,6 +77,8 @@ class Plan:
     digest: Digest
     total_items: int
     payloads: list[Any] = field(default_factory=list)
+    kind: str = "daily"
+    """``daily``, or ``weekly`` for a rollup keyed by its week's Monday (``digest_date``)."""
 
     @property
     def empty(self) -> bool:
@@ -116,10 +118,42 @@ def describe_topics(channel: Channel) -> str:
 
 @dataclass(frozen=True)
 class NoPlan:
-    """Why there is nothing to deliver: no digest chosen (``date`` None) or none stored."""
+    """Why there is nothing to deliver: no digest chosen (``date`` None) or none stored.
+
+    ``up_to_date``: the channel already has the newest digest (nothing to do), as opposed
+    to a digest that was expected and is missing or too old.
+    """
 
     date: dt.date | None = None
     reason: str | None = None
+    up_to_date: bool = False
+
+
+def explain_no_date(
+    archive: DigestSource,
+    ledger: Ledger,
+    channel: Channel,
+    *,
+    max_age: dt.timedelta,
+) -> NoPlan:
+    """Why ``choose_date`` found nothing: an empty archive, the newest digest already
+    received, or the newest digest older than ``max_age`` (said, not silently skipped)."""
+    dates = archive.dates()
+    if not dates:
+        return NoPlan(reason="the archive has no digest yet (check `sources`)")
+    newest = max(dates)
+    last = ledger.last_delivered_date(channel.platform, channel.id)
+    if last is not None and newest <= last:
+        return NoPlan(reason=f"nothing new since {last}", up_to_date=True)
+    return NoPlan(
+        reason=f"skipped {newest}: older than max_age ({_age(max_age)}); "
+        f"`digestbot send --date {newest}` sends it anyway"
+    )
+
+
+def _age(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:g}d" if hours >= 24 and hours % 24 == 0 else f"{hours:g}h"
 
 
 #: How long a digest read from the archive is reused by concurrent deliveries.
@@ -165,7 +199,7 @@ class Planner:
     def plan(self, channel: Channel, *, date: dt.date | None) -> Plan | NoPlan:
         chosen = date if date is not None else self.choose_date(channel)
         if chosen is None:
-            return NoPlan()
+            return explain_no_date(self.archive, self.ledger, channel, max_age=self.max_age)
         digest = self.digest(chosen)
         if digest is None:
             return NoPlan(chosen, f"no digest for {chosen} in the archive")

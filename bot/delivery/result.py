@@ -21,6 +21,7 @@ class Outcome(enum.StrEnum):
     ALREADY = "already delivered"
     BUSY = "in progress elsewhere"
     NO_DIGEST = "no digest"
+    NOTHING_NEW = "nothing new"
     FAILED = "failed"
     DEACTIVATED = "deactivated"
     DRY_RUN = "dry run"
@@ -28,6 +29,8 @@ class Outcome(enum.StrEnum):
 
 #: Outcomes that mean something went wrong (non-zero exit of ``digestbot send``).
 FAILURES = frozenset({Outcome.FAILED, Outcome.DEACTIVATED})
+#: No digest to deliver (yet): ``run`` waits for a late file after these.
+WAITING = frozenset({Outcome.NO_DIGEST, Outcome.NOTHING_NEW})
 
 
 @dataclass
@@ -47,6 +50,17 @@ class DeliveryResult:
     @property
     def ok(self) -> bool:
         return self.outcome not in FAILURES
+
+    def fields(self) -> dict[str, object]:
+        """The delivery line's structured fields (JSON logs: ``log_format: json``)."""
+        return {
+            "channel": self.channel.key,
+            "platform": self.channel.platform,
+            "date": self.digest_date.isoformat() if self.digest_date else None,
+            "outcome": self.outcome.value,
+            "posted": self.posted,
+            "total": self.total,
+        }
 
     def line(self) -> str:
         """The one log line per delivery."""

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pydantic import SecretStr
+
 from bot.errors import ConfigError
+from bot.platforms.checks import Check, platform_check
 from bot.platforms.listeners import (
     Listener,
     check_listener_config,
@@ -22,6 +25,9 @@ from bot.platforms.listeners import (
 )
 from bot.registry import load, platform_spec
 
+#: Stands in for a missing token in ``send --dry-run``: nothing is sent, nothing checks it.
+DRY_RUN_TOKEN = "0:dry-run-no-token"
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -29,11 +35,13 @@ if TYPE_CHECKING:
     from bot.delivery import Transport
 
 __all__ = [
+    "Check",
     "Listener",
     "Transports",
     "check_listener_config",
     "listener_settings",
     "make_transport",
+    "platform_check",
     "start_listeners",
     "stop_listeners",
 ]
@@ -44,14 +52,33 @@ def make_transport(
     settings: Settings,
     *,
     console: Console | None = None,
+    dry_run: bool = False,
 ) -> Transport:
-    """Build the transport for one platform from the settings (tokens, URLs, limits)."""
+    """Build the transport for one platform from the settings (tokens, URLs, limits).
+
+    ``dry_run``: the transport only renders and describes, so a missing token is fine.
+    """
+    if dry_run:
+        settings = dry_run_settings(settings)
     try:
         spec = platform_spec(platform)
     except KeyError as exc:
         raise ConfigError(f"channels: {exc.args[0]}") from None
     cls = load(spec.transport)
     return cls.from_settings(settings, console=console)
+
+
+def dry_run_settings(settings: Settings) -> Settings:
+    """The settings with placeholders for missing bot tokens: a dry run renders payloads
+    and never posts, so it must not need (or check) credentials."""
+    placeholder = SecretStr(DRY_RUN_TOKEN)
+    slack, telegram = settings.slack, settings.telegram
+    return settings.model_copy(
+        update={
+            "slack": slack.model_copy(update={"bot_token": slack.bot_token or placeholder}),
+            "telegram": telegram.model_copy(update={"token": telegram.token or placeholder}),
+        }
+    )
 
 
 class Transports:
@@ -62,15 +89,19 @@ class Transports:
         settings: Settings,
         *,
         console: Console | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.settings = settings
+        self.dry_run = dry_run
         self.console = console
         self._made: dict[str, Transport] = {}
 
     def get(self, platform: str) -> Transport:
         transport = self._made.get(platform)
         if transport is None:
-            transport = make_transport(platform, self.settings, console=self.console)
+            transport = make_transport(
+                platform, self.settings, console=self.console, dry_run=self.dry_run
+            )
             self._made[platform] = transport
         return transport
 

@@ -1,7 +1,9 @@
 """Printing digests to the terminal with rich: the zero-setup channel of the README.
 
 Each rich renderable from ``formatters.console`` is one "message", recorded in the ledger
-like any other, so ``digestbot send`` twice prints the digest once.
+like any other, so ``digestbot send`` twice prints the digest once. With ``full=False``
+(``send`` without ``--show``) each message prints as its first line: the title, the
+count and one headline per item, instead of every section of every item.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.rule import Rule
+from rich.text import Text
 
 from bot.delivery import Transport
 from formatters import console as console_format
@@ -29,10 +33,11 @@ class ConsoleTransport(Transport):
     def from_settings(
         cls, settings: Settings, *, console: Console | None = None, **options: Any
     ) -> ConsoleTransport:
-        return cls(console=console)
+        return cls(console=console, **options)
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, *, full: bool = True) -> None:
         self.console = console or Console(highlight=False, soft_wrap=False)
+        self.full = full
 
     def render(self, digest: Digest, templates: Any) -> list[Any]:
         return list(console_format.render_digest(digest, templates))
@@ -49,8 +54,19 @@ class ConsoleTransport(Transport):
         digest_date: dt.date,
         parent_id: str | None = None,
     ) -> str:
-        self.console.print(payload, soft_wrap=False)  # wrap to the terminal, never crop
+        if self.full:
+            self.console.print(payload, soft_wrap=False)  # wrap to the terminal, never crop
+        else:
+            self.print_headline(payload)
         return f"{digest_date.isoformat()}#{message_index}"
+
+    def print_headline(self, payload: Any) -> None:
+        """A message's first line; the dim separators between items are left out."""
+        if isinstance(payload, Rule) and not str(payload.title):
+            return
+        line = _first_line(payload)
+        if line:
+            self.console.print(Text(line), overflow="ellipsis", no_wrap=True, crop=True)
 
 
 def _first_line(renderable: Any) -> str:

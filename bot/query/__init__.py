@@ -19,11 +19,13 @@ from bot.query.language import (
     parse_query,
 )
 from bot.query.tags import TagAliases, normalize
+from bot.query.weeks import IsoWeek, weeks_between
 
 __all__ = [
     "KEYS",
     "TEXT",
     "Clause",
+    "IsoWeek",
     "Query",
     "TagAliases",
     "Value",
@@ -33,4 +35,5 @@ __all__ = [
     "normalize",
     "orgs_text",
     "parse_query",
+    "weeks_between",
 ]

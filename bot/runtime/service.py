@@ -23,11 +23,17 @@ from typing import TYPE_CHECKING, Any
 
 import bot.platforms as platforms
 from bot.archive import Archive
-from bot.channels import Channel, load_channels
-from bot.delivery import Deliverer, DeliveryOptions, DeliveryResult, DeliveryScheduler, Outcome
+from bot.channels import Channel, delivery_jobs, load_channels
+from bot.delivery import (
+    WAITING,
+    Deliverer,
+    DeliveryOptions,
+    DeliveryResult,
+    DeliveryScheduler,
+)
 from bot.ingest import SourceWatcher
 from bot.runtime.health import start_health_server
-from formatters import Templates
+from formatters import Templates, cjk_font, render_weekly
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -62,11 +68,13 @@ class Service:
         self.transports = transports or platforms.Transports(settings)
         self.options = options or DeliveryOptions.from_settings(settings)
         self.owner = owner or make_owner()
+        templates = Templates(settings.language, settings.templates_path())
         self.deliverer = Deliverer.from_settings(
             settings,
             self.archive,
             self.transports.get,
-            templates=Templates(settings.language, settings.templates_path()),
+            templates=templates,
+            render_weekly=lambda platform, rollup: render_weekly(platform, rollup, templates),
             owner=self.owner,
             options=self.options,
         )
@@ -92,7 +100,8 @@ class Service:
         self._running: set[asyncio.Task[Any]] = set()
 
     def load_channels(self) -> list[Channel]:
-        return load_channels(self.settings, self.archive.subscriptions)
+        """The scheduled deliveries: each channel's daily digest and/or weekly rollup."""
+        return delivery_jobs(load_channels(self.settings, self.archive.subscriptions))
 
     async def deliver_channel(self, channel: Channel) -> DeliveryResult:
         """One scheduled delivery: deliver now, or wait for the digest and then deliver."""
@@ -109,7 +118,7 @@ class Service:
         started = self.deliverer.clock()
         await self.watcher.refresh()
         result = await self.deliverer.deliver(channel)
-        if result.outcome is Outcome.NO_DIGEST and result.digest_date is None:
+        if result.outcome in WAITING and result.digest_date is None:
             log.info("delivery %s: no new digest yet; waiting for it in sources", channel.key)
             ready = await self.watcher.wait_for(
                 lambda: self.deliverer.planner.choose_date(channel), what=f"delivery {channel.key}"
@@ -126,6 +135,7 @@ class Service:
 
     async def start(self) -> None:
         await asyncio.to_thread(self.archive.create_schema)
+        await asyncio.to_thread(cjk_font)  # warns once now if trends charts lack a CJK font
         await self.watcher.refresh(force=True)
         await self.scheduler.start()
         listening = platforms.listener_settings(self.settings) if self.want_listeners else None

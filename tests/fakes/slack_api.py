@@ -17,13 +17,16 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
+import yaml
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.server import Fault, TokenBucket, read_params, retry_after_seconds
-from tests.fakes.slack_channels import Channel, SlackChannels
+from tests.fakes.slack_channels import Channel
+from tests.fakes.slack_files import SlackFiles
 from tests.fakes.slack_protocol import SlackFail
 from tests.fakes.slack_protocol import flag as _flag
 from tests.fakes.slack_protocol import request_token as _token
@@ -45,6 +48,7 @@ __all__ = [
     "sign_request",
 ]
 
+MANIFEST = Path(__file__).resolve().parents[2] / "slack-app-manifest.yaml"
 TEAM_ID = "T0FAKE0001"
 BOT_USER_ID = "U0FAKEBOT1"
 BOT_ID = "B0FAKEBOT1"
@@ -58,6 +62,12 @@ CHANNEL_METHODS = {
     "conversations.info",
 }
 POSTING_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
+
+
+def manifest_scopes() -> list[str]:
+    """The bot scopes slack-app-manifest.yaml requests."""
+    manifest = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return list(manifest["oauth_config"]["scopes"]["bot"])
 
 
 class Mention(NamedTuple):
@@ -77,7 +87,7 @@ def sign_request(
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
-class FakeSlack(SlackChannels):
+class FakeSlack(SlackFiles):
     """The fake Slack Web API. ``api_url`` goes into ``WebClient(base_url=...)``."""
 
     def __init__(
@@ -94,6 +104,9 @@ class FakeSlack(SlackChannels):
         super().__init__()
         self.token = token
         self.app_token = app_token
+        #: Reported in ``x-oauth-scopes`` on every bot-token answer, as Slack does: by
+        #: default what slack-app-manifest.yaml asks for (what installing it grants).
+        self.scopes: list[str] = manifest_scopes()
         self._failing: dict[str, str] = {}
         self._limit: tuple[float, float] | None = None
         self._buckets: dict[str, TokenBucket] = {}
@@ -119,6 +132,8 @@ class FakeSlack(SlackChannels):
             "conversations.replies": self._replies,
             "conversations.info": self._info,
             "apps.connections.open": self._connections_open,
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     # -- configuration -------------------------------------------------------------
@@ -183,6 +198,7 @@ class FakeSlack(SlackChannels):
     def routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/response/{rid}", self._handle_response_url)
+        self.file_routes(app)
         self.socket.routes(app)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -214,7 +230,10 @@ class FakeSlack(SlackChannels):
             extra = {"errors": exc.errors} if exc.errors else {}
             return web.json_response({"ok": False, "error": exc.error, **extra})
         self.count("ok")
-        return web.json_response({"ok": True, **body})
+        headers = (
+            {} if method == "apps.connections.open" else {"x-oauth-scopes": ",".join(self.scopes)}
+        )
+        return web.json_response({"ok": True, **body}, headers=headers)
 
     def _fault_response(self, request: web.Request, fault: Fault) -> web.StreamResponse:
         if fault.drop:

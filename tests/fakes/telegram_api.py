@@ -23,6 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.png import check_png
 from tests.fakes.server import Fault, TokenBucket, read_params, retry_after_seconds
 from tests.fakes.telegram_chats import CHAT_ERRORS
 from tests.fakes.telegram_protocol import TelegramFail
@@ -35,7 +36,9 @@ from tests.fakes.telegram_validation import message_text, validate_reply_markup
 __all__ = ["CHAT_ERRORS", "DEFAULT_TOKEN", "SENDING", "FakeTelegram", "TelegramFail"]
 
 DEFAULT_TOKEN = "123456789:AAFakeTelegramTokenForTests_0123456"
-SENDING = {"sendmessage", "editmessagetext"}
+SENDING = {"sendmessage", "editmessagetext", "sendphoto"}
+#: Telegram's caption limit (characters after entity parsing).
+CAPTION_LIMIT = 1024
 
 
 class FakeTelegram(TelegramUpdates):
@@ -61,6 +64,7 @@ class FakeTelegram(TelegramUpdates):
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "sendmessage": self._send_message,
+            "sendphoto": self._send_photo,
             "editmessagetext": self._edit_message_text,
             "getchatmember": self._get_chat_member,
             "getchat": self._get_chat,
@@ -116,6 +120,12 @@ class FakeTelegram(TelegramUpdates):
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params = await read_params(request)
+        if request.content_type.startswith("multipart/"):
+            form = await request.post()  # parsed once by read_params; files are kept here
+            for name, value in form.items():
+                if isinstance(value, web.FileField):
+                    value.file.seek(0)
+                    params.setdefault("__files__", {})[name] = value.file.read()
         self.record(method, params)
         fault = self.take_fault(method)
         if fault is not None:
@@ -183,28 +193,67 @@ class FakeTelegram(TelegramUpdates):
             "has_main_web_app": False,
         }
 
-    async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _store_sent(self, params: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        """Keep a sent message (a new id in its chat, its thread and time) and return it."""
         chat = self.chat(params["chat_id"])
-        text, entities, markup = self._checked_text(params)
         thread = params.get("message_thread_id")
         with self._lock:
-            message_id = self.next_message_id(chat["id"])
             record = {
-                "message_id": message_id,
+                "message_id": self.next_message_id(chat["id"]),
                 "chat_id": chat["id"],
-                "text": text,
-                "html": params.get("text"),
-                "parse_mode": params.get("parse_mode"),
-                "entities": entities,
-                "reply_markup": markup,
+                **fields,
                 "message_thread_id": int(thread) if thread not in (None, "") else None,
-                "disable_notification": _json(params.get("disable_notification")),
-                "link_preview_options": _json(params.get("link_preview_options")),
                 "date": int(time.time()),
             }
             self._sent.setdefault(str(params["chat_id"]), []).append(record)
             self.changed()
+        return record
+
+    async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        text, entities, markup = self._checked_text(params)
+        record = self._store_sent(
+            params,
+            text=text,
+            html=params.get("text"),
+            parse_mode=params.get("parse_mode"),
+            entities=entities,
+            reply_markup=markup,
+            disable_notification=_json(params.get("disable_notification")),
+            link_preview_options=_json(params.get("link_preview_options")),
+        )
         return self.message_json(record)
+
+    async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A photo uploaded as multipart ``photo``: it must be a complete PNG; the caption
+        is parsed like message text and limited to 1024 characters."""
+        data = (params.get("__files__") or {}).get("photo")
+        if data is None:
+            raise _bad("there is no photo in the request")
+        try:
+            width, height = check_png(data)
+        except ValueError as exc:
+            raise _bad(f"IMAGE_PROCESS_FAILED: {exc}") from exc
+        try:
+            caption, entities = message_text(params.get("caption"), params.get("parse_mode"))
+        except ValueError as exc:
+            raise _bad(str(exc)) from exc
+        if len(caption) > CAPTION_LIMIT:
+            raise _bad("message caption is too long")
+        record = self._store_sent(
+            params,
+            text="",
+            caption=caption,
+            caption_entities=entities,
+            photo=data,
+            photo_size=(width, height),
+        )
+        message_id = record["message_id"]
+        message = self.message_json(record)
+        del message["text"]
+        sizes = {"file_id": f"photo{message_id}", "file_unique_id": f"u{message_id}"}
+        message["photo"] = [{**sizes, "width": width, "height": height, "file_size": len(data)}]
+        message["caption"] = caption
+        return message
 
     async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any] | bool:
         text, entities, markup = self._checked_text(params)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -26,9 +27,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.chat import CommandCore, CommandRequest, Reply, actions
+from bot.chat import CommandCore, CommandRequest, NoticeReply, Reply, actions
 from bot.errors import ConfigError
 from bot.platforms.slack.listener import missing_key
+from formatters import ChartImage
 from formatters import slack as slack_format
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from formatters import SlackMessage, Templates
+
+Answer = list["SlackMessage | ChartImage"]
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,9 @@ def make_web_client(settings: Settings) -> AsyncWebClient:
     token = settings.slack.bot_token
     if token is None:
         raise ConfigError("slack.bot_token: required to run the Slack listener (SLACK_BOT_TOKEN)")
-    client = AsyncWebClient(token=token.get_secret_value(), base_url=settings.slack.api_url)
+    client = AsyncWebClient(
+        token=token.get_secret_value(), base_url=settings.slack.api_url, proxy=settings.slack.proxy
+    )
     client.retry_handlers.extend(
         [
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
@@ -84,18 +90,61 @@ class Responder:
             ],
         )
 
-    def render(self, reply: Reply) -> list[SlackMessage]:
+    def render(self, reply: Reply) -> Answer:
         return slack_format.render_reply(reply, self.templates)
 
+    async def upload(
+        self, web: AsyncWebClient, channel_id: str, charts: list[ChartImage]
+    ) -> list[SlackMessage]:
+        """Post each chart in the command's channel (``files_upload_v2``); a failure becomes
+        a notice for the asker, who still gets the text answer."""
+        problems: list[SlackMessage] = []
+        for chart in charts:
+            try:
+                await web.files_upload_v2(
+                    channel=channel_id,
+                    file=chart.png,
+                    filename=chart.filename,
+                    title=chart.title,
+                    alt_txt=chart.alt_text[:1000] or None,
+                )
+            except (SlackApiError, SlackClientError, aiohttp.ClientError) as exc:
+                code = getattr(getattr(exc, "response", None), "data", {}) or {}
+                reason = code.get("error") if isinstance(code, dict) else None
+                log.warning("slack: uploading a chart to %s failed: %s", channel_id, exc)
+                problems += [
+                    m
+                    for m in self.render(
+                        NoticeReply(
+                            message=f"I could not post the chart in this channel "
+                            f"({reason or type(exc).__name__}); invite me to the channel "
+                            "and ask again."
+                        )
+                    )
+                    if not isinstance(m, ChartImage)
+                ]
+        return problems
+
     async def send(
-        self, response_url: str | None, public: bool, messages: list[SlackMessage]
+        self,
+        response_url: str | None,
+        public: bool,
+        messages: Answer,
+        *,
+        web: AsyncWebClient | None = None,
+        channel_id: str = "",
     ) -> None:
-        """Ephemeral for the asker, or ``in_channel`` for announcements (up to 5 posts)."""
+        """Ephemeral for the asker, or ``in_channel`` for announcements (up to 5 posts);
+        charts are uploaded to ``channel_id`` first, through the bot's ``web`` client."""
+        charts = [m for m in messages if isinstance(m, ChartImage)]
+        texts = [m for m in messages if not isinstance(m, ChartImage)]
+        if charts and web is not None:
+            texts += await self.upload(web, channel_id, charts)
         if not response_url:
             log.warning("slack: a command arrived without a response_url; cannot answer it")
             return
         client = self._client(response_url)
-        for message in messages:
+        for message in texts:
             response = await client.send(
                 text=message.text,
                 blocks=message.blocks,
@@ -145,7 +194,13 @@ def build_app(settings: Settings, core: CommandCore, responder: Responder) -> As
             text=command.get("text") or "",
         )
         public, messages = await core.in_worker(_answer, core, responder, request, None)
-        await responder.send(command.get("response_url"), public, messages)
+        await responder.send(
+            command.get("response_url"),
+            public,
+            messages,
+            web=app.client,
+            channel_id=request.channel_id,
+        )
 
     @app.action(_ACTION_IDS)
     async def on_button(ack: Any, body: dict[str, Any]) -> None:
@@ -171,7 +226,7 @@ def build_app(settings: Settings, core: CommandCore, responder: Responder) -> As
 
 def _answer(
     core: CommandCore, responder: Responder, request: CommandRequest, action: str | None
-) -> tuple[bool, list[SlackMessage]]:
+) -> tuple[bool, Answer]:
     """Worker-thread work: answer the command (or button) and render the reply."""
     envelope = core.handle(request) if action is None else core.handle_action(request, action)
     return envelope.public, core.render_safely(envelope, responder.render)
@@ -254,7 +309,10 @@ async def start_slack(
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(
-        app, app_token.get_secret_value(), logger=logging.getLogger("slack_bolt.socket_mode")
+        app,
+        app_token.get_secret_value(),
+        logger=logging.getLogger("slack_bolt.socket_mode"),
+        proxy=settings.slack.proxy,
     )
     await handler.connect_async()
     log.info("slack: connected in Socket Mode")

@@ -152,6 +152,7 @@ class SlackTransport(Transport):
                 "slack.bot_token is not set (or SLACK_BOT_TOKEN): cannot post to Slack"
             )
         options.setdefault("per_channel_interval", settings.slack.per_channel_interval)
+        options.setdefault("proxy", settings.slack.proxy)
         return cls(token.get_secret_value(), base_url=settings.slack.api_url, **options)
 
     def __init__(
@@ -163,8 +164,10 @@ class SlackTransport(Transport):
         timeout: int = 30,
         rate_limit_retries: int = 3,
         history_pages: int = 5,
+        proxy: str | None = None,
     ) -> None:
         self._token = token
+        self._proxy = proxy
         self._base_url = base_url
         self._timeout = timeout
         self._rate_limit_retries = rate_limit_retries
@@ -186,6 +189,7 @@ class SlackTransport(Transport):
                 base_url=self._base_url,
                 timeout=self._timeout,
                 session=self._session,
+                proxy=self._proxy,
                 retry_handlers=retry_handlers(rate_limit_retries=self._rate_limit_retries),
                 logger=log,
             )

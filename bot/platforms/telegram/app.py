@@ -27,7 +27,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -42,11 +42,15 @@ from bot.chat import VERBS, CommandCore, CommandRequest, is_mutating
 from bot.errors import ConfigError
 from bot.platforms.telegram.listener import missing_key
 from bot.redact import protect_settings_secrets
+from formatters import ChartImage, escape_telegram
 from formatters import telegram as telegram_format
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from formatters import TelegramMessage, Templates
+
+#: Telegram's limit on a photo caption (after entities are parsed).
+CAPTION_LIMIT = 1024
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +151,9 @@ class TelegramBridge:
             return False
         return member.status in ADMIN_STATUSES
 
-    def _answer(self, request: CommandRequest, action: str | None) -> list[TelegramMessage]:
+    def _answer(
+        self, request: CommandRequest, action: str | None
+    ) -> list[TelegramMessage | ChartImage]:
         """Worker-thread work: answer the command (or button) and render the reply."""
         core = self.core
         envelope = core.handle(request) if action is None else core.handle_action(request, action)
@@ -156,10 +162,26 @@ class TelegramBridge:
         )
 
     async def _send(
-        self, context: ContextTypes.DEFAULT_TYPE, message: Message, payloads: list[TelegramMessage]
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        message: Message,
+        payloads: list[TelegramMessage | ChartImage],
     ) -> None:
         thread_id = message.message_thread_id if message.is_topic_message else None
         for payload in payloads:
+            if isinstance(payload, ChartImage):
+                title = payload.title
+                if len(title) > CAPTION_LIMIT:
+                    title = title[: CAPTION_LIMIT - 1] + "…"
+                await context.bot.send_photo(
+                    chat_id=message.chat_id,
+                    photo=payload.png,
+                    filename=payload.filename,
+                    caption=escape_telegram(title),
+                    parse_mode="HTML",
+                    message_thread_id=thread_id,
+                )
+                continue
             markup = (
                 InlineKeyboardMarkup.de_json(payload.reply_markup, context.bot)
                 if payload.reply_markup
@@ -175,6 +197,9 @@ class TelegramBridge:
             )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if isinstance(context.error, RetryAfter):  # rate limited: the reply is dropped, not a bug
+            log.warning("telegram: rate limited while answering an update: %s", context.error)
+            return
         log.error("telegram: handling an update failed: %s", context.error, exc_info=context.error)
 
 
@@ -187,14 +212,16 @@ def build_application(
         raise ConfigError(
             "telegram.token: required to run the Telegram listener (TELEGRAM_BOT_TOKEN)"
         )
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(token.get_secret_value())
         .base_url(settings.telegram.api_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
         .concurrent_updates(8)
-        .build()
     )
+    if settings.telegram.proxy:
+        builder = builder.proxy(settings.telegram.proxy).get_updates_proxy(settings.telegram.proxy)
+    application = builder.build()
     TelegramBridge(core, templates).install(application)
     return application
 

@@ -86,6 +86,7 @@ class TelegramTransport(Transport):
             )
         options.setdefault("per_chat_interval", settings.telegram.per_chat_interval)
         options.setdefault("secrets", settings.secret_values())
+        options.setdefault("proxy", settings.telegram.proxy)
         return cls(token.get_secret_value(), base_url=settings.telegram.api_url, **options)
 
     def __init__(
@@ -100,6 +101,7 @@ class TelegramTransport(Transport):
         max_retries: int = 0,
         read_timeout: float = 10.0,
         secrets: Sequence[str] = (),
+        proxy: str | None = None,
     ) -> None:
         redact_in_logs(token)
         self.pacer = Pacer(per_chat_interval)
@@ -113,6 +115,7 @@ class TelegramTransport(Transport):
                 write_timeout=read_timeout,
                 connect_timeout=read_timeout,
                 pool_timeout=30.0,
+                proxy=proxy,
             ),
             # Overall: a bucket of OVERALL_BURST requests refilled at 97% of the limit. The
             # margin keeps the platform's own bucket from running dry when network jitter

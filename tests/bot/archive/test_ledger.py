@@ -7,14 +7,15 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert, select
 
-from bot.archive import Ledger, Status
+from bot.archive import Kind, Ledger, Status
 from bot.archive.engine import make_engine
-from bot.archive.schema import metadata
+from bot.archive.schema import deliveries, metadata
 from bot.errors import ArchiveError, LostClaim
 
 DAY = dt.date(2026, 2, 3)
+MONDAY_W06 = dt.date(2026, 2, 2)
 LEASE = dt.timedelta(minutes=10)
 
 
@@ -244,3 +245,43 @@ def test_a_stale_sender_cannot_record_release_or_complete_a_taken_over_row(
     ledger.record(b.delivery_id, 1, "2.0", owner="b")
     ledger.complete(b.delivery_id, 2, owner="b")
     assert ledger.status("slack", "C1", DAY).status is Status.DONE  # type: ignore[union-attr]
+
+
+# -- kinds: a Monday's digest and that week's rollup are two deliveries --------------------
+
+
+def test_daily_and_weekly_rows_of_one_monday_are_separate_claims(engine: Engine) -> None:
+    ledger = Ledger(engine)
+    daily = ledger.claim("slack", "C1", MONDAY_W06, "a", LEASE)
+    weekly = ledger.claim("slack", "C1", MONDAY_W06, "a", LEASE, kind=Kind.WEEKLY)
+    assert daily is not None and weekly is not None
+    assert daily.delivery_id != weekly.delivery_id and weekly.kind is Kind.WEEKLY
+    # Each is claimed once: a second sender gets nothing while the lease is live.
+    assert ledger.claim("slack", "C1", MONDAY_W06, "b", LEASE, kind=Kind.WEEKLY) is None
+    ledger.complete(weekly.delivery_id, 3, owner="a")
+    assert ledger.claim("slack", "C1", MONDAY_W06, "b", LEASE, kind=Kind.WEEKLY) is None
+    record = ledger.status("slack", "C1", MONDAY_W06, kind=Kind.WEEKLY)
+    assert record is not None and record.status.value == "done" and record.kind is Kind.WEEKLY
+    # A weekly row never counts as "the last digest delivered" for the daily plan.
+    assert ledger.last_delivered_date("slack", "C1") is None
+    assert ledger.last_delivered_date("slack", "C1", kind=Kind.WEEKLY) == MONDAY_W06
+
+
+def test_rows_inserted_without_a_kind_are_daily(engine: Engine) -> None:
+    now = dt.datetime(2026, 2, 3, tzinfo=dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(deliveries).values(
+                platform="slack",
+                channel_id="C1",
+                digest_date=MONDAY_W06,
+                status="done",
+                attempts=1,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        assert conn.execute(select(deliveries.c.kind)).scalar_one() == "daily"
+    ledger = Ledger(engine)
+    assert ledger.last_delivered_date("slack", "C1") == MONDAY_W06
+    assert ledger.claim("slack", "C1", MONDAY_W06, "a", LEASE) is None  # already done

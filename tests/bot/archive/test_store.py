@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import func, inspect, select
 
 from bot.archive import Archive
+from bot.archive.migrate import alembic_config, head_revision
 from bot.archive.schema import digests, item_tags, items, metadata
 from bot.archive.subscriptions import SubscriptionStore
 from bot.config import load_settings
@@ -206,7 +208,8 @@ def test_sqlite_archive_made_before_the_text_index_is_reindexed(
 ) -> None:
     archive = Archive(sqlite_url)
     with archive.engine.begin() as conn:
-        metadata.create_all(conn)
+        metadata.create_all(conn)  # today's tables, at today's revision, without the index
+        command.stamp(alembic_config(conn), head_revision())
     archive.store(reference, path="a.md", sha256="1")  # no FTS table, no triggers yet
     archive.create_schema()
     assert [h.rank for h in archive.search(parse_query("QAT", today=DAY))] == [2]

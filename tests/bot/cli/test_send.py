@@ -147,7 +147,7 @@ def test_channel_option_selects_one_and_names_unknown_ones(
     assert set(fake_slack.all_messages()) == {"CAGENT"}
     assert fake_telegram.calls_to("sendMessage") == []
     code, _, err = run([*argv, "--channel", "C404"], capsys)
-    assert code == 1
+    assert code == 2  # a usage error
     assert "--channel C404: no such channel (known: slack:C1, slack:CAGENT, telegram:-1001)" in err
 
 
@@ -174,7 +174,7 @@ def test_bad_input_gets_a_located_message(
 ) -> None:
     config = write_config(tmp_path, channels=[{"platform": "console", "id": "terminal"}])
     code, _, err = run(["--config", str(config), "send", "--date", "3 Feb"], capsys)
-    assert (code, "--date: '3 Feb' is not a date (use YYYY-MM-DD)" in err) == (1, True)
+    assert (code, "--date: '3 Feb' is not a date (use YYYY-MM-DD)" in err) == (2, True)
     code, _, err = run(["--config", str(config), "send", "--date", "2025-01-01"], capsys)
     assert code == 1
     assert "--date 2025-01-01: no digest for that day in the archive" in err
@@ -183,13 +183,65 @@ def test_bad_input_gets_a_located_message(
     assert (code, "channels: no channels configured or subscribed" in err) == (1, True)
 
 
-def test_without_a_date_an_old_digest_is_not_sent(
+def test_without_a_date_an_old_digest_is_not_sent_and_send_says_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(tmp_path, channels=[{"platform": "console", "id": "terminal"}])
+    code, out, err = run(["--config", str(config), "send"], capsys)
+    assert code == 1  # a digest was expected and none is fresh enough
+    assert "no digest" in out
+    assert (
+        "warning: console:terminal: skipped 2026-02-03: older than max_age (2d); "
+        "`digestbot send --date 2026-02-03` sends it anyway" in err
+    )
+    assert ledger_rows(tmp_path) == []
+    empty = write_config(tmp_path, sources=[], channels=[{"platform": "console", "id": "t"}])
+    (tmp_path / "archive.db").unlink()
+    code, _, err = run(["--config", str(empty), "send"], capsys)
+    assert (code, "the archive has no digest yet" in err) == (1, True)
+
+
+def test_nothing_new_is_nothing_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(
+        tmp_path,
+        channels=[{"platform": "console", "id": "terminal"}],
+        extra={"max_age": "3650d"},
+    )
+    code, out, _ = run(["--config", str(config), "send"], capsys)
+    assert (code, "delivered" in out) == (0, True)
     code, out, _ = run(["--config", str(config), "send"], capsys)
     assert code == 0
-    assert "no digest" in out
+    assert "nothing new" in out and "nothing new since 2026-02-03" in out
+
+
+def test_the_console_prints_headlines_and_show_prints_the_whole_digest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, channels=[{"platform": "console", "id": "terminal"}])
+    argv = ["--config", str(config), "send", "--date", "2026-02-03"]
+    code, out, _ = run(argv, capsys)
+    assert code == 0
+    assert len(out.splitlines()) < 40
+    assert "add --show" in out
+    section = "核心技术/实现逻辑"  # a section heading inside the first item
+    assert section not in out
+    code, out, _ = run([*argv, "--show"], capsys)  # already delivered: shown, not re-sent
+    assert code == 0 and "already delivered" in out
+    assert section in out and len(out.splitlines()) > 200
+    (row,) = ledger_rows(tmp_path)
+    assert row.status == "done"
+
+
+def test_dry_run_needs_no_tokens(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(
+        tmp_path,
+        channels=[{"platform": "slack", "id": "C1"}, {"platform": "telegram", "id": "-1001"}],
+    )
+    argv = ["--config", str(config), "send", "--date", "2026-02-03", "--dry-run"]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert "slack:C1" in out and "telegram:-1001" in out
+    assert "thread reply" in out and "not set" not in err
     assert ledger_rows(tmp_path) == []
 
 

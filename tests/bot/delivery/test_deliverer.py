@@ -390,7 +390,7 @@ async def test_newest_unreceived_digest_within_max_age(
     assert (result.outcome, result.digest_date) == (Outcome.DELIVERED, DAY)
     # Received: nothing newer exists, so nothing to do (not the same digest again).
     (again,) = await world.deliverer.deliver_all(world.channels())
-    assert (again.outcome, again.digest_date) == (Outcome.NO_DIGEST, None)
+    assert (again.outcome, again.digest_date) == (Outcome.NOTHING_NEW, None)
     # Another channel, a week later: too old without an explicit date; with one, it goes.
     now[0] = dt.datetime(2026, 2, 10, 1, 0, tzinfo=dt.UTC)
     fresh = Channel("slack", "C2", "0 9 * * *", "UTC")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.archive import Archive
+from bot.chat import CommandCore
+from bot.config import Settings
 from bot.ingest import ingest_paths, parse_file
 
 
@@ -31,3 +34,19 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+#: A Monday just after ISO week 2026-W06, the week the week archive holds.
+WEEK_NOW = dt.datetime(2026, 2, 9, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def week_core(sqlite_url: str, week_dir: Path) -> Iterator[CommandCore]:
+    """A command core over a SQLite archive of the week's digests, its clock on 2026-02-09."""
+    archive = Archive(sqlite_url)
+    archive.create_schema()
+    ingest_paths(archive, [str(week_dir)], workers=1)
+    core = CommandCore(archive, Settings(language="en"), clock=lambda: WEEK_NOW)
+    yield core
+    core.close()
+    archive.close()

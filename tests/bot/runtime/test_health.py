@@ -131,3 +131,29 @@ async def test_port_in_use_is_a_config_error(archive: Archive) -> None:
             )
     finally:
         await blocker.cleanup()
+
+
+async def test_metrics_have_process_collectors_and_the_last_delivery_per_channel(
+    archive: Archive, tmp_path: Path
+) -> None:
+    from bot.cli.send import run_send
+    from bot.config import load_settings
+    from tests.support.delivery_kit import write_config
+
+    config = write_config(
+        tmp_path, channels=[{"platform": "file", "id": "audit", "path": "a.jsonl"}]
+    )
+    before = dt.datetime.now(dt.UTC).timestamp()
+    results = await run_send(load_settings(config, environ={}), date=dt.date(2026, 2, 3))
+    assert [r.outcome.value for r in results] == ["delivered"]
+    async for base in serve(archive=archive, scheduler=None, listeners=[]):
+        _status, _type, text = await get(f"{base}/metrics")
+    assert "process_resident_memory_bytes" in text and "python_gc_collections_total" in text
+    (line,) = [
+        line
+        for line in text.splitlines()
+        if line.startswith("digestbot_last_successful_delivery_timestamp_seconds{")
+        and 'channel="audit"' in line
+    ]
+    assert 'platform="file"' in line
+    assert before - 1 <= float(line.rsplit(" ", 1)[1]) <= dt.datetime.now(dt.UTC).timestamp()

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import shutil
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +25,6 @@ def missed_minutes_ago(minutes: int) -> str:
     """A daily cron (UTC) that fired ``minutes`` ago: the service catches it up at start."""
     moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
     return f"{moment.minute} {moment.hour} * * *"
-
-
-@pytest.fixture
-async def services() -> AsyncIterator[list[Service]]:
-    made: list[Service] = []
-    yield made
-    for service in made:
-        if service.scheduler.running:
-            await service.stop()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
-"""The delivery ledger's rows as the rest of the code sees them: a claim, a record, a state.
+"""The delivery ledger's values: row states, kinds, claims and rows as read back.
 
-Plain values, apart from the ledger's SQL (``bot.archive.ledger``), so the deliverer and
-the CLI can read a row's meaning without knowing how it is stored.
+Kept apart from the ``Ledger`` operations (``bot.archive.ledger``) so that code which only
+inspects outcomes (the CLI, ``/healthz``, the deliverer) reads small, plain types.
 """
 
 from __future__ import annotations
@@ -10,6 +10,17 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 from typing import Any
+
+__all__ = [
+    "FINAL",
+    "Claim",
+    "DeliveryRecord",
+    "Kind",
+    "Status",
+    "aware",
+    "record_of",
+    "utcnow",
+]
 
 
 class Status(enum.StrEnum):
@@ -20,6 +31,14 @@ class Status(enum.StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     RETRY = "retry"
+
+
+class Kind(enum.StrEnum):
+    """What a row delivers: one day's digest, or the weekly rollup of the ISO week whose
+    Monday is the row's ``digest_date``. Rows written before kinds existed are daily."""
+
+    DAILY = "daily"
+    WEEKLY = "weekly"
 
 
 #: States that end a delivery for good: a claim on such a row is refused.
@@ -46,6 +65,7 @@ class Claim:
     recorded: dict[int, str] = field(default_factory=dict)
     snapshot: dict[str, Any] | None = None
     """The payloads this delivery started with (see ``save_snapshot``), if saved."""
+    kind: Kind = Kind.DAILY
 
     def first_unrecorded(self) -> int:
         """Index of the first message that still has to be posted."""
@@ -72,7 +92,35 @@ class DeliveryRecord:
     created_at: dt.datetime
     updated_at: dt.datetime
     messages: dict[int, str] = field(default_factory=dict)
+    kind: Kind = Kind.DAILY
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def record_of(row: Any, messages: dict[int, str]) -> DeliveryRecord:
+    """A ``deliveries`` row and its messages as a ``DeliveryRecord``."""
+    return DeliveryRecord(
+        delivery_id=row.id,
+        platform=row.platform,
+        channel_id=row.channel_id,
+        digest_date=row.digest_date,
+        status=Status(row.status),
+        owner=row.owner,
+        lease_until=aware(row.lease_until),
+        message_count=row.message_count,
+        attempts=int(row.attempts or 0),
+        error=row.error,
+        created_at=aware(row.created_at) or utcnow(),
+        updated_at=aware(row.updated_at) or utcnow(),
+        messages=messages,
+        kind=Kind(row.kind or Kind.DAILY.value),
+    )

@@ -1,22 +1,22 @@
 """Configuration: ``config.yaml`` plus environment variables, validated by pydantic-settings.
 
 One place for defaults. Unknown keys are errors that name the key, the file and the line,
-because a mistyped ``shedule:`` that is silently ignored means a missed morning.
+because a mistyped ``shedule:`` that is silently ignored means a missed morning. Where
+values come from, and in which order, is ``bot.config.sources``; the shared value types
+and checks are ``bot.config.fields``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -28,63 +28,35 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.cron import cron_trigger
+from bot.config import sources
+from bot.config.fields import (
+    Duration,
+    check_cron,
+    check_log_level,
+    check_proxy,
+    human_schedule,
+    no_empty_secret,
+)
+from bot.config.sources import SECRET_ENV
+from bot.cron import check_timezone
 from bot.errors import ConfigError
 from bot.registry import PLATFORM_CHANNEL_KEYS, platform_spec
 
+__all__ = [
+    "DEFAULT_WEEKLY_SCHEDULE",
+    "SECRET_ENV",
+    "ChannelSettings",
+    "Settings",
+    "check_cron",
+    "load_settings",
+    "sources",
+]
+
+log = logging.getLogger(__name__)
+
 DEFAULT_CONFIG_FILE = "config.yaml"
 CONFIG_ENV = "DIGESTBOT_CONFIG"
-
-#: Environment variables that fill secrets, so tokens never need to live in the YAML.
-SECRET_ENV: dict[str, tuple[str, str]] = {
-    "SLACK_BOT_TOKEN": ("slack", "bot_token"),
-    "SLACK_APP_TOKEN": ("slack", "app_token"),
-    "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
-    "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
-    "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
-    "DIGESTBOT_ARCHIVE_URL": ("archive", "url"),
-}
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|h|m|s|days?|hours?|minutes?|seconds?)\s*$")
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def _parse_duration(value: Any) -> Any:
-    """Accept ``2d``, ``3h``, ``90m``, ``45s`` or a number of seconds."""
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return dt.timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2][0]])
-    if isinstance(value, int | float):
-        return dt.timedelta(seconds=value)
-    return value
-
-
-Duration = Annotated[dt.timedelta, BeforeValidator(_parse_duration)]
-
-
-def check_timezone(value: str | None) -> str | None:
-    """Reject unknown IANA zone names at load time rather than at 09:00."""
-    if value is None:
-        return None
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown timezone {value!r} (use an IANA name like Asia/Shanghai)"
-        ) from exc
-    return value
-
-
-def check_cron(value: str | None) -> str | None:
-    """Validate a 5-field crontab expression with APScheduler's own parser."""
-    if value is None:
-        return None
-    try:
-        cron_trigger(value)
-    except ValueError as exc:
-        raise ValueError(f"invalid cron expression {value!r}: {exc}") from exc
-    return value
+SECRETS_DIR_ENV = "DIGESTBOT_SECRETS_DIR"
 
 
 class _Section(BaseModel):
@@ -94,13 +66,6 @@ class _Section(BaseModel):
 class ArchiveSettings(_Section):
     url: str = "sqlite:///digestbot.db"
     """SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``."""
-
-
-def _no_empty_secret(value: SecretStr | None) -> SecretStr | None:
-    """An empty secret would start a listener that refuses every request: say so at load."""
-    if value is not None and not value.get_secret_value().strip():
-        raise ValueError("must not be empty (remove the key, or set the environment variable)")
-    return value
 
 
 class SlackSettings(_Section):
@@ -114,8 +79,12 @@ class SlackSettings(_Section):
     """User ids allowed to change subscriptions; empty means anyone in the channel."""
     per_channel_interval: float = 1.0
     """Seconds between two posts to one channel (Slack allows about one per second)."""
+    proxy: str | None = None
+    """HTTP(S) proxy for the Web API and Socket Mode (``http://host:3128``)."""
 
-    _secrets = field_validator("bot_token", "app_token", "signing_secret")(_no_empty_secret)
+    _proxy = field_validator("proxy")(check_proxy)
+
+    _secrets = field_validator("bot_token", "app_token", "signing_secret")(no_empty_secret)
 
 
 class TelegramSettings(_Section):
@@ -127,8 +96,12 @@ class TelegramSettings(_Section):
     port: int = 8443
     per_chat_interval: float = 1.0
     """Seconds between two messages to one chat (AIORateLimiter has no per-chat limit)."""
+    proxy: str | None = None
+    """HTTP(S) or SOCKS5 proxy for the Bot API (``socks5://host:1080`` needs httpx[socks])."""
 
-    _secrets = field_validator("token")(_no_empty_secret)
+    _proxy = field_validator("proxy")(check_proxy)
+
+    _secrets = field_validator("token")(no_empty_secret)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -141,19 +114,28 @@ class TelegramSettings(_Section):
         return value
 
 
+DigestMode = Literal["daily", "weekly", "both"]
+DEFAULT_WEEKLY_SCHEDULE = "0 17 * * fri"
+
+
 class ChannelSettings(_Section):
     platform: str
     """A name from ``bot.registry.PLATFORMS``."""
     id: str
     schedule: str | None = None
     timezone: str | None = None
+    digest: DigestMode | None = None
+    """What the channel gets: the daily digest, the weekly rollup, or both (default daily)."""
+    weekly_schedule: str | None = None
+    """When the weekly rollup is posted (default: the top-level ``weekly_schedule``)."""
     topics: list[str] = Field(default_factory=list)
     thread_id: int | None = None
     path: str | None = None
     """For the ``file`` platform: the JSONL file payloads are appended to."""
 
     _tz = field_validator("timezone")(check_timezone)
-    _cron = field_validator("schedule")(check_cron)
+    _cron = field_validator("schedule", "weekly_schedule")(check_cron)
+    _human = model_validator(mode="before")(human_schedule)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -218,6 +200,8 @@ class Settings(BaseSettings):
 
     timezone: str = "Asia/Shanghai"
     schedule: str = "0 9 * * *"
+    weekly_schedule: str = DEFAULT_WEEKLY_SCHEDULE
+    """Default time of the weekly rollup, for channels on ``digest: weekly|both``."""
     language: Literal["zh", "en"] = "zh"
     templates_dir: str | None = None
     sources: list[str] = Field(default_factory=list)
@@ -225,6 +209,10 @@ class Settings(BaseSettings):
     wait_for_digest: Duration = dt.timedelta(hours=3)
     poll_interval: Duration = dt.timedelta(minutes=5)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    """``json``: one JSON object a line, for log collectors."""
+    secrets_dir: str | None = None
+    """A folder of secret files named like the variables (default ``/run/secrets``)."""
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
@@ -237,7 +225,9 @@ class Settings(BaseSettings):
     """Where this configuration came from (None for built-in defaults)."""
 
     _tz = field_validator("timezone")(check_timezone)
-    _cron = field_validator("schedule")(check_cron)
+    _cron = field_validator("schedule", "weekly_schedule")(check_cron)
+    _human = model_validator(mode="before")(human_schedule)
+    _level = field_validator("log_level")(check_log_level)
 
     @classmethod
     def settings_customise_sources(
@@ -248,8 +238,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # YAML (passed as init kwargs by load_settings) is the single source; secrets from
-        # the environment are merged in explicitly, under the names README.md documents.
+        # load_settings merges every source itself (bot.config.sources) so that each value
+        # remembers where it came from, and passes the result as init kwargs.
         return (init_settings,)
 
     def secret_values(self) -> list[str]:
@@ -268,9 +258,10 @@ class Settings(BaseSettings):
                     walk(entry)
 
         walk(self)
-        password = _url_password(self.archive.url)
-        if password:
-            found.append(password)
+        for url in (self.archive.url, self.slack.proxy, self.telegram.proxy):
+            password = _url_password(url) if url else None
+            if password:
+                found.append(password)
         return [secret for secret in found if secret]
 
     def base_dir(self) -> Path:
@@ -305,79 +296,55 @@ def resolve_config_path(explicit: str | None) -> Path | None:
 
 
 def load_settings(
-    path: str | Path | None = None, *, environ: dict[str, str] | None = None
+    path: str | Path | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    env_file: str | Path | None = ".env",
 ) -> Settings:
-    """Load and validate the configuration; raise ConfigError naming file, line and key."""
+    """Load and validate the configuration; raise ConfigError naming where a value is bad.
+
+    Precedence, highest first: the environment, ``env_file`` (``.env``), secret files in
+    ``secrets_dir``, the YAML file, built-in defaults (see ``bot.config.sources``).
+    """
     environ = dict(os.environ) if environ is None else environ
     config_path = resolve_config_path(str(path) if path else None)
-    data: dict[str, Any] = {}
-    text = ""
     shown = str(config_path) if config_path else "<defaults>"
-    if config_path is not None:
-        try:
-            text = config_path.read_text(encoding="utf-8-sig")
-        except OSError as exc:
-            raise ConfigError(f"{shown}: cannot read config file: {exc.strerror}") from exc
-        try:
-            loaded = yaml.safe_load(text) if text.strip() else {}
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{shown}:{mark.line + 1}" if mark else shown
-            raise ConfigError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{shown}:1: the config file must be a mapping of keys")
-        data = loaded
-    for env_name, (section, key) in SECRET_ENV.items():
-        if environ.get(env_name):
-            data.setdefault(section, {})
-            if isinstance(data[section], dict):
-                data[section][key] = environ[env_name]
+    text, data = sources.read_yaml(config_path, shown)
+    dotenv = sources.read_env_file(Path(env_file)) if env_file else {}
+    chosen = environ.get(SECRETS_DIR_ENV) or dotenv.get(SECRETS_DIR_ENV) or data.get("secrets_dir")
+    secrets_dir = str(chosen or sources.DEFAULT_SECRETS_DIR)
+    origins: sources.Origins = {}
+    layers = [
+        (
+            sources.read_secrets_dir(Path(secrets_dir), required=bool(chosen)),
+            f"secret file in {secrets_dir}",
+        ),
+        (dotenv, str(env_file)),
+        (environ, "environment"),
+    ]
+    for mapping, label in layers:
+        if mapping:
+            layer, where = sources.env_layer(Settings, mapping, label)
+            data = sources.merge(data, layer)
+            origins.update(where)
+            for problem in sources.unknown_names(Settings, mapping):
+                log.warning("%s: %s", label, problem)
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, shown, text)) from exc
+        raise ConfigError(sources.describe(exc, shown, text, origins, Settings)) from exc
     settings.config_path = str(config_path) if config_path else None
+    _check_paths(settings, shown, text)
     return settings
 
 
-def _describe(exc: ValidationError, shown: str, text: str) -> str:
-    lines = []
-    for error in exc.errors():
-        loc = [part for part in error["loc"] if part not in ("function-after", "function-before")]
-        key = ".".join(str(part) for part in loc) or "(root)"
-        line = _line_of(text, loc)
-        where = f"{shown}:{line}" if line else shown
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see config.example.yaml)"
-        elif message.startswith("Value error, "):
-            message = message.removeprefix("Value error, ")
-        lines.append(f"{where}: {key}: {message}")
-    return "\n".join(lines)
-
-
-def _line_of(text: str, loc: list[Any]) -> int | None:
-    """Find the 1-based line of a key path in the YAML text, for located messages."""
-    if not text.strip():
-        return None
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                if key_node.value == str(part):
-                    line, node = key_node.start_mark.line + 1, value_node
-                    break
-            else:
-                return line
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+def _check_paths(settings: Settings, shown: str, text: str) -> None:
+    """Folders the config names must exist now, not when the first reply is rendered."""
+    if settings.templates_dir:
+        directory = Path(settings.templates_dir)
+        if not directory.is_absolute():
+            directory = settings.base_dir() / directory
+        if not directory.is_dir():
+            line = sources.line_of(text, ["templates_dir"])
+            where = f"{shown}:{line}" if line else shown
+            raise ConfigError(f"{where}: templates_dir: no such folder: {directory}")

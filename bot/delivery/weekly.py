@@ -1,0 +1,67 @@
+"""The weekly plan, beside the daily one: which week a channel's rollup covers, and what
+it posts.
+
+A rollup fired by the scheduler covers the ISO week of the firing moment in the channel's
+timezone (Friday 17:00 → that week so far); ``send --week`` names the week. The plan is an
+ordinary ``Plan`` of kind ``weekly`` keyed by the week's Monday, so the deliverer claims,
+posts, records and resumes it exactly like a daily digest, through the same ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from bot.archive import Kind, Rollup, select_rollup
+from bot.delivery.plan import Plan, local_today, topic_queries
+from bot.models import Digest
+from bot.query import IsoWeek
+
+if TYPE_CHECKING:
+    from bot.archive import Archive
+    from bot.channels import Channel
+    from bot.query import TagAliases
+
+RenderWeekly = Callable[[str, Rollup], list[Any]]
+
+
+class WeeklyPlanner:
+    """Picks each channel's rollup (its topics applied) and renders it for its platform."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        render: RenderWeekly,
+        *,
+        aliases: TagAliases,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.archive = archive
+        self.render = render
+        self.aliases = aliases
+        self.clock = clock
+
+    def week_for(self, channel: Channel) -> IsoWeek:
+        """The ISO week the channel is in now (its own timezone)."""
+        return IsoWeek.of(local_today(channel, self.clock()))
+
+    def plan(self, channel: Channel, *, week: IsoWeek | None = None) -> Plan:
+        week = week or self.week_for(channel)
+        today = local_today(channel, self.clock())
+        rollup = select_rollup(
+            self.archive,
+            week,
+            topics=topic_queries(channel, today=today),
+            aliases=self.aliases,
+        )
+        payloads = self.render(channel.platform, rollup) if not rollup.empty else []
+        digest = Digest(date=week.monday, title=rollup.week, items=list(rollup.hits))
+        return Plan(
+            channel,
+            week.monday,
+            digest,
+            rollup.considered,
+            payloads,
+            kind=Kind.WEEKLY,
+        )
