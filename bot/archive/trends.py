@@ -129,7 +129,9 @@ def _count(
     window = Query.of([*base.clauses, Clause("since", (first,)), Clause("until", (until,))])
     aliases = archive.aliases
     with archive.engine.connect() as conn:
-        ids = search.find_ids(conn, window, aliases, limit=10**9, offset=0)
+        ids = search.find_ids(
+            conn, window, aliases, limit=10**9, offset=0, limits=archive.plan_limits
+        )
         rows: list[tuple[int, dt.date, str]] = []
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]

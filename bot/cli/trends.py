@@ -52,7 +52,7 @@ def trends(
         result = count_trends(archive, query, today=today)
     finally:
         archive.close()
-    templates = Templates.from_settings(settings)
+    templates = Templates(settings.language, settings.templates_path())
     for renderable in console.render_reply(TrendsReply(trends=result), templates):
         out.print(renderable, soft_wrap=False)
     if output is None:

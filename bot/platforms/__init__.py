@@ -10,7 +10,7 @@ error for that platform's channels.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
@@ -52,6 +52,7 @@ def make_transport(
     settings: Settings,
     *,
     console: Console | None = None,
+    overrides: dict[str, Any] | None = None,
     dry_run: bool = False,
 ) -> Transport:
     """Build the transport for one platform from the settings (tokens, URLs, limits).
@@ -65,7 +66,7 @@ def make_transport(
     except KeyError as exc:
         raise ConfigError(f"channels: {exc.args[0]}") from None
     cls = load(spec.transport)
-    return cls.from_settings(settings, console=console)
+    return cls.from_settings(settings, console=console, **(overrides or {}))
 
 
 def dry_run_settings(settings: Settings) -> Settings:
@@ -89,9 +90,11 @@ class Transports:
         settings: Settings,
         *,
         console: Console | None = None,
+        overrides: dict[str, dict[str, Any]] | None = None,
         dry_run: bool = False,
     ) -> None:
         self.settings = settings
+        self.overrides = overrides or {}
         self.dry_run = dry_run
         self.console = console
         self._made: dict[str, Transport] = {}
@@ -100,7 +103,11 @@ class Transports:
         transport = self._made.get(platform)
         if transport is None:
             transport = make_transport(
-                platform, self.settings, console=self.console, dry_run=self.dry_run
+                platform,
+                self.settings,
+                console=self.console,
+                overrides=self.overrides.get(platform),
+                dry_run=self.dry_run,
             )
             self._made[platform] = transport
         return transport

@@ -10,7 +10,8 @@ from bot.models import Hit, Section
 from formatters import slack, telegram
 from formatters.templates import Templates
 from formatters.weekly import render_weekly
-from tests.formatters.validators import check_slack_message, check_telegram_message
+from tests.fakes.slack_validation import check_slack_message
+from tests.fakes.telegram_validation import check_telegram_message
 
 
 def hostile_rollup() -> Rollup:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,8 @@ from bot.archive import Archive, Kind, count_trends
 from bot.query import IsoWeek, parse_query
 from tests.fakes import FakeSlack
 from tests.support.cli import run as run_cli
-from tests.support.delivery_kit import speed_up, write_config
+from tests.support.delivery_kit import fast_timings
+from tests.support.delivery_kit import write_config as write_kit_config
 
 WEEK = "2026-W06"
 MONDAY = dt.date(2026, 2, 2)
@@ -24,9 +26,9 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, captured.out, " ".join(captured.err.split())
 
 
-@pytest.fixture(autouse=True)
-def _fast(monkeypatch: pytest.MonkeyPatch) -> None:
-    speed_up(monkeypatch, pace=0.0, retry_base=0.01, retry_cap=0.05)
+def write_config(directory: Path, **kwargs: Any) -> Path:
+    """The kit's config with test timings (no pacing, quick retries, the default max_age)."""
+    return write_kit_config(directory, timings=fast_timings(any_age=False), **kwargs)
 
 
 def test_send_week_posts_the_rollup_once_per_channel_and_week(

@@ -20,7 +20,7 @@ from bot.delivery import Outcome
 from bot.query import IsoWeek
 from bot.runtime import Service
 from tests.fakes import FakeSlack
-from tests.support.delivery_kit import speed_up, write_config
+from tests.support.delivery_kit import fast_timings, write_config
 
 SAMPLE_WEEK = IsoWeek(2026, 6)
 
@@ -50,9 +50,7 @@ def make_service(
     fake_slack: FakeSlack,
     services: list[Service],
     week_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> Callable[[], Service]:
-    speed_up(monkeypatch, pace=0.0, retry_base=0.01, retry_cap=0.05, max_age=10**9)
     this_week_sources(week_dir, tmp_path / "digests")
     channels: list[dict[str, Any]] = [
         {
@@ -75,6 +73,7 @@ def make_service(
         sources=["digests/*.md"],
         slack_url=fake_slack.api_url,
         extra={"schedule": fired_minutes_ago(5), "wait_for_digest": "0s"},
+        timings=fast_timings(),
     )
 
     def make() -> Service:
@@ -137,7 +136,7 @@ async def test_digest_both_gets_the_daily_digest_and_the_rollup_each_exactly_onc
     second = await results(again, 3)
     await again.stop()
     assert [(r.channel.key, r.outcome) for r in second] == [
-        ("slack:C_BOTH", Outcome.NO_DIGEST),
+        ("slack:C_BOTH", Outcome.NOTHING_NEW),
         ("slack:C_BOTH/weekly", Outcome.ALREADY),
         ("slack:C_WEEKLY/weekly", Outcome.ALREADY),
     ]

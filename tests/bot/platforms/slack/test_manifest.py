@@ -11,13 +11,13 @@ import pytest
 import yaml
 
 from bot.config import Settings
+from bot.platforms import listener_settings
 from bot.platforms.slack.scopes import (
     APP_TOKEN_METHODS,
     FEATURE_SCOPES,
     METHOD_SCOPES,
     required_scopes,
 )
-from bot.runtime.service import listener_settings
 from tests.conftest import ROOT
 
 MANIFEST_TEXT = (ROOT / "slack-app-manifest.yaml").read_text(encoding="utf-8")
