@@ -137,7 +137,7 @@ async def test_digest_both_gets_the_daily_digest_and_the_rollup_each_exactly_onc
     second = await results(again, 3)
     await again.stop()
     assert [(r.channel.key, r.outcome) for r in second] == [
-        ("slack:C_BOTH", Outcome.NO_DIGEST),
+        ("slack:C_BOTH", Outcome.NOTHING_NEW),
         ("slack:C_BOTH/weekly", Outcome.ALREADY),
         ("slack:C_WEEKLY/weekly", Outcome.ALREADY),
     ]
