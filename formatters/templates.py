@@ -33,6 +33,8 @@ from bot.errors import ConfigError
 from formatters.escape import safe_url
 from formatters.markdown import Line, Span, bold, line, link, parse, parse_inline
 
+from bot.models import item_path
+
 if TYPE_CHECKING:
     from bot.chat import SearchReply, SubscriptionReply
     from bot.config import Settings
@@ -93,10 +95,18 @@ def _describe_template_error(name: str, exc: TemplateError) -> str:
 class Templates:
     """A jinja2 environment per language with a user directory in front of the built-ins."""
 
-    def __init__(self, language: Language = "zh", templates_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        language: Language = "zh",
+        templates_dir: str | Path | None = None,
+        *,
+        web_base_url: str | None = None,
+    ) -> None:
         if language not in ("zh", "en"):
             raise ValueError(f"language must be 'zh' or 'en', not {language!r}")
         self.language: Language = language
+        #: The web reader's public URL: items get a "web" link to their permalink.
+        self.web_base_url = web_base_url.rstrip("/") if web_base_url else None
         self.templates_dir = Path(templates_dir) if templates_dir else None
         self._builtin = FileSystemLoader(str(PACKAGE_DIR / language))
         user: list[FileSystemLoader] = []
@@ -126,7 +136,7 @@ class Templates:
             directory = Path(settings.templates_dir)
             if not directory.is_absolute():
                 directory = settings.base_dir() / directory
-        return cls(settings.language, directory)
+        return cls(settings.language, directory, web_base_url=settings.web.base_url)
 
     @cached_property
     def labels(self) -> dict[str, str]:
@@ -201,8 +211,26 @@ def title_lines(text: str) -> list[Line]:
     return [line(bold(text))]
 
 
+def web_url(item: Item, templates: Templates, date: dt.date | None) -> str | None:
+    """The item's permalink in the web reader, when ``web.base_url`` is configured."""
+    if templates.web_base_url is None or date is None:
+        return None
+    return templates.web_base_url + item_path(date, item.rank)
+
+
+def web_spans(item: Item, templates: Templates, date: dt.date | None, sep: str) -> list[Span]:
+    """``sep`` and a "web" link to the item's permalink; nothing without ``web.base_url``."""
+    url = web_url(item, templates, date)
+    return [Span(sep), link(templates.labels["web"], url)] if url else []
+
+
 def meta_line(
-    item: Item, templates: Templates, date: dt.date | None = None, *, gap: bool = False
+    item: Item,
+    templates: Templates,
+    date: dt.date | None = None,
+    *,
+    gap: bool = False,
+    web: bool = True,
 ) -> Line | None:
     labels, colon = templates.labels, templates.labels["colon"]
     parts = []
@@ -211,7 +239,8 @@ def meta_line(
     when = when_text(item, date)
     if when:
         parts.append(f"{labels['time']}{colon}{when}")
-    return line(" · ".join(parts), gap=gap) if parts else None
+    extra = web_spans(item, templates, date, " · " if parts else "") if web else []
+    return line(" · ".join(parts), *extra, gap=gap) if parts or extra else None
 
 
 def headline_lines(
@@ -245,7 +274,8 @@ def compact_lines(
     parts = [p for p in (date.isoformat() if date else None, item.source) if p]
     if item.tags:
         parts.append("🏷 " + " · ".join(item.tags))
-    return [first, line(" · ".join(parts))] if parts else [first]
+    extra = web_spans(item, templates, date, " · " if parts else "")
+    return [first, line(" · ".join(parts), *extra)] if parts or extra else [first]
 
 
 def section_heading(kind: str, heading: str) -> str:

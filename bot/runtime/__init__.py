@@ -1,12 +1,20 @@
 """Runtime: ``digestbot run`` — scheduler, chat listeners and the HTTP endpoints in one loop.
 
-``service`` assembles the parts, ``health`` serves ``/healthz`` and ``/metrics``. This is
-the top of the import graph: nothing below imports it.
+``service`` assembles the parts, ``health`` serves ``/healthz`` and ``/metrics`` and mounts
+the web reader (``bot.web``) on the same app. This is the top of the import graph:
+nothing below imports it.
 """
 
 from __future__ import annotations
 
-from bot.runtime.health import bound_port, start_health_server
+from bot.runtime.health import bound_port, start_health_server, start_http_server
 from bot.runtime.service import Service, make_owner, run
 
-__all__ = ["Service", "bound_port", "make_owner", "run", "start_health_server"]
+__all__ = [
+    "Service",
+    "bound_port",
+    "make_owner",
+    "run",
+    "start_health_server",
+    "start_http_server",
+]
