@@ -30,10 +30,9 @@ from jinja2 import (
 from markupsafe import Markup
 
 from bot.errors import ConfigError
+from bot.models import item_path
 from formatters.escape import safe_url
 from formatters.markdown import Line, Span, bold, line, link, parse, parse_inline
-
-from bot.models import item_path
 
 if TYPE_CHECKING:
     from bot.chat import SearchReply, SubscriptionReply

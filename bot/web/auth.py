@@ -68,7 +68,9 @@ def token_middleware(
             return await refuse(request)
         if request.method in ("GET", "HEAD") and request.path not in IN_PLACE:
             clean = request.rel_url.without_query_params("token")
-            response: web.StreamResponse = web.HTTPSeeOther(location=str(clean))
+            response: web.StreamResponse = web.Response(
+                status=303, headers={"Location": str(clean)}
+            )
         else:
             response = await handler(request)
         response.set_cookie(

@@ -76,25 +76,35 @@ def _entry(feed: FeedGenerator, hit: Hit, base: str, reader: Reader) -> None:
     entry = feed.add_entry(order="append")
     entry.id(entry_id(hit))
     entry.title(layout.display_title(hit))
-    entry.link(href=base + item_path(hit.date, hit.rank), rel="alternate", type="text/html")
-    original = link_href(hit.url)
-    if original:
-        entry.link(href=original, rel="related")
+    # One link only: feedgen 1.0 writes an entry's links without their rel (its issue
+    # #135), so a second "related" link would read as another alternate. The original
+    # article is linked from the content instead.
+    entry.link(href=base + item_path(hit.date, hit.rank))
     when = _when(hit, reader)
     entry.published(when)
     entry.updated(when)
     if hit.summary:
         entry.summary(hit.summary)
-    if hit.sections:
-        html = "".join(
-            f"<h3>{escape(layout.section_heading(s.kind, s.heading))}</h3>{block_html(s.markdown)}"
-            for s in hit.sections
-        )
-        entry.content(html, type="html")
+    content = _content_html(hit, reader)
+    if content:
+        entry.content(content, type="html")
     for tag in hit.tags:
         entry.category(term=tag, label=tag)
     if hit.source:
         entry.author(name=hit.source)
+
+
+def _content_html(hit: Hit, reader: Reader) -> str:
+    """The sections as the reader shows them, then a link to the original article."""
+    parts = [
+        f"<h3>{escape(layout.section_heading(s.kind, s.heading))}</h3>{block_html(s.markdown)}"
+        for s in hit.sections
+    ]
+    original = link_href(hit.url)
+    if original:
+        label = escape(reader.labels["original"])
+        parts.append(f'<p><a href="{escape(original)}">{label}</a></p>')
+    return "".join(parts)
 
 
 def _when(hit: Hit, reader: Reader) -> dt.datetime:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from aiohttp.test_utils import TestClient
-
 from bot.web import CSP
+from tests.bot.web.conftest import Client
 from tests.bot.web.html import foreign_or_unsafe, items, page, text_of
 
 
-async def get_page(client: TestClient, path: str, status: int = 200):  # type: ignore[no-untyped-def]
+async def get_page(client: Client, path: str, status: int = 200):  # type: ignore[no-untyped-def]
     response = await client.get(path)
     assert response.status == status, path
     assert response.headers["Content-Type"].startswith("text/html")
     return page(await response.text())
 
 
-async def test_a_day_shows_every_headline_with_its_sections_folded(client: TestClient) -> None:
+async def test_a_day_shows_every_headline_with_its_sections_folded(client: Client) -> None:
     doc = await get_page(client, "/d/2026-02-03")
     found = items(doc)
     assert [int(a.get("data-rank")) for a in found] == list(range(1, 15))
@@ -42,7 +41,7 @@ async def test_a_day_shows_every_headline_with_its_sections_folded(client: TestC
     assert not doc.cssselect("a[rel=prev]")  # the first day
 
 
-async def test_the_front_page_is_the_latest_day(client: TestClient) -> None:
+async def test_the_front_page_is_the_latest_day(client: Client) -> None:
     doc = await get_page(client, "/")
     assert text_of(doc.cssselect(".day .date")[0]).startswith("2026-02-08")
     assert [int(a.get("data-rank")) for a in items(doc)] == [1, 6]
@@ -50,7 +49,7 @@ async def test_the_front_page_is_the_latest_day(client: TestClient) -> None:
     assert not doc.cssselect("a[rel=next]")
 
 
-async def test_an_item_page_renders_tables_lists_code_and_resources(client: TestClient) -> None:
+async def test_an_item_page_renders_tables_lists_code_and_resources(client: Client) -> None:
     doc = await get_page(client, "/d/2026-02-08/1")
     assert text_of(doc.cssselect("h1.title")[0]).startswith("1. [DeepMind] 公式、表格与嵌套列表")
     body = doc.cssselect(".body")[0]
@@ -66,7 +65,7 @@ async def test_an_item_page_renders_tables_lists_code_and_resources(client: Test
     assert "《A Paper Without A Link》" in text_of(body)
 
 
-async def test_missing_days_items_and_malformed_paths_are_404_pages(client: TestClient) -> None:
+async def test_missing_days_items_and_malformed_paths_are_404_pages(client: Client) -> None:
     for path in ("/d/2026-02-04", "/d/2026-13-01", "/d/2026-02-03/15", "/d/2026-02-03/0",
                  "/d/yesterday"):  # fmt: skip
         doc = await get_page(client, path, status=404)
@@ -84,7 +83,7 @@ async def test_an_empty_archive_says_so(serve, sqlite_url: str) -> None:  # type
 
 
 async def test_a_hostile_digest_is_shown_as_text_and_links_nowhere_unsafe(
-    client: TestClient,
+    client: Client,
 ) -> None:
     for path in ("/d/2026-02-05", "/d/2026-02-05/1"):
         response = await client.get(path)
@@ -99,7 +98,7 @@ async def test_a_hostile_digest_is_shown_as_text_and_links_nowhere_unsafe(
     assert "[Evil <@U123>/Org]" in title and "<!channel>" in title
 
 
-async def test_every_response_has_the_strict_headers(client: TestClient) -> None:
+async def test_every_response_has_the_strict_headers(client: Client) -> None:
     for path in ("/", "/d/2026-02-03/2", "/search?q=x", "/tags", "/feed.atom", "/nowhere",
                  "/static/reader.css"):  # fmt: skip
         response = await client.get(path)

@@ -56,8 +56,8 @@ async def test_results_are_newest_first_and_paged(any_archive: Archive) -> None:
         assert seen[:3] == [("2026-02-08", 1), ("2026-02-08", 6), ("2026-02-05", 1)]
         dates = [date for date, _ in seen]
         assert dates == sorted(dates, reverse=True)
-        assert "Older" in text_of(page(await (await client.get(
-            "/search", params={"q": "since:2026-01-01"})).text()).cssselect(".pager")[0])  # fmt: skip
+        first = await client.get("/search", params={"q": "since:2026-01-01"})
+        assert "Older" in text_of(page(await first.text()).cssselect(".pager")[0])
 
 
 async def test_a_bad_query_shows_the_message_chat_gives(any_archive: Archive, serve) -> None:  # type: ignore[no-untyped-def]
