@@ -13,7 +13,7 @@ key, so an override file may define only the labels it changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -282,13 +282,19 @@ def section_heading(kind: str, heading: str) -> str:
     return heading if heading.startswith(icon) or not heading[:1].isalnum() else f"{icon} {heading}"
 
 
-def missing_resources(item: Item) -> list[Resource]:
-    """Resources whose link no section shows (the parser lists them in both places)."""
+def line_hrefs(markdown: str) -> set[str]:
+    """The link targets a section's markdown shows, through the chat line model."""
+    return {s.href for ln in parse(markdown) for s in ln.spans if s.href}
+
+
+def missing_resources(
+    item: Item, hrefs: Callable[[str], Iterable[str]] = line_hrefs
+) -> list[Resource]:
+    """Resources whose link no section shows (the parser lists them in both places);
+    ``hrefs`` reads a section's link targets (a renderer that parsed it already has them)."""
     shown = "".join(section.markdown for section in item.sections)
-    hrefs = {
-        s.href for sec in item.sections for ln in parse(sec.markdown) for s in ln.spans if s.href
-    }
-    return [r for r in item.resources if r.url not in shown and safe_url(r.url) not in hrefs]
+    linked = {href for section in item.sections for href in hrefs(section.markdown)}
+    return [r for r in item.resources if r.url not in shown and safe_url(r.url) not in linked]
 
 
 def detail_lines(item: Item, templates: Templates) -> list[Line]:

@@ -48,9 +48,15 @@ def stamp(conn: Connection) -> Stamp:
 
 def neighbours(conn: Connection, date: dt.date) -> tuple[dt.date | None, dt.date | None]:
     """The stored days just before and just after ``date`` (None at either end)."""
-    before = conn.execute(select(func.max(digests.c.date)).where(digests.c.date < date)).scalar()
-    after = conn.execute(select(func.min(digests.c.date)).where(digests.c.date > date)).scalar()
-    return before, after
+    before = select(func.max(digests.c.date)).where(digests.c.date < date).scalar_subquery()
+    after = select(func.min(digests.c.date)).where(digests.c.date > date).scalar_subquery()
+    row = conn.execute(select(before, after)).one()
+    return _as_date(row[0]), _as_date(row[1])
+
+
+def _as_date(value: object) -> dt.date | None:
+    """A scalar subquery loses the column type on SQLite: it hands back ISO text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
 
 
 def tag_counts(conn: Connection, aliases: TagAliases) -> list[TagCount]:

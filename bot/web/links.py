@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from bot.query import Clause, Query
@@ -23,3 +24,9 @@ def feed_href(query: str) -> str:
 def tag_query(tag: str) -> str:
     """``tag:NAME`` as the query language writes it (quoted when it has spaces)."""
     return str(Query.of([Clause("tag", (tag,))]))
+
+
+@lru_cache(maxsize=4096)
+def tag_href(tag: str) -> str:
+    """The search for one tag (tags repeat on every page: built once each)."""
+    return search_href(tag_query(tag))

@@ -21,8 +21,8 @@ from markupsafe import Markup
 from bot.errors import QueryError
 from bot.models import Item, item_path
 from bot.query import KEYS, parse_query
-from bot.web.links import feed_href, search_href, tag_query
-from bot.web.markup import block_html, inline_html, link_href
+from bot.web.links import feed_href, search_href, tag_href
+from bot.web.markup import block_hrefs, block_html, inline_html, link_href
 from bot.web.words import WORDS
 from formatters import templates as layout
 from formatters.templates import Templates
@@ -158,7 +158,7 @@ class Reader:
 
     def tags(self) -> Page:
         counts = self.tag_counts()
-        entries = [(entry, search_href(tag_query(entry.tag))) for entry in counts]
+        entries = [(entry, tag_href(entry.tag)) for entry in counts]
         return self._page(200, "tags.html.j2", title=self.words["tags"], entries=entries)
 
     def not_found(self) -> Page:
@@ -191,7 +191,7 @@ class Reader:
         ]
         resources = [
             (resource.title or resource.url, link_href(resource.url))
-            for resource in layout.missing_resources(item)
+            for resource in layout.missing_resources(item, block_hrefs)
         ]
         return ItemView(
             date=date,
@@ -202,7 +202,7 @@ class Reader:
             source=item.source,
             when=layout.when_text(item, date),
             stars=layout.stars_text(item.stars),
-            tags=[(tag, search_href(tag_query(tag))) for tag in item.tags],
+            tags=[(tag, tag_href(tag)) for tag in item.tags],
             summary=inline_html(item.summary) if item.summary else None,
             sections=sections,
             resources=resources,
