@@ -42,6 +42,13 @@ def _bearer(request: web.Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def _without_token(request: web.Request) -> str:
+    """The request's own path and query minus ``token``; never ``//host`` (another site)."""
+    clean = request.rel_url.without_query_params("token")
+    path = "/" + clean.raw_path.lstrip("/")
+    return f"{path}?{clean.raw_query_string}" if clean.raw_query_string else path
+
+
 def token_middleware(
     token: str,
     *,
@@ -67,9 +74,8 @@ def token_middleware(
         if given is None or not _same(given, token):
             return await refuse(request)
         if request.method in ("GET", "HEAD") and request.path not in IN_PLACE:
-            clean = request.rel_url.without_query_params("token")
             response: web.StreamResponse = web.Response(
-                status=303, headers={"Location": str(clean)}
+                status=303, headers={"Location": _without_token(request)}
             )
         else:
             response = await handler(request)

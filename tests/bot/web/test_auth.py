@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import yarl
 
 from bot.archive import Archive
 from bot.config import Settings
@@ -51,6 +52,13 @@ async def test_a_token_in_the_url_becomes_a_cookie_and_leaves_the_url(guarded: C
     assert (await guarded.get("/search?q=tag:RL")).status == 401
     forged = await guarded.get("/tags", cookies={COOKIE: TOKEN})
     assert forged.status == 401  # the cookie is a proof of the token, not the token
+
+
+async def test_the_redirect_stays_on_the_reader(guarded: Client) -> None:
+    url = f"{guarded.base}//evil.example/x?q=%E4%B8%AD&token={TOKEN}"
+    response = await guarded.session.get(yarl.URL(url, encoded=True), allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"] == "/evil.example/x?q=%E4%B8%AD"
 
 
 async def test_feeds_take_the_token_in_place(guarded: Client) -> None:
