@@ -56,7 +56,9 @@ def neighbours(conn: Connection, date: dt.date) -> tuple[dt.date | None, dt.date
 
 def _as_date(value: object) -> dt.date | None:
     """A scalar subquery loses the column type on SQLite: it hands back ISO text."""
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value if isinstance(value, dt.date) else None
 
 
 def tag_counts(conn: Connection, aliases: TagAliases) -> list[TagCount]:
@@ -67,20 +69,17 @@ def tag_counts(conn: Connection, aliases: TagAliases) -> list[TagCount]:
     ``RL`` and ``强化学习`` counts once.
     """
     per_spelling = conn.execute(
-        select(
-            item_tags.c.normalized,
-            func.count(item_tags.c.item_id.distinct()),
-            func.min(item_tags.c.tag),
-        ).group_by(item_tags.c.normalized)
+        select(item_tags.c.normalized, func.count(item_tags.c.item_id.distinct())).group_by(
+            item_tags.c.normalized
+        )
     ).all()
-    groups: dict[str, list[tuple[str, int, str]]] = {}
-    for normalized, count, spelled in per_spelling:
-        key = aliases.canonical(normalized)
-        groups.setdefault(key, []).append((normalized, int(count), spelled))
+    groups: dict[str, list[tuple[str, int]]] = {}
+    for normalized, count in per_spelling:
+        groups.setdefault(aliases.canonical(normalized), []).append((normalized, int(count)))
     out = []
     for members in groups.values():
         members.sort()
-        spellings = tuple(norm for norm, _, _ in members)
+        spellings = tuple(norm for norm, _ in members)
         if len(members) == 1:
             total = members[0][1]
         else:
@@ -91,8 +90,22 @@ def tag_counts(conn: Connection, aliases: TagAliases) -> list[TagCount]:
                     )
                 ).scalar_one()
             )
-        # The alias table's display name, or (outside it) a spelling as it was written.
-        shown = aliases.display(members[0][2])
+        shown = _shown(conn, aliases, spellings[0])
         out.append(TagCount(tag=shown, count=total, spellings=spellings))
     out.sort(key=lambda entry: (-entry.count, entry.tag.casefold()))
     return out
+
+
+def _shown(conn: Connection, aliases: TagAliases, normalized: str) -> str:
+    """The alias table's display name; outside it, the tag as its first item spelled it
+    (one index seek: reading every spelling of every tag would cost a pass over the rows)."""
+    shown = aliases.display(normalized)
+    if shown != normalized:
+        return shown
+    spelled = conn.execute(
+        select(item_tags.c.tag)
+        .where(item_tags.c.normalized == normalized)
+        .order_by(item_tags.c.item_id)
+        .limit(1)
+    ).scalar()
+    return aliases.display(spelled) if spelled else normalized
