@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,11 +20,13 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from bot.errors import QueryError
+from bot.errors import ArchiveError, QueryError
 from bot.web.feeds import FeedVersion, build_feed, feed_version
 from bot.web.pages import Page, Reader
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+UNAVAILABLE = "503: the archive is not reachable right now; try again shortly"
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Worker threads building pages: the work is mostly Python, so few.
@@ -86,28 +89,36 @@ class ReaderRoutes:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
 
+    async def page(self, build: Callable[..., Page], *args: object) -> web.Response:
+        """A page built on the workers; an unreachable archive is a 503 page, logged."""
+        try:
+            return html(await self.run(build, *args))
+        except ArchiveError as exc:
+            log.error("web reader: %s", exc)
+            return html(await self.run(self.reader.unavailable))
+
     async def latest(self, _request: web.Request) -> web.Response:
-        return html(await self.run(self.reader.latest))
+        return await self.page(self.reader.latest)
 
     async def day(self, request: web.Request) -> web.Response:
         date = _day(request.match_info["date"])
         if date is None:
-            return html(await self.run(self.reader.not_found))
-        return html(await self.run(self.reader.day, date))
+            return await self.page(self.reader.not_found)
+        return await self.page(self.reader.day, date)
 
     async def item(self, request: web.Request) -> web.Response:
         date, rank = _day(request.match_info["date"]), int(request.match_info["rank"])
         if date is None or not 0 < rank <= _MAX_RANK:
-            return html(await self.run(self.reader.not_found))
-        return html(await self.run(self.reader.item, date, rank))
+            return await self.page(self.reader.not_found)
+        return await self.page(self.reader.item, date, rank)
 
     async def search(self, request: web.Request) -> web.Response:
         page = request.query.get("page", "1")
         number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1
-        return html(await self.run(self.reader.search, request.query.get("q", ""), number))
+        return await self.page(self.reader.search, request.query.get("q", ""), number)
 
     async def tags(self, _request: web.Request) -> web.Response:
-        return html(await self.run(self.reader.tags))
+        return await self.page(self.reader.tags)
 
     async def feed(self, request: web.Request) -> web.Response:
         """Atom; 304 when the reader's copy is current; a bad query is a 400 naming it."""
@@ -115,21 +126,24 @@ class ReaderRoutes:
         base = self.base_url or str(request.url.origin())
         try:
             query, current = await self.run(feed_version, self.reader, text, base)
+            if not_modified(request, current):
+                response = web.Response(status=304)
+            else:
+                body = await self.run(build_feed, self.reader, query, text, base, current)
+                response = web.Response(body=body, content_type="application/atom+xml")
+                response.charset = "utf-8"
         except QueryError as exc:
             return web.Response(text=str(exc), status=400, content_type="text/plain")
-        if not_modified(request, current):
-            response = web.Response(status=304)
-        else:
-            body = await self.run(build_feed, self.reader, query, text, base, current)
-            response = web.Response(body=body, content_type="application/atom+xml")
-            response.charset = "utf-8"
+        except ArchiveError as exc:
+            log.error("web reader: %s", exc)
+            return web.Response(text=UNAVAILABLE, status=503, content_type="text/plain")
         response.etag = current.etag
         response.last_modified = current.last_modified
         response.headers["Cache-Control"] = "no-cache"
         return response
 
     async def unauthorized(self, _request: web.Request) -> web.Response:
-        response = html(await self.run(self.reader.unauthorized))
+        response = await self.page(self.reader.unauthorized)
         response.headers["WWW-Authenticate"] = 'Bearer realm="digestbot"'
         return response
 

@@ -164,6 +164,9 @@ class Reader:
     def not_found(self) -> Page:
         return self._page(404, "message.html.j2", title="404", message=self.words["not_found"])
 
+    def unavailable(self) -> Page:
+        return self._page(503, "message.html.j2", title="503", message=self.words["unavailable"])
+
     def unauthorized(self) -> Page:
         return self._page(401, "message.html.j2", title="401", message=self.words["token"])
 

@@ -116,3 +116,16 @@ async def test_the_pages_follow_the_configured_language(serve, archive) -> None:
     assert doc.get("lang") == "en"
     assert text_of(doc.cssselect("details summary")[0]) == "Details"
     assert "Source: 机器之心" in text_of(doc.cssselect(".meta")[0])
+
+
+async def test_an_unreachable_archive_is_a_503_page(serve, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.archive import Archive
+
+    gone = Archive(f"sqlite:///{tmp_path / 'missing' / 'archive.db'}")  # no such folder
+    client = await serve(gone)
+    for path in ("/", "/d/2026-02-03", "/d/2026-02-03/2", "/search?q=tag:RL", "/tags"):
+        doc = await get_page(client, path, status=503)
+        assert "暂时无法读取归档" in text_of(doc), path
+    feed = await client.get("/feed.atom")
+    assert feed.status == 503
+    assert (await client.get("/healthz")).status == 503
