@@ -121,9 +121,10 @@ async def start_http_server(
     """The one HTTP server of ``digestbot run`` on ``web.host:web.port``: /healthz,
     /metrics and, with ``web.enabled``, the reader and feeds (``web.token`` guarding all
     but /healthz)."""
-    from bot.web import mount
+    from bot.web import mount  # jinja2, markdown-it, feedgen/lxml: loaded only when serving
 
-    assert settings.web.port is not None
+    if settings.web.port is None:
+        raise ConfigError("web.port: not set, so there is no HTTP server to start")
     app = make_health_app(archive=archive, scheduler=scheduler, listeners=listeners)
     mount(app, settings, archive)
     return await serve_app(app, settings.web.host, settings.web.port)
