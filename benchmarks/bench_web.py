@@ -80,6 +80,14 @@ async def series(session: aiohttp.ClientSession, paths: list[str], expect: int =
     return wall, cpu
 
 
+async def expect_304(session: aiohttp.ClientSession, path: str, headers: dict[str, str]) -> float:
+    """Time a conditional request that must be answered 304 with an empty body."""
+    elapsed, status, body, _ = await timed(session, path, headers)
+    if status != 304 or body:
+        raise SystemExit(f"{path} with {list(headers)}: HTTP {status}, {len(body)} bytes")
+    return elapsed
+
+
 def row(table: Table, name: str, samples: Samples, note: str = "") -> None:
     wall, cpu = samples
     p99 = percentile(wall, 0.99)
@@ -133,16 +141,11 @@ async def measure(url: str, runs: int, seed: int) -> None:
                 assert status == 200 and body.startswith(b"<?xml"), status
                 full[0].append(elapsed)
                 full[1].append(LAST_CPU[0])
-                headers = {"If-None-Match": response.headers["ETag"]}
-                elapsed, status, body, _ = await timed(session, feed_path, headers)
-                if status != 304 or body:
-                    raise SystemExit(f"conditional feed request: HTTP {status}, {len(body)} bytes")
-                conditional[0].append(elapsed)
+                etag = {"If-None-Match": response.headers["ETag"]}
+                conditional[0].append(await expect_304(session, feed_path, etag))
                 conditional[1].append(LAST_CPU[0])
                 since = {"If-Modified-Since": response.headers["Last-Modified"]}
-                _, status, body, _ = await timed(session, feed_path, since)
-                if status != 304 or body:
-                    raise SystemExit(f"If-Modified-Since: HTTP {status}, {len(body)} bytes")
+                await expect_304(session, feed_path, since)
             row(table, "feed, full (50 entries)", full, note="—")
             row(table, "feed, 304 (If-None-Match)", conditional, note="—")
             console.print(table)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.archive import Archive
 from bot.ingest import file_sha256, parse_file
@@ -15,14 +12,6 @@ from tests.conftest import REFERENCE_DIGEST
 
 def store(archive: Archive, path: Path) -> None:
     archive.store(parse_file(path).digest, path=str(path), sha256=file_sha256(path))
-
-
-@pytest.fixture
-def archive(db_url: str) -> Iterator[Archive]:
-    archive = Archive(db_url)
-    archive.create_schema()
-    yield archive
-    archive.close()
 
 
 def day(tmp_path: Path, date: str, body: str) -> Path:
