@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -24,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -249,9 +251,44 @@ class DeliverySettings(_Section):
 
 
 class HttpSettings(_Section):
+    """The older name of ``web.host`` and ``web.port``, still accepted."""
+
     host: str = "127.0.0.1"
     port: int | None = None
     """Port for ``/healthz`` and ``/metrics`` in ``digestbot run``; None turns them off."""
+
+
+def _public_url(value: str | None) -> str | None:
+    """``web.base_url`` ends up in chat links and feeds: an absolute http(s) URL."""
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(
+            f"{value!r} is not an absolute http(s) URL without query (e.g. https://news.example.com)"
+        )
+    return value.strip().rstrip("/")
+
+
+class WebSettings(_Section):
+    """The reader, feeds, ``/healthz`` and ``/metrics``: one HTTP server in ``digestbot run``."""
+
+    enabled: bool = False
+    """Serve the web reader and Atom feeds (off: only ``/healthz`` and ``/metrics``)."""
+    host: str = "127.0.0.1"
+    port: int | None = None
+    """None: no HTTP server at all."""
+    base_url: str | None = None
+    """The public URL of the reader, for links posted to chat and in feeds."""
+    token: SecretStr | None = None
+    """When set, every route but ``/healthz`` needs it (bearer header or ``?token=``)."""
+
+    _base_url = field_validator("base_url")(_public_url)
+    _secrets = field_validator("token")(_no_empty_secret)
+
+
+#: ``http.KEY`` is the older spelling of ``web.KEY``.
+WEB_ALIASES = ("host", "port")
 
 
 class Settings(BaseSettings):
@@ -281,6 +318,7 @@ class Settings(BaseSettings):
     tags: TagSettings = Field(default_factory=TagSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     config_path: str | None = Field(default=None, exclude=True)
     """Where this configuration came from (None for built-in defaults)."""
@@ -289,6 +327,30 @@ class Settings(BaseSettings):
     _cron = field_validator("schedule", "weekly_schedule")(check_cron)
     _human = model_validator(mode="before")(_human_schedule)
     _level = field_validator("log_level")(_check_log_level)
+
+    @model_validator(mode="after")
+    def _web_aliases(self) -> Settings:
+        """Fold ``http.host``/``http.port`` into ``web``; both spellings must agree."""
+        old, new = self.http.model_fields_set, self.web.model_fields_set
+        for key in WEB_ALIASES:
+            if key not in old:
+                continue
+            value = getattr(self.http, key)
+            if key in new and getattr(self.web, key) != value:
+                raise PydanticCustomError(
+                    "alias_conflict",
+                    f"{getattr(self.web, key)!r} differs from http.{key}: {value!r} (its older "
+                    f"name); keep only web.{key}",
+                    {"key": f"web.{key}"},
+                )
+            setattr(self.web, key, value)
+        if self.web.enabled and self.web.port is None:
+            raise PydanticCustomError(
+                "missing_port",
+                "the reader is enabled (web.enabled: true) but has no port; set web.port",
+                {"key": "web.port"},
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(

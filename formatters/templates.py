@@ -13,7 +13,7 @@ key, so an override file may define only the labels it changes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,6 +30,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from bot.errors import ConfigError
+from bot.models import item_path
 from formatters.escape import safe_url
 from formatters.markdown import Line, Span, bold, line, link, parse, parse_inline
 
@@ -93,10 +94,18 @@ def _describe_template_error(name: str, exc: TemplateError) -> str:
 class Templates:
     """A jinja2 environment per language with a user directory in front of the built-ins."""
 
-    def __init__(self, language: Language = "zh", templates_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        language: Language = "zh",
+        templates_dir: str | Path | None = None,
+        *,
+        web_base_url: str | None = None,
+    ) -> None:
         if language not in ("zh", "en"):
             raise ValueError(f"language must be 'zh' or 'en', not {language!r}")
         self.language: Language = language
+        #: The web reader's public URL: items get a "web" link to their permalink.
+        self.web_base_url = web_base_url.rstrip("/") if web_base_url else None
         self.templates_dir = Path(templates_dir) if templates_dir else None
         self._builtin = FileSystemLoader(str(PACKAGE_DIR / language))
         user: list[FileSystemLoader] = []
@@ -126,7 +135,7 @@ class Templates:
             directory = Path(settings.templates_dir)
             if not directory.is_absolute():
                 directory = settings.base_dir() / directory
-        return cls(settings.language, directory)
+        return cls(settings.language, directory, web_base_url=settings.web.base_url)
 
     @cached_property
     def labels(self) -> dict[str, str]:
@@ -201,8 +210,26 @@ def title_lines(text: str) -> list[Line]:
     return [line(bold(text))]
 
 
+def web_url(item: Item, templates: Templates, date: dt.date | None) -> str | None:
+    """The item's permalink in the web reader, when ``web.base_url`` is configured."""
+    if templates.web_base_url is None or date is None:
+        return None
+    return templates.web_base_url + item_path(date, item.rank)
+
+
+def web_spans(item: Item, templates: Templates, date: dt.date | None, sep: str) -> list[Span]:
+    """``sep`` and a "web" link to the item's permalink; nothing without ``web.base_url``."""
+    url = web_url(item, templates, date)
+    return [Span(sep), link(templates.labels["web"], url)] if url else []
+
+
 def meta_line(
-    item: Item, templates: Templates, date: dt.date | None = None, *, gap: bool = False
+    item: Item,
+    templates: Templates,
+    date: dt.date | None = None,
+    *,
+    gap: bool = False,
+    web: bool = True,
 ) -> Line | None:
     labels, colon = templates.labels, templates.labels["colon"]
     parts = []
@@ -211,7 +238,8 @@ def meta_line(
     when = when_text(item, date)
     if when:
         parts.append(f"{labels['time']}{colon}{when}")
-    return line(" · ".join(parts), gap=gap) if parts else None
+    extra = web_spans(item, templates, date, " · " if parts else "") if web else []
+    return line(" · ".join(parts), *extra, gap=gap) if parts or extra else None
 
 
 def headline_lines(
@@ -245,7 +273,8 @@ def compact_lines(
     parts = [p for p in (date.isoformat() if date else None, item.source) if p]
     if item.tags:
         parts.append("🏷 " + " · ".join(item.tags))
-    return [first, line(" · ".join(parts))] if parts else [first]
+    extra = web_spans(item, templates, date, " · " if parts else "")
+    return [first, line(" · ".join(parts), *extra)] if parts or extra else [first]
 
 
 def section_heading(kind: str, heading: str) -> str:
@@ -253,13 +282,19 @@ def section_heading(kind: str, heading: str) -> str:
     return heading if heading.startswith(icon) or not heading[:1].isalnum() else f"{icon} {heading}"
 
 
-def missing_resources(item: Item) -> list[Resource]:
-    """Resources whose link no section shows (the parser lists them in both places)."""
+def line_hrefs(markdown: str) -> set[str]:
+    """The link targets a section's markdown shows, through the chat line model."""
+    return {s.href for ln in parse(markdown) for s in ln.spans if s.href}
+
+
+def missing_resources(
+    item: Item, hrefs: Callable[[str], Iterable[str]] = line_hrefs
+) -> list[Resource]:
+    """Resources whose link no section shows (the parser lists them in both places);
+    ``hrefs`` reads a section's link targets (a renderer that parsed it already has them)."""
     shown = "".join(section.markdown for section in item.sections)
-    hrefs = {
-        s.href for sec in item.sections for ln in parse(sec.markdown) for s in ln.spans if s.href
-    }
-    return [r for r in item.resources if r.url not in shown and safe_url(r.url) not in hrefs]
+    linked = {href for section in item.sections for href in hrefs(section.markdown)}
+    return [r for r in item.resources if r.url not in shown and safe_url(r.url) not in linked]
 
 
 def detail_lines(item: Item, templates: Templates) -> list[Line]:

@@ -6,6 +6,7 @@ archive through the same query language as search.
 
 from __future__ import annotations
 
+from bot.archive.browse import Stamp, TagCount
 from bot.archive.ledger_records import Kind
 from bot.archive.rollup import DEFAULT_TOP, Rollup, RollupDay, select_rollup
 from bot.archive.store import Archive
@@ -17,6 +18,8 @@ __all__ = [
     "Kind",
     "Rollup",
     "RollupDay",
+    "Stamp",
+    "TagCount",
     "TagSeries",
     "Trends",
     "count_trends",

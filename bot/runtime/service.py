@@ -2,10 +2,10 @@
 
 It schedules every channel's delivery (``bot.delivery.scheduler``), waits for a late
 digest by polling ``sources`` (``bot.ingest.sources``), delivers through the ledger, and,
-when tokens are configured, runs the Slack/Telegram chat listeners and the /healthz +
-/metrics server (both written elsewhere and imported only when needed). SIGTERM/SIGINT
-stop it cleanly: no new deliveries start, running ones are cancelled and release their
-ledger rows for a replica or the next start to resume.
+when tokens are configured, runs the Slack/Telegram chat listeners and the HTTP server of
+/healthz, /metrics and the web reader (both written elsewhere and imported only when
+needed). SIGTERM/SIGINT stop it cleanly: no new deliveries start, running ones are
+cancelled and release their ledger rows for a replica or the next start to resume.
 """
 
 from __future__ import annotations
@@ -166,12 +166,11 @@ class Service:
             from bot.platforms.listeners import start_listeners
 
             self.listeners = list(await start_listeners(listening, self.archive))
-        if self.settings.http.port is not None:
-            from bot.runtime.health import start_health_server
+        if self.settings.web.port is not None:
+            from bot.runtime.health import start_http_server
 
-            self._health = await start_health_server(
-                self.settings.http.host,
-                self.settings.http.port,
+            self._health = await start_http_server(
+                self.settings,
                 archive=self.archive,
                 scheduler=self.scheduler,
                 listeners=self.listeners,
