@@ -65,6 +65,11 @@ class Digest(BaseModel):
     items: list[Item] = Field(default_factory=list)
 
 
+def item_path(date: dt.date, rank: int) -> str:
+    """The stable path of one archived item in the web reader (its permalink)."""
+    return f"/d/{date.isoformat()}/{rank}"
+
+
 class Problem(BaseModel):
     """A located complaint about input: printed as ``FILE:LINE: message``."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from formatters import console, slack, telegram
 from formatters.chart import cjk_font
-from formatters.escape import escape_telegram
+from formatters.escape import escape_telegram, safe_url
 from formatters.payloads import ChartImage, SlackMessage, TelegramMessage
 from formatters.rollup import chart_image
 from formatters.templates import Templates
@@ -28,6 +28,7 @@ __all__ = [
     "console",
     "escape_telegram",
     "render_weekly",
+    "safe_url",
     "slack",
     "telegram",
 ]

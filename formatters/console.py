@@ -84,9 +84,12 @@ def item_renderables(
 ) -> list[RenderableType]:
     """Title, stars, source/time, summary, tags; with ``details`` every section too."""
     parts: list[RenderableType] = [_title(item)]
-    meta = layout.meta_line(item, templates, date)
+    meta = layout.meta_line(item, templates, date, web=False)
     if meta:
         parts.append(Text(meta.text, style="dim"))
+    web = layout.web_url(item, templates, date)
+    if web:
+        parts.append(Text(f"{templates.label('web')}: {web}", style=Style(link=web, dim=True)))
     if item.summary:
         parts.append(Padding(Markdown(item.summary), (0, 0, 0, 2)))
     if item.tags:

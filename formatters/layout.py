@@ -1,15 +1,17 @@
 """The lines around the content, shared by the Slack, Telegram and console formatters.
 
 Platform-agnostic: these decide what is said and in which order (titles, meta lines,
-details, subscription summaries), with the wording from ``Templates``; each formatter
-decides the markup.
+details, web permalinks, subscription summaries), with the wording from ``Templates``;
+each formatter decides the markup.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from bot.models import item_path
 from formatters.escape import safe_url
 from formatters.lines import Line, Span, bold, line, link
 from formatters.markdown import parse, parse_inline
@@ -49,8 +51,26 @@ def title_lines(text: str) -> list[Line]:
     return [line(bold(text))]
 
 
+def web_url(item: Item, templates: Templates, date: dt.date | None) -> str | None:
+    """The item's permalink in the web reader, when ``web.base_url`` is configured."""
+    if templates.web_base_url is None or date is None:
+        return None
+    return templates.web_base_url + item_path(date, item.rank)
+
+
+def web_spans(item: Item, templates: Templates, date: dt.date | None, sep: str) -> list[Span]:
+    """``sep`` and a "web" link to the item's permalink; nothing without ``web.base_url``."""
+    url = web_url(item, templates, date)
+    return [Span(sep), link(templates.labels["web"], url)] if url else []
+
+
 def meta_line(
-    item: Item, templates: Templates, date: dt.date | None = None, *, gap: bool = False
+    item: Item,
+    templates: Templates,
+    date: dt.date | None = None,
+    *,
+    gap: bool = False,
+    web: bool = True,
 ) -> Line | None:
     labels, colon = templates.labels, templates.labels["colon"]
     parts = []
@@ -59,7 +79,8 @@ def meta_line(
     when = when_text(item, date)
     if when:
         parts.append(f"{labels['time']}{colon}{when}")
-    return line(" · ".join(parts), gap=gap) if parts else None
+    extra = web_spans(item, templates, date, " · " if parts else "") if web else []
+    return line(" · ".join(parts), *extra, gap=gap) if parts or extra else None
 
 
 def headline_lines(
@@ -93,7 +114,8 @@ def compact_lines(
     parts = [p for p in (date.isoformat() if date else None, item.source) if p]
     if item.tags:
         parts.append("🏷 " + " · ".join(item.tags))
-    return [first, line(" · ".join(parts))] if parts else [first]
+    extra = web_spans(item, templates, date, " · " if parts else "")
+    return [first, line(" · ".join(parts), *extra)] if parts or extra else [first]
 
 
 def section_heading(kind: str, heading: str) -> str:
@@ -101,13 +123,19 @@ def section_heading(kind: str, heading: str) -> str:
     return heading if heading.startswith(icon) or not heading[:1].isalnum() else f"{icon} {heading}"
 
 
-def missing_resources(item: Item) -> list[Resource]:
-    """Resources whose link no section shows (the parser lists them in both places)."""
+def line_hrefs(markdown: str) -> set[str]:
+    """The link targets a section's markdown shows, through the chat line model."""
+    return {s.href for ln in parse(markdown) for s in ln.spans if s.href}
+
+
+def missing_resources(
+    item: Item, hrefs: Callable[[str], Iterable[str]] = line_hrefs
+) -> list[Resource]:
+    """Resources whose link no section shows (the parser lists them in both places);
+    ``hrefs`` reads a section's link targets (a renderer that parsed it already has them)."""
     shown = "".join(section.markdown for section in item.sections)
-    hrefs = {
-        s.href for sec in item.sections for ln in parse(sec.markdown) for s in ln.spans if s.href
-    }
-    return [r for r in item.resources if r.url not in shown and safe_url(r.url) not in hrefs]
+    linked = {href for section in item.sections for href in hrefs(section.markdown)}
+    return [r for r in item.resources if r.url not in shown and safe_url(r.url) not in linked]
 
 
 def detail_lines(item: Item, templates: Templates) -> list[Line]:

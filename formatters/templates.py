@@ -87,10 +87,18 @@ def _describe_template_error(name: str, exc: TemplateError) -> str:
 class Templates:
     """A jinja2 environment per language with a user directory in front of the built-ins."""
 
-    def __init__(self, language: Language = "zh", templates_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        language: Language = "zh",
+        templates_dir: str | Path | None = None,
+        *,
+        web_base_url: str | None = None,
+    ) -> None:
         if language not in ("zh", "en"):
             raise ValueError(f"language must be 'zh' or 'en', not {language!r}")
         self.language: Language = language
+        #: The web reader's public URL: items get a "web" link to their permalink.
+        self.web_base_url = web_base_url.rstrip("/") if web_base_url else None
         self.templates_dir = Path(templates_dir) if templates_dir else None
         self._builtin = FileSystemLoader(str(PACKAGE_DIR / language))
         user: list[FileSystemLoader] = []

@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.delivery",),
     ("formatters",),
     ("bot.platforms",),
+    ("bot.web",),
     ("bot.runtime",),
     ("bot.cli", "bot.__main__"),
 )

@@ -129,7 +129,7 @@ def test_operating_features_are_documented() -> None:
         "`digestbot --version`",
         "`digestbot db upgrade`",
         "`log_format`",
-        "DIGESTBOT_HTTP__PORT=8080",
+        "DIGESTBOT_WEB__PORT=8080",
         "Order of precedence",
         "secrets_dir",
         "`.env`",

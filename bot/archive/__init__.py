@@ -11,6 +11,7 @@ leaves this package as ``ArchiveError``.
 
 from __future__ import annotations
 
+from bot.archive.browse import Stamp, TagCount
 from bot.archive.ledger import Ledger
 from bot.archive.ledger_records import Claim, DeliveryRecord, Kind, Status, utcnow
 from bot.archive.rollup import DEFAULT_TOP, Rollup, RollupDay, select_rollup
@@ -29,9 +30,11 @@ __all__ = [
     "PlanLimits",
     "Rollup",
     "RollupDay",
+    "Stamp",
     "Status",
     "Subscription",
     "SubscriptionStore",
+    "TagCount",
     "TagSeries",
     "Trends",
     "count_trends",

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
-from bot.archive import bulk, migrate, search
+from bot.archive import browse, bulk, migrate, search
 from bot.archive.bulk import StoreEntry, StoreOutcome
 from bot.archive.engine import make_engine
 from bot.archive.ledger import Ledger
@@ -236,6 +236,21 @@ class Archive:
         so a common term costs a bounded read, not one visit per match."""
         with self._guard(f"count {str(query)!r}"), self.engine.connect() as conn:
             return search.count(conn, query, self.aliases, cap=cap, limits=self.plan_limits)
+
+    def stamp(self) -> browse.Stamp:
+        """Changes whenever a day is stored or replaced (for caches, ETags, Last-Modified)."""
+        with self._guard("read the archive's stamp"), self.engine.connect() as conn:
+            return browse.stamp(conn)
+
+    def neighbours(self, date: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        """The stored days just before and after ``date``, for "previous"/"next" links."""
+        with self._guard(f"read the days around {date}"), self.engine.connect() as conn:
+            return browse.neighbours(conn, date)
+
+    def tag_counts(self) -> list[browse.TagCount]:
+        """Every tag with its item count, aliases folded, most used first."""
+        with self._guard("count the tags"), self.engine.connect() as conn:
+            return browse.tag_counts(conn, self.aliases)
 
     def item(self, date: dt.date, rank: int) -> Hit | None:
         """One archived item, for "details" buttons."""

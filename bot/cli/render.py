@@ -213,7 +213,7 @@ def render(
         raise typer.BadParameter("give FILE, --date D or --week W", param_hint="--week")
     rollup = _rollup(ctx, iso_week) if iso_week is not None else None
     settings = state(ctx).settings
-    templates = Templates(settings.language, settings.templates_path())
+    templates = Templates(**settings.template_options())
     if rollup is not None:
         messages = render_weekly(str(platform), rollup, templates)  # as ``send --week`` posts
     else:

@@ -168,7 +168,7 @@ async def run_send(
                 f"--date {date}: no digest for that day in the archive "
                 f"(ingest it, or add its file to `sources`)"
             )
-        templates = Templates(settings.language, settings.templates_path())
+        templates = Templates(**settings.template_options())
         deliverer = Deliverer.from_settings(
             settings,
             archive,

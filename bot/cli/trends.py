@@ -52,7 +52,7 @@ def trends(
         result = count_trends(archive, query, today=today)
     finally:
         archive.close()
-    templates = Templates(settings.language, settings.templates_path())
+    templates = Templates(**settings.template_options())
     for renderable in console.render_reply(TrendsReply(trends=result), templates):
         out.print(renderable, soft_wrap=False)
     if output is None:

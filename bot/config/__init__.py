@@ -11,19 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import re
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -33,9 +32,17 @@ from bot.config.fields import (
     Duration,
     check_cron,
     check_log_level,
-    check_proxy,
     human_schedule,
-    no_empty_secret,
+)
+from bot.config.sections import (
+    ArchiveSettings,
+    DeliverySettings,
+    HttpSettings,
+    SlackSettings,
+    TagSettings,
+    TelegramSettings,
+    WebSettings,
+    _Section,
 )
 from bot.config.sources import SECRET_ENV
 from bot.cron import check_timezone
@@ -57,61 +64,6 @@ log = logging.getLogger(__name__)
 DEFAULT_CONFIG_FILE = "config.yaml"
 CONFIG_ENV = "DIGESTBOT_CONFIG"
 SECRETS_DIR_ENV = "DIGESTBOT_SECRETS_DIR"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ArchiveSettings(_Section):
-    url: str = "sqlite:///digestbot.db"
-    """SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``."""
-
-
-class SlackSettings(_Section):
-    bot_token: SecretStr | None = None
-    app_token: SecretStr | None = None
-    signing_secret: SecretStr | None = None
-    mode: Literal["socket", "http"] = "socket"
-    port: int = 3000
-    api_url: str = "https://slack.com/api/"
-    admins: list[str] = Field(default_factory=list)
-    """User ids allowed to change subscriptions; empty means anyone in the channel."""
-    per_channel_interval: float = 1.0
-    """Seconds between two posts to one channel (Slack allows about one per second)."""
-    proxy: str | None = None
-    """HTTP(S) proxy for the Web API and Socket Mode (``http://host:3128``)."""
-
-    _proxy = field_validator("proxy")(check_proxy)
-
-    _secrets = field_validator("bot_token", "app_token", "signing_secret")(no_empty_secret)
-
-
-class TelegramSettings(_Section):
-    token: SecretStr | None = None
-    api_url: str = "https://api.telegram.org/bot"
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
-    port: int = 8443
-    per_chat_interval: float = 1.0
-    """Seconds between two messages to one chat (AIORateLimiter has no per-chat limit)."""
-    proxy: str | None = None
-    """HTTP(S) or SOCKS5 proxy for the Bot API (``socks5://host:1080`` needs httpx[socks])."""
-
-    _proxy = field_validator("proxy")(check_proxy)
-
-    _secrets = field_validator("token")(no_empty_secret)
-
-    @field_validator("webhook_secret")
-    @classmethod
-    def _webhook_secret_format(cls, value: SecretStr | None) -> SecretStr | None:
-        # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - for secret_token.
-        if value is not None and not re.fullmatch(
-            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
-        ):
-            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
-        return value
 
 
 DigestMode = Literal["daily", "weekly", "both"]
@@ -165,32 +117,7 @@ class ChannelSettings(_Section):
         return self
 
 
-class TagSettings(_Section):
-    aliases: dict[str, list[str]] = Field(default_factory=dict)
-    """Extra aliases: ``canonical: [alias, alias]``, merged over the built-in table."""
-
-
-class DeliverySettings(_Section):
-    """Timings of the exactly-once sender; the defaults suit production."""
-
-    lease: Duration = dt.timedelta(minutes=10)
-    """How long a claim is held without renewal before another run may take it over."""
-    window: Duration = dt.timedelta(hours=3)
-    """How long transient errors (429, 5xx, timeouts) are retried before giving up for now."""
-    retry_base: Duration = dt.timedelta(seconds=1)
-    retry_cap: Duration = dt.timedelta(seconds=60)
-    concurrency: int = 500
-    """Channels delivered at once: sends are paced I/O, so this can be large."""
-    misfire_grace: Duration = dt.timedelta(hours=3)
-    """A bot that was down at delivery time still delivers if it is back within this."""
-    reload_interval: Duration = dt.timedelta(seconds=60)
-    """How often `run` re-reads subscriptions to pick up runtime changes."""
-
-
-class HttpSettings(_Section):
-    host: str = "127.0.0.1"
-    port: int | None = None
-    """Port for ``/healthz`` and ``/metrics`` in ``digestbot run``; None turns them off."""
+WEB_ALIASES = ("host", "port")
 
 
 class Settings(BaseSettings):
@@ -220,6 +147,7 @@ class Settings(BaseSettings):
     tags: TagSettings = Field(default_factory=TagSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     config_path: str | None = Field(default=None, exclude=True)
     """Where this configuration came from (None for built-in defaults)."""
@@ -228,6 +156,30 @@ class Settings(BaseSettings):
     _cron = field_validator("schedule", "weekly_schedule")(check_cron)
     _human = model_validator(mode="before")(human_schedule)
     _level = field_validator("log_level")(check_log_level)
+
+    @model_validator(mode="after")
+    def _web_aliases(self) -> Settings:
+        """Fold ``http.host``/``http.port`` into ``web``; both spellings must agree."""
+        old, new = self.http.model_fields_set, self.web.model_fields_set
+        for key in WEB_ALIASES:
+            if key not in old:
+                continue
+            value = getattr(self.http, key)
+            if key in new and getattr(self.web, key) != value:
+                raise PydanticCustomError(
+                    "alias_conflict",
+                    f"{getattr(self.web, key)!r} differs from http.{key}: {value!r} (its older "
+                    f"name); keep only web.{key}",
+                    {"key": f"web.{key}"},
+                )
+            setattr(self.web, key, value)
+        if self.web.enabled and self.web.port is None:
+            raise PydanticCustomError(
+                "missing_port",
+                "the reader is enabled (web.enabled: true) but has no port; set web.port",
+                {"key": "web.port"},
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -268,12 +220,18 @@ class Settings(BaseSettings):
         """Relative paths in the config are relative to the config file."""
         return Path(self.config_path).resolve().parent if self.config_path else Path.cwd()
 
-    def templates_path(self) -> Path | None:
-        """``templates_dir`` resolved against the config file's folder (None: built-ins only)."""
-        if not self.templates_dir:
-            return None
-        directory = Path(self.templates_dir)
-        return directory if directory.is_absolute() else self.base_dir() / directory
+    def template_options(self) -> dict[str, Any]:
+        """What ``formatters.Templates`` takes from the config (the formatters read no
+        config): the language, ``templates_dir`` relative to the config file, the reader's
+        base URL for permalinks."""
+        directory = Path(self.templates_dir) if self.templates_dir else None
+        if directory is not None and not directory.is_absolute():
+            directory = self.base_dir() / directory
+        return {
+            "language": self.language,
+            "templates_dir": directory,
+            "web_base_url": self.web.base_url,
+        }
 
 
 def _url_password(url: str) -> str | None:

@@ -3,7 +3,7 @@
 Sources, lowest to highest precedence: built-in defaults < the YAML file < secret files in
 ``secrets_dir`` < ``.env`` < the process environment. The three environment-like sources
 read the same names: ``DIGESTBOT_`` plus the key path joined by ``__``
-(``DIGESTBOT_HTTP__PORT``, ``DIGESTBOT_SLACK__BOT_TOKEN``), and the short secret names
+(``DIGESTBOT_WEB__PORT``, ``DIGESTBOT_SLACK__BOT_TOKEN``), and the short secret names
 (``SLACK_BOT_TOKEN``…). pydantic-settings' ``EnvSettingsSource`` does the splitting and
 nesting for all three, so a secret file and a variable mean exactly the same thing.
 
@@ -38,6 +38,7 @@ SECRET_ENV: dict[str, tuple[str, str]] = {
     "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
     "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
     "DIGESTBOT_ARCHIVE_URL": ("archive", "url"),
+    "DIGESTBOT_WEB_TOKEN": ("web", "token"),
 }
 #: Variables that steer loading itself and are not settings.
 _NOT_SETTINGS = frozenset({"config", "config_path", "secrets_dir"})
@@ -177,6 +178,9 @@ def describe(
     lines = []
     for error in exc.errors():
         loc = [part for part in error["loc"] if part not in ("function-after", "function-before")]
+        named = (error.get("ctx") or {}).get("key")
+        if not loc and isinstance(named, str):  # a check across keys names the one at fault
+            loc = named.split(".")
         key = ".".join(str(part) for part in loc) or "(root)"
         where = _origin_of(loc, origins)
         if where is None:

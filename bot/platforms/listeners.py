@@ -89,7 +89,7 @@ async def start_listeners(
     """Start every configured listener; returns them running (possibly an empty list)."""
     check_listener_config(settings)
     core = core or CommandCore(archive, settings)
-    templates = Templates(settings.language, settings.templates_path())
+    templates = Templates(**settings.template_options())
     started: list[Listener] = []
     try:
         for name, needs in wanted_listeners(settings):

@@ -22,6 +22,7 @@ from bot.metrics import REGISTRY
 
 if TYPE_CHECKING:
     from bot.archive import Archive
+    from bot.config import Settings
     from bot.platforms import Listener
 
 log = logging.getLogger(__name__)
@@ -106,19 +107,44 @@ async def start_health_server(
     listeners: Sequence[Listener],
 ) -> web.AppRunner:
     """Serve /healthz and /metrics on host:port; ``await runner.cleanup()`` stops it."""
-    runner = web.AppRunner(
-        make_health_app(archive=archive, scheduler=scheduler, listeners=listeners),
-        handle_signals=False,
-        access_log=None,
-    )
+    app = make_health_app(archive=archive, scheduler=scheduler, listeners=listeners)
+    return await serve_app(app, host, port)
+
+
+async def start_http_server(
+    settings: Settings,
+    *,
+    archive: Archive,
+    scheduler: HasNextRuns | None,
+    listeners: Sequence[Listener],
+) -> web.AppRunner:
+    """The one HTTP server of ``digestbot run`` on ``web.host:web.port``: /healthz,
+    /metrics and, with ``web.enabled``, the reader and feeds (``web.token`` guarding all
+    but /healthz)."""
+    from bot.web import mount  # jinja2, markdown-it, feedgen/lxml: loaded only when serving
+
+    if settings.web.port is None:
+        raise ConfigError("web.port: not set, so there is no HTTP server to start")
+    app = make_health_app(archive=archive, scheduler=scheduler, listeners=listeners)
+    mount(app, settings, archive)
+    return await serve_app(app, settings.web.host, settings.web.port)
+
+
+async def serve_app(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Listen on host:port (no access log: URLs may carry ``?token=``)."""
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
     except OSError as exc:
         await runner.cleanup()
-        raise ConfigError(f"http.port: cannot listen on {host}:{port}: {exc.strerror}") from exc
-    log.info("health: serving /healthz and /metrics on %s:%s", host, port)
+        raise ConfigError(f"web.port: cannot listen on {host}:{port}: {exc.strerror}") from exc
+    log.info("http: serving %s on %s:%s", ", ".join(_paths(app)), host, port)
     return runner
+
+
+def _paths(app: web.Application) -> list[str]:
+    return sorted({r.canonical for r in app.router.resources() if r.canonical != "/static"})
 
 
 def bound_port(runner: web.AppRunner) -> int:

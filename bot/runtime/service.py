@@ -2,10 +2,10 @@
 
 It schedules every channel's delivery (``bot.delivery.scheduler``), waits for a late
 digest by polling ``sources`` (``bot.ingest.sources``), delivers through the ledger, and,
-when tokens are configured, runs the Slack/Telegram chat listeners and the /healthz +
-/metrics server (both written elsewhere and imported only when needed). SIGTERM/SIGINT
-stop it cleanly: no new deliveries start, running ones are cancelled and release their
-ledger rows for a replica or the next start to resume.
+when tokens are configured, runs the Slack/Telegram chat listeners and the HTTP server of
+/healthz, /metrics and the web reader (both written elsewhere and imported only when
+needed). SIGTERM/SIGINT stop it cleanly: no new deliveries start, running ones are
+cancelled and release their ledger rows for a replica or the next start to resume.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from bot.delivery import (
     DeliveryScheduler,
 )
 from bot.ingest import SourceWatcher
-from bot.runtime.health import start_health_server
+from bot.runtime.health import start_http_server
 from formatters import Templates, cjk_font, render_weekly
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class Service:
         self.transports = transports or platforms.Transports(settings)
         self.options = options or DeliveryOptions.from_settings(settings)
         self.owner = owner or make_owner()
-        templates = Templates(settings.language, settings.templates_path())
+        templates = Templates(**settings.template_options())
         self.deliverer = Deliverer.from_settings(
             settings,
             self.archive,
@@ -141,10 +141,9 @@ class Service:
         listening = platforms.listener_settings(self.settings) if self.want_listeners else None
         if listening is not None:
             self.listeners = list(await platforms.start_listeners(listening, self.archive))
-        if self.settings.http.port is not None:
-            self._health = await start_health_server(
-                self.settings.http.host,
-                self.settings.http.port,
+        if self.settings.web.port is not None:
+            self._health = await start_http_server(
+                self.settings,
                 archive=self.archive,
                 scheduler=self.scheduler,
                 listeners=self.listeners,

@@ -88,7 +88,7 @@ def test_from_settings_resolves_templates_dir_against_the_config(tmp_path: Path)
     config = tmp_path / "config.yaml"
     config.write_text("language: en\ntemplates_dir: mytemplates\n", encoding="utf-8")
     settings = load_settings(config, environ={})
-    templates = Templates(settings.language, settings.templates_path())
+    templates = Templates(**settings.template_options())
     assert templates.language == "en"
     assert templates.text("notice", message="x") == "custom x"
 

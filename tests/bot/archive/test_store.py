@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,14 +23,6 @@ from tests.conftest import DATA, REFERENCE_DIGEST
 
 DAY = dt.date(2026, 2, 3)
 SECOND_DAY = DATA / "query_2026-02-04.md"
-
-
-@pytest.fixture
-def archive(db_url: str) -> Iterator[Archive]:
-    archive = Archive(db_url)
-    archive.create_schema()
-    yield archive
-    archive.close()
 
 
 @pytest.fixture(scope="module")

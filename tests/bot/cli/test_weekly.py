@@ -67,11 +67,11 @@ def test_send_week_rejects_a_bad_week_and_date_with_week(
 ) -> None:
     config = write_config(tmp_path, channels=[{"platform": "console", "id": "t"}])
     code, _, err = run(["--config", str(config), "send", "--week", "2026-W60"], capsys)
-    assert code == 1 and "--week: '2026-W60' is not an ISO week" in err
+    assert code == 2 and "--week: '2026-W60' is not an ISO week" in err
     code, _, err = run(
         ["--config", str(config), "send", "--week", WEEK, "--date", "2026-02-03"], capsys
     )
-    assert code == 1 and "--date and --week" in err
+    assert code == 2 and "--date and --week" in err
 
 
 def test_render_week_json_is_the_slack_rollup(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,46 @@ def test_unusable_secrets_are_refused_at_load(tmp_path: Path, text: str, fragmen
         load_settings(path, environ={})
     assert fragment in str(info.value)
     assert "has spaces" not in str(info.value)  # the secret itself is never echoed
+
+
+def test_web_keys_and_their_defaults(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, "timezone: UTC\n"), environ={})
+    web = settings.web
+    assert (web.enabled, web.host, web.port, web.base_url, web.token) == (
+        False, "127.0.0.1", None, None, None,
+    )  # fmt: skip
+    text = "web:\n  enabled: true\n  port: 8080\n  base_url: https://news.example.com/\n"
+    settings = load_settings(write(tmp_path, text), environ={"DIGESTBOT_WEB_TOKEN": "tok-123"})
+    assert settings.web.port == 8080 and settings.web.enabled
+    assert settings.web.base_url == "https://news.example.com"
+    assert settings.web.token is not None and settings.web.token.get_secret_value() == "tok-123"
+
+
+def test_http_keys_are_aliases_of_web(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, "http:\n  host: 0.0.0.0\n  port: 9100\n"), environ={})
+    assert (settings.web.host, settings.web.port) == ("0.0.0.0", 9100)
+    same = "http:\n  port: 9100\nweb:\n  port: 9100\n"
+    assert load_settings(write(tmp_path, same), environ={}).web.port == 9100
+
+
+def test_web_and_http_disagreeing_is_a_located_error(tmp_path: Path) -> None:
+    text = "timezone: UTC\nhttp:\n  port: 9100\nweb:\n  enabled: true\n  port: 8080\n"
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, text), environ={})
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 'config.yaml'}:6: web.port: 8080 differs from")
+    assert "http.port: 9100" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("web:\n  enabled: true\n", ":1: web.port: the reader is enabled"),
+        ("web:\n  base_url: javascript:alert(1)\n", ":2: web.base_url: 'javascript:alert(1)'"),
+        ("web:\n  base_url: news.example.com\n", ":2: web.base_url: 'news.example.com' is not"),
+        ("web:\n  token: ''\n", ":2: web.token: must not be empty"),
+    ],
+)
+def test_bad_web_values_name_the_key(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        load_settings(write(tmp_path, text), environ={})

@@ -76,7 +76,7 @@ class World:
         self.deliverer = Deliverer(
             self.archive,
             self.transports.get,
-            templates=Templates(self.settings.language, self.settings.templates_path()),
+            templates=Templates(**self.settings.template_options()),
             aliases=self.archive.aliases,
             owner="test-owner",
             options=options,

@@ -125,7 +125,7 @@ async def test_port_in_use_is_a_config_error(archive: Archive) -> None:
     await site.start()
     try:
         port = bound_port(blocker)
-        with pytest.raises(ConfigError, match=r"http\.port"):
+        with pytest.raises(ConfigError, match=r"web\.port"):
             await start_health_server(
                 "127.0.0.1", port, archive=archive, scheduler=None, listeners=[]
             )

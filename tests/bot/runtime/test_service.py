@@ -236,3 +236,29 @@ def test_which_listeners_are_configured(tmp_path: Path, caplog: pytest.LogCaptur
     assert only_telegram.slack.bot_token is None
     assert only_telegram.telegram.token is not None
     assert telegram.slack.bot_token is not None  # the service's own settings are untouched
+
+
+async def test_the_service_serves_the_reader_and_feeds_on_web_port(
+    make_service: Callable[..., Service], reference_digest_path: Path
+) -> None:
+    service = make_service(
+        [{"platform": "console", "id": "terminal"}],
+        sources=[str(reference_digest_path)],
+        extra={"web": {"enabled": True, "port": 0}, "schedule": "0 9 * * *"},
+    )
+    await service.start()
+    from bot.runtime import bound_port
+
+    base = f"http://127.0.0.1:{bound_port(service._health)}"
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/d/2026-02-03") as response:
+            page = await response.text()
+            assert response.status == 200
+        async with session.get(f"{base}/feed.atom?q=tag:RL") as response:
+            feed = await response.text()
+            assert response.status == 200
+        async with session.get(f"{base}/healthz") as response:
+            assert response.status == 200
+    assert page.count('<article class="item"') == 14
+    assert feed.count("<entry>") == 2
+    await service.stop()
