@@ -12,7 +12,8 @@ from bot.config import Settings
 from bot.models import Digest, Hit
 from formatters import console, slack, telegram
 from formatters.templates import Templates
-from tests.formatters.validators import check_slack_message, check_telegram_message
+from tests.fakes.slack_validation import check_slack_message
+from tests.fakes.telegram_validation import check_telegram_message
 
 BASE = "https://news.example.com"
 
