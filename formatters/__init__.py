@@ -10,7 +10,7 @@ platform (``escape``), ``split`` packs lines into messages within each platform'
 
 from __future__ import annotations
 
-from formatters import console, slack, telegram
+from formatters import console, layout, slack, telegram
 from formatters.chart import cjk_font
 from formatters.escape import escape_telegram, safe_url
 from formatters.payloads import ChartImage, SlackMessage, TelegramMessage
@@ -27,6 +27,7 @@ __all__ = [
     "cjk_font",
     "console",
     "escape_telegram",
+    "layout",
     "render_weekly",
     "safe_url",
     "slack",

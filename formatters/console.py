@@ -149,15 +149,8 @@ def render_reply(reply: Reply, templates: Templates) -> list[RenderableType]:
     if isinstance(reply, SearchReply):
         if not reply.hits:
             return [lines_text(templates.lines("search_empty", query=reply.query))]
-        first, last = reply.offset + 1, reply.offset + len(reply.hits)
-        head = templates.lines(
-            "search_header",
-            query=reply.query,
-            total=reply.total,
-            capped=reply.total_capped,
-            first=first,
-            last=last,
-        )
+        first = reply.offset + 1
+        head = layout.search_header(reply, templates)
         out: list[RenderableType] = [lines_text(head)]
         for number, hit in enumerate(reply.hits, start=first):
             out.append(lines_text(layout.compact_lines(hit, hit.date, templates, number=number)))

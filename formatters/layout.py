@@ -159,6 +159,18 @@ def detail_lines(item: Item, templates: Templates) -> list[Line]:
     return out
 
 
+def search_header(reply: SearchReply, templates: Templates) -> list[Line]:
+    """ "Results FIRST-LAST of TOTAL for QUERY": the head of a search page on every platform."""
+    return templates.lines(
+        "search_header",
+        query=reply.query,
+        total=reply.total,
+        capped=reply.total_capped,
+        first=reply.offset + 1,
+        last=reply.offset + len(reply.hits),
+    )
+
+
 def next_offset(reply: SearchReply) -> int | None:
     """Offset of the next page, or None when this page is the last."""
     after = reply.offset + len(reply.hits)

@@ -20,7 +20,7 @@ from bot.models import Hit, item_path
 from bot.query import Query, parse_query
 from bot.web.links import feed_href, search_href
 from bot.web.markup import block_html, link_href
-from formatters import templates as layout
+from formatters import layout
 
 if TYPE_CHECKING:
     from bot.web.pages import Reader

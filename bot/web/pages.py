@@ -24,8 +24,7 @@ from bot.query import KEYS, parse_query
 from bot.web.links import feed_href, search_href, tag_href
 from bot.web.markup import block_hrefs, block_html, inline_html, link_href
 from bot.web.words import WORDS
-from formatters import Templates
-from formatters import templates as layout
+from formatters import Templates, layout
 
 if TYPE_CHECKING:
     from bot.archive import Archive, Stamp, TagCount
