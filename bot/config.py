@@ -179,6 +179,50 @@ DigestMode = Literal["daily", "weekly", "both"]
 DEFAULT_WEEKLY_SCHEDULE = "0 17 * * fri"
 
 
+_ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+def _from_environment(value: Any) -> Any:
+    """``${NAME}`` reads the environment variable NAME, so robot secrets stay out of the YAML."""
+    if isinstance(value, str):
+        match = _ENV_REFERENCE.match(value.strip())
+        if match:
+            found = os.environ.get(match[1])
+            if not found:
+                raise ValueError(f"environment variable {match[1]} is not set")
+            return found
+    return value
+
+
+def _http_url(value: SecretStr | None) -> SecretStr | None:
+    """A robot webhook is an absolute http(s) URL; anything else would post nowhere."""
+    if value is not None:
+        url = value.get_secret_value()
+        if not re.match(r"^https?://[^/\s]+/\S*$", url):
+            raise ValueError("must be the robot's http(s) webhook URL")
+    return value
+
+
+RobotSecret = Annotated[SecretStr | None, BeforeValidator(_from_environment)]
+
+
+class FeishuSettings(_Section):
+    """The Feishu/Lark app bot (commands and ``chat_id`` delivery); group robots need none."""
+
+    app_id: str | None = None
+    app_secret: SecretStr | None = None
+    verification_token: SecretStr | None = None
+    encrypt_key: SecretStr | None = None
+    mode: Literal["websocket", "http"] = "websocket"
+    host: str = "127.0.0.1"
+    port: int = 9000
+    """HTTP mode: serves ``POST /feishu/events`` here."""
+    api_url: str = "https://open.feishu.cn"
+    """Open API origin (``https://open.larksuite.com`` for Lark)."""
+
+    _secrets = field_validator("app_secret", "verification_token", "encrypt_key")(_no_empty_secret)
+
+
 class ChannelSettings(_Section):
     platform: str
     """A name from ``bot.registry.PLATFORMS``."""
@@ -193,10 +237,18 @@ class ChannelSettings(_Section):
     thread_id: int | None = None
     path: str | None = None
     """For the ``file`` platform: the JSONL file payloads are appended to."""
+    webhook: RobotSecret = None
+    """Feishu, DingTalk and WeCom group robots: the webhook URL (a secret; ``${ENV}`` works)."""
+    secret: RobotSecret = None
+    """Feishu and DingTalk: the robot's signing secret (optional; ``${ENV}`` works)."""
+    chat_id: str | None = None
+    """Feishu app bot: the chat (``oc_…``) to post to instead of a webhook."""
 
     _tz = field_validator("timezone")(check_timezone)
     _cron = field_validator("schedule", "weekly_schedule")(check_cron)
     _human = model_validator(mode="before")(_human_schedule)
+    _robot_secrets = field_validator("webhook", "secret")(_no_empty_secret)
+    _webhook_url = field_validator("webhook")(_http_url)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -223,6 +275,11 @@ class ChannelSettings(_Section):
         for key in sorted(spec.required_keys):
             if getattr(self, key) is None:
                 raise ValueError(f"{key}: required for the {self.platform} platform")
+        if spec.one_of_keys:
+            given = [key for key in sorted(spec.one_of_keys) if getattr(self, key) is not None]
+            if len(given) != 1:
+                keys = " or ".join(sorted(spec.one_of_keys))
+                raise ValueError(f"{keys}: set exactly one for the {self.platform} platform")
         return self
 
 
@@ -277,6 +334,7 @@ class Settings(BaseSettings):
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    feishu: FeishuSettings = Field(default_factory=FeishuSettings)
     channels: list[ChannelSettings] = Field(default_factory=list)
     tags: TagSettings = Field(default_factory=TagSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)

@@ -35,6 +35,10 @@ SECRET_ENV: dict[str, tuple[str, str]] = {
     "SLACK_APP_TOKEN": ("slack", "app_token"),
     "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
     "TELEGRAM_BOT_TOKEN": ("telegram", "token"),
+    "FEISHU_APP_ID": ("feishu", "app_id"),
+    "FEISHU_APP_SECRET": ("feishu", "app_secret"),
+    "FEISHU_VERIFICATION_TOKEN": ("feishu", "verification_token"),
+    "FEISHU_ENCRYPT_KEY": ("feishu", "encrypt_key"),
     "TELEGRAM_WEBHOOK_SECRET": ("telegram", "webhook_secret"),
     "DIGESTBOT_ARCHIVE_URL": ("archive", "url"),
 }

@@ -26,6 +26,8 @@ class PlatformSpec:
     channel_keys: frozenset[str] = field(default_factory=frozenset)
     #: Of those, the keys a channel must set.
     required_keys: frozenset[str] = field(default_factory=frozenset)
+    #: Of those, keys of which a channel must set exactly one (a webhook *or* a chat id).
+    one_of_keys: frozenset[str] = field(default_factory=frozenset)
     #: Its renderer for ``digestbot render --platform``: ``module:function(digest, templates)``.
     renderer: str | None = None
     #: Its ``digestbot doctor`` check: ``module:async function(settings, channels)`` returning
@@ -50,6 +52,28 @@ PLATFORMS: dict[str, PlatformSpec] = {
             channel_keys=frozenset({"thread_id"}),
             renderer="formatters.telegram:render_digest",
             doctor="bot.platforms.telegram.doctor:check_telegram",
+        ),
+        PlatformSpec(
+            "feishu",
+            "bot.platforms.feishu.transport:FeishuTransport",
+            chat=True,
+            channel_keys=frozenset({"webhook", "secret", "chat_id"}),
+            one_of_keys=frozenset({"webhook", "chat_id"}),
+            renderer="formatters.feishu:render_digest",
+        ),
+        PlatformSpec(
+            "dingtalk",
+            "bot.platforms.dingtalk.transport:DingTalkTransport",
+            channel_keys=frozenset({"webhook", "secret"}),
+            required_keys=frozenset({"webhook"}),
+            renderer="formatters.dingtalk:render_digest",
+        ),
+        PlatformSpec(
+            "wecom",
+            "bot.platforms.wecom.transport:WeComTransport",
+            channel_keys=frozenset({"webhook"}),
+            required_keys=frozenset({"webhook"}),
+            renderer="formatters.wecom:render_digest",
         ),
         PlatformSpec(
             "console",
@@ -78,6 +102,11 @@ def platform_spec(name: str) -> PlatformSpec:
     except KeyError:
         known = ", ".join(PLATFORMS)
         raise KeyError(f"unknown platform {name!r} (known: {known})") from None
+
+
+def rendered_platforms() -> tuple[str, ...]:
+    """Platforms ``digestbot render --platform`` can show."""
+    return tuple(name for name, spec in PLATFORMS.items() if spec.renderer)
 
 
 def chat_platforms() -> tuple[str, ...]:
