@@ -33,8 +33,8 @@ from bot.cli.send import parse_week
 from bot.errors import ArchiveError
 from bot.ingest import parse_file
 from bot.models import Digest
-from bot.query import IsoWeek
 from bot.platforms import load_object
+from bot.query import IsoWeek
 from bot.registry import platform_spec, rendered_platforms
 from formatters import console, slack, telegram
 from formatters.payloads import SlackMessage, TelegramMessage
