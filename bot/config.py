@@ -29,6 +29,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot import config_sources as sources
+from bot.config_platforms import FeishuSettings, RobotSecret
+from bot.config_platforms import http_url as _http_url
+from bot.config_platforms import no_empty_secret as _no_empty_secret
 from bot.config_sources import SECRET_ENV, did_you_mean
 from bot.cron import check_timezone, cron_trigger, parse_schedule
 from bot.errors import ConfigError
@@ -115,13 +118,6 @@ class ArchiveSettings(_Section):
     """SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``."""
 
 
-def _no_empty_secret(value: SecretStr | None) -> SecretStr | None:
-    """An empty secret would start a listener that refuses every request: say so at load."""
-    if value is not None and not value.get_secret_value().strip():
-        raise ValueError("must not be empty (remove the key, or set the environment variable)")
-    return value
-
-
 def _check_proxy(value: str | None) -> str | None:
     """An HTTP(S) or SOCKS proxy URL, checked at load rather than at the first post."""
     if value is not None and not re.match(r"^(https?|socks5h?)://[^/\s]+", value):
@@ -177,50 +173,6 @@ class TelegramSettings(_Section):
 
 DigestMode = Literal["daily", "weekly", "both"]
 DEFAULT_WEEKLY_SCHEDULE = "0 17 * * fri"
-
-
-_ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
-
-
-def _from_environment(value: Any) -> Any:
-    """``${NAME}`` reads the environment variable NAME, so robot secrets stay out of the YAML."""
-    if isinstance(value, str):
-        match = _ENV_REFERENCE.match(value.strip())
-        if match:
-            found = os.environ.get(match[1])
-            if not found:
-                raise ValueError(f"environment variable {match[1]} is not set")
-            return found
-    return value
-
-
-def _http_url(value: SecretStr | None) -> SecretStr | None:
-    """A robot webhook is an absolute http(s) URL; anything else would post nowhere."""
-    if value is not None:
-        url = value.get_secret_value()
-        if not re.match(r"^https?://[^/\s]+/\S*$", url):
-            raise ValueError("must be the robot's http(s) webhook URL")
-    return value
-
-
-RobotSecret = Annotated[SecretStr | None, BeforeValidator(_from_environment)]
-
-
-class FeishuSettings(_Section):
-    """The Feishu/Lark app bot (commands and ``chat_id`` delivery); group robots need none."""
-
-    app_id: str | None = None
-    app_secret: SecretStr | None = None
-    verification_token: SecretStr | None = None
-    encrypt_key: SecretStr | None = None
-    mode: Literal["websocket", "http"] = "websocket"
-    host: str = "127.0.0.1"
-    port: int = 9000
-    """HTTP mode: serves ``POST /feishu/events`` here."""
-    api_url: str = "https://open.feishu.cn"
-    """Open API origin (``https://open.larksuite.com`` for Lark)."""
-
-    _secrets = field_validator("app_secret", "verification_token", "encrypt_key")(_no_empty_secret)
 
 
 class ChannelSettings(_Section):

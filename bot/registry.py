@@ -30,6 +30,9 @@ class PlatformSpec:
     one_of_keys: frozenset[str] = field(default_factory=frozenset)
     #: Its renderer for ``digestbot render --platform``: ``module:function(digest, templates)``.
     renderer: str | None = None
+    #: Its weekly rollup renderer: ``module:function(rollup, templates)`` (platforms whose
+    #: rollup needs no options of their own; Slack, Telegram, console and file have theirs).
+    weekly: str | None = None
     #: Its ``digestbot doctor`` check: ``module:async function(settings, channels)`` returning
     #: ``bot.platforms.checks.Check`` rows (credentials, scopes, can the bot post there).
     doctor: str | None = None
@@ -60,6 +63,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             channel_keys=frozenset({"webhook", "secret", "chat_id"}),
             one_of_keys=frozenset({"webhook", "chat_id"}),
             renderer="formatters.feishu:render_digest",
+            weekly="formatters.feishu:render_rollup",
         ),
         PlatformSpec(
             "dingtalk",
@@ -67,6 +71,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             channel_keys=frozenset({"webhook", "secret"}),
             required_keys=frozenset({"webhook"}),
             renderer="formatters.dingtalk:render_digest",
+            weekly="formatters.dingtalk:render_rollup",
         ),
         PlatformSpec(
             "wecom",
@@ -74,6 +79,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             channel_keys=frozenset({"webhook"}),
             required_keys=frozenset({"webhook"}),
             renderer="formatters.wecom:render_digest",
+            weekly="formatters.wecom:render_rollup",
         ),
         PlatformSpec(
             "console",

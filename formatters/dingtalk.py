@@ -9,11 +9,18 @@ so nothing addresses anyone.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.models import Digest
+from formatters import rollup as weekly
 from formatters.escape import escape_dingtalk
+from formatters.lines import Line
 from formatters.payloads import RobotMessage
-from formatters.robot_markup import byte_chunks, digest_stream, to_markdown
+from formatters.robot_markup import byte_chunks, digest_stream, rollup_stream, to_markdown
 from formatters.templates import Templates
+
+if TYPE_CHECKING:
+    from bot.archive import Rollup
 
 #: DingTalk's limit on a markdown text is 20,000 bytes; keep a little room.
 TEXT_LIMIT = 19_500
@@ -26,8 +33,17 @@ def markdown_message(title: str, text: str) -> RobotMessage:
 
 def render_digest(digest: Digest, templates: Templates) -> list[RobotMessage]:
     """The digest as markdown messages within the byte limit, in order."""
-    chunks = byte_chunks(digest_stream(digest, templates), TEXT_LIMIT, escape_dingtalk)
     heading = templates.text("digest_title", title=digest.title, date=digest.date.isoformat())
+    return _messages(digest_stream(digest, templates), heading)
+
+
+def render_rollup(rollup: Rollup, templates: Templates) -> list[RobotMessage]:
+    """A weekly rollup, packed the same way."""
+    return _messages(rollup_stream(rollup, templates), weekly.rollup_title(rollup, templates))
+
+
+def _messages(lines: list[Line], heading: str) -> list[RobotMessage]:
+    chunks = byte_chunks(lines, TEXT_LIMIT, escape_dingtalk)
     heading = heading[:TITLE_LIMIT]
     out = []
     for index, chunk in enumerate(chunks, start=1):
@@ -36,4 +52,4 @@ def render_digest(digest: Digest, templates: Templates) -> list[RobotMessage]:
     return out
 
 
-__all__ = ["TEXT_LIMIT", "render_digest"]
+__all__ = ["TEXT_LIMIT", "render_digest", "render_rollup"]

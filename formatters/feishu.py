@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.chat import (
     DigestReply,
@@ -24,8 +24,11 @@ from bot.chat import (
     Reply,
     SearchReply,
     SubscriptionReply,
+    TrendsReply,
+    WeekReply,
 )
 from bot.models import Digest
+from formatters import rollup as weekly
 from formatters import templates as layout
 from formatters.escape import escape_feishu, feishu_plain
 from formatters.lines import Line
@@ -36,10 +39,14 @@ from formatters.robot_markup import (
     continued,
     intro_lines,
     item_lines,
+    rollup_stream,
     to_markdown,
     utf8_len,
 )
 from formatters.templates import Templates
+
+if TYPE_CHECKING:
+    from bot.archive import Rollup
 
 #: Feishu's limit on a custom robot request body is 20 KB; the signature adds ~80 bytes.
 BODY_LIMIT = 19_800
@@ -110,6 +117,15 @@ def render_digest(digest: Digest, templates: Templates) -> list[RobotMessage]:
     return [RobotMessage(body=card_body(title, elements)) for elements in cards]
 
 
+def render_rollup(rollup: Rollup, templates: Templates) -> list[RobotMessage]:
+    """A weekly rollup as cards within the body limit (day headings, items, details)."""
+    title = weekly.rollup_title(rollup, templates)
+    return [
+        RobotMessage(body={"msg_type": "interactive", "card": card})
+        for card in text_cards(rollup_stream(rollup, templates)[1:], title)
+    ]
+
+
 # --------------------------------------------------------------------------- replies
 
 
@@ -124,6 +140,10 @@ def render_reply(reply: Reply, templates: Templates) -> list[dict[str, Any]]:
     """A command's answer as cards for the app bot to reply with."""
     if isinstance(reply, SearchReply):
         return text_cards(_search_lines(reply, templates))
+    if isinstance(reply, WeekReply):
+        return [m.body["card"] for m in render_rollup(reply.rollup, templates)]
+    if isinstance(reply, TrendsReply):  # the chart needs an image upload: the text lines
+        return text_cards(weekly.trend_lines(reply.trends, templates, chart="none"))
     if isinstance(reply, DigestReply):
         digest = reply.digest
         title = templates.text("digest_title", title=digest.title, date=digest.date.isoformat())
@@ -161,4 +181,4 @@ def _search_lines(reply: SearchReply, templates: Templates) -> list[Line]:
     return lines
 
 
-__all__ = ["BODY_LIMIT", "body_size", "card_body", "render_digest", "render_reply"]
+__all__ = ["BODY_LIMIT", "body_size", "card_body", "render_digest", "render_reply", "render_rollup"]

@@ -13,14 +13,19 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from bot.models import Digest, Item
+from formatters import rollup as weekly
 from formatters import templates as layout
 from formatters.escape import markdown_url
 from formatters.line_markup import merge
 from formatters.lines import Line, Span, bold, line
 from formatters.split import pack
 from formatters.templates import Templates
+
+if TYPE_CHECKING:
+    from bot.archive import Rollup
 
 Escape = Callable[[str], str]
 _MARKS = (("b", "**"), ("s", "~~"))
@@ -152,4 +157,20 @@ def digest_stream(digest: Digest, templates: Templates) -> list[Line]:
         out += parts.details
         if parts.details:
             out[len(out) - len(parts.details)] = replace(parts.details[0], gap=True)
+    return out
+
+
+def rollup_stream(rollup: Rollup, templates: Templates) -> list[Line]:
+    """A weekly rollup as one run of lines: title and intro, then day by day each item with
+    its details (the robots have no threads: everything is in order in the messages)."""
+    out = [line(bold(weekly.rollup_title(rollup, templates)))]
+    out += weekly.rollup_intro(rollup, templates, thread=False)
+    for day, pairs in weekly.numbered(rollup):
+        heading = weekly.day_heading(day, templates)
+        out += [replace(heading[0], gap=True), *heading[1:]]
+        for shown, hit in pairs:
+            parts = item_lines(shown, templates, hit.date)
+            out += [replace(parts.head[0], gap=True), *parts.head[1:]]
+            if parts.details:
+                out += [replace(parts.details[0], gap=True), *parts.details[1:]]
     return out

@@ -8,11 +8,17 @@ messages of at most ``CONTENT_LIMIT`` bytes. Escaping is ``formatters.escape.esc
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.models import Digest
 from formatters.escape import escape_wecom
+from formatters.lines import Line
 from formatters.payloads import RobotMessage
-from formatters.robot_markup import byte_chunks, digest_stream, to_markdown
+from formatters.robot_markup import byte_chunks, digest_stream, rollup_stream, to_markdown
 from formatters.templates import Templates
+
+if TYPE_CHECKING:
+    from bot.archive import Rollup
 
 CONTENT_LIMIT = 4096
 
@@ -23,8 +29,17 @@ def markdown_message(content: str) -> RobotMessage:
 
 def render_digest(digest: Digest, templates: Templates) -> list[RobotMessage]:
     """The digest as markdown messages within the byte limit, in order."""
-    chunks = byte_chunks(digest_stream(digest, templates), CONTENT_LIMIT, escape_wecom)
+    return _messages(digest_stream(digest, templates))
+
+
+def render_rollup(rollup: Rollup, templates: Templates) -> list[RobotMessage]:
+    """A weekly rollup, packed the same way."""
+    return _messages(rollup_stream(rollup, templates))
+
+
+def _messages(lines: list[Line]) -> list[RobotMessage]:
+    chunks = byte_chunks(lines, CONTENT_LIMIT, escape_wecom)
     return [markdown_message(to_markdown(chunk, escape_wecom)) for chunk in chunks]
 
 
-__all__ = ["CONTENT_LIMIT", "render_digest"]
+__all__ = ["CONTENT_LIMIT", "render_digest", "render_rollup"]

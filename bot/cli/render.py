@@ -39,6 +39,7 @@ from bot.registry import platform_spec, rendered_platforms
 from formatters import console, slack, telegram
 from formatters.payloads import SlackMessage, TelegramMessage
 from formatters.templates import Templates
+from formatters.weekly import render_weekly
 
 #: Stands in for the parent message's ``ts`` in thread replies (known only after posting).
 PARENT_TS = "{parent_ts}"
@@ -230,7 +231,11 @@ def render(
         if not as_json:
             _preview_telegram(tg_messages)
     elif platform != "console":
-        payloads = _registry_payloads(str(platform), digest, templates)
+        payloads = (
+            [p.api_kwargs() for p in render_weekly(str(platform), rollup, templates)]
+            if rollup is not None
+            else _registry_payloads(str(platform), _given(digest), templates)
+        )
         if not as_json:
             _preview_json(str(platform), payloads)
     else:

@@ -20,10 +20,12 @@ from bot.models import Digest, Item, Section
 from formatters import dingtalk, feishu, wecom
 from formatters.payloads import RobotMessage
 from formatters.templates import Templates
+from formatters.weekly import render_weekly
 from tests.fakes.dingtalk_validation import validate_dingtalk_message
 from tests.fakes.feishu_validation import validate_feishu_message
 from tests.fakes.wecom_validation import validate_wecom_message
 from tests.formatters.coverage import expected_fragments, expected_links, missing, squash
+from tests.formatters.test_rollup import hostile_rollup
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 RENDERERS: dict[str, Callable[[Digest, Templates], list[RobotMessage]]] = {
@@ -117,3 +119,14 @@ def test_a_6500_character_section_arrives_whole_and_in_order(
     assert len(seen) >= (2 if platform != "dingtalk" else 1)
     text = squash("".join(m["text"] for m in seen))
     assert squash(body) in text.replace(squash("1. Long (续)"), "")
+
+
+def test_weekly_rollups_render_through_the_registry_inert_and_numbered(platform: str) -> None:
+    rollup = hostile_rollup()
+    messages = render_weekly(platform, rollup, Templates("en"))
+    seen = [VALIDATORS[platform](m.body) for m in messages]
+    text = "\n".join(m["text"] for m in seen).replace("\u200b", "")
+    assert all(not m["mentions"] for m in seen)
+    assert "<!channel> *bold* <b>x</b>" in text and "@all <script>" in text
+    assert [link for m in seen for link in m["links"]] == ["https://example.com/s"]
+    assert "1. <!channel>" in text and "2. Safe" in text  # numbered through the week

@@ -163,3 +163,12 @@ async def test_missing_keys_are_named(fake_feishu_api: FakeFeishuApi, core: Comm
     ):
         with pytest.raises(ConfigError, match=key):
             await start_feishu(settings_for(fake_feishu_api, **feishu), core, Templates())
+
+
+async def test_week_and_trends_answer_with_cards(
+    fake_feishu_api: FakeFeishuApi, bot: FeishuListener
+) -> None:
+    week = await ask(fake_feishu_api, bot, GROUP, "week 2026-W06")
+    assert ranks(week) and "2026-W06" in week[0]["title"]  # the card's header
+    trends = await ask(fake_feishu_api, bot, "oc_dm", "trends", chat_type="p2p", mention=False)
+    assert all(r["msg_type"] == "interactive" for r in trends)
