@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from bot.config import DEFAULT_WEEKLY_SCHEDULE, check_cron, check_timezone
+from bot.registry import chat_platforms
 
 if TYPE_CHECKING:
     from bot.archive.subscriptions import Subscription, SubscriptionStore
@@ -179,7 +180,7 @@ def _from_config(
 
 
 def _from_row(settings: Settings, row: Subscription) -> Channel | None:
-    if row.platform not in ("slack", "telegram"):
+    if row.platform not in chat_platforms():
         log.warning(
             "subscriptions: %s:%s has platform %r, which cannot be added at runtime; ignored",
             row.platform,

@@ -31,6 +31,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot import config_sources as sources
+from bot.config_platforms import FeishuSettings, RobotSecret
+from bot.config_platforms import http_url as _http_url
+from bot.config_platforms import no_empty_secret as _no_empty_secret
 from bot.config_sources import SECRET_ENV, did_you_mean
 from bot.cron import check_timezone, cron_trigger, parse_schedule
 from bot.errors import ConfigError
@@ -117,13 +120,6 @@ class ArchiveSettings(_Section):
     """SQLAlchemy URL: ``sqlite:///path.db`` or ``postgresql+psycopg://user@host/db``."""
 
 
-def _no_empty_secret(value: SecretStr | None) -> SecretStr | None:
-    """An empty secret would start a listener that refuses every request: say so at load."""
-    if value is not None and not value.get_secret_value().strip():
-        raise ValueError("must not be empty (remove the key, or set the environment variable)")
-    return value
-
-
 def _check_proxy(value: str | None) -> str | None:
     """An HTTP(S) or SOCKS proxy URL, checked at load rather than at the first post."""
     if value is not None and not re.match(r"^(https?|socks5h?)://[^/\s]+", value):
@@ -195,10 +191,18 @@ class ChannelSettings(_Section):
     thread_id: int | None = None
     path: str | None = None
     """For the ``file`` platform: the JSONL file payloads are appended to."""
+    webhook: RobotSecret = None
+    """Feishu, DingTalk and WeCom group robots: the webhook URL (a secret; ``${ENV}`` works)."""
+    secret: RobotSecret = None
+    """Feishu and DingTalk: the robot's signing secret (optional; ``${ENV}`` works)."""
+    chat_id: str | None = None
+    """Feishu app bot: the chat (``oc_…``) to post to instead of a webhook."""
 
     _tz = field_validator("timezone")(check_timezone)
     _cron = field_validator("schedule", "weekly_schedule")(check_cron)
     _human = model_validator(mode="before")(_human_schedule)
+    _robot_secrets = field_validator("webhook", "secret")(_no_empty_secret)
+    _webhook_url = field_validator("webhook")(_http_url)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -225,6 +229,11 @@ class ChannelSettings(_Section):
         for key in sorted(spec.required_keys):
             if getattr(self, key) is None:
                 raise ValueError(f"{key}: required for the {self.platform} platform")
+        if spec.one_of_keys:
+            given = [key for key in sorted(spec.one_of_keys) if getattr(self, key) is not None]
+            if len(given) != 1:
+                keys = " or ".join(sorted(spec.one_of_keys))
+                raise ValueError(f"{keys}: set exactly one for the {self.platform} platform")
         return self
 
 
@@ -314,6 +323,7 @@ class Settings(BaseSettings):
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    feishu: FeishuSettings = Field(default_factory=FeishuSettings)
     channels: list[ChannelSettings] = Field(default_factory=list)
     tags: TagSettings = Field(default_factory=TagSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)

@@ -273,14 +273,7 @@ def _search(reply: SearchReply, templates: Templates) -> list[SlackMessage]:
         lines = templates.lines("search_empty", query=reply.query)
         return _text_reply(lines, to_plain(lines))
     first, last = reply.offset + 1, reply.offset + len(reply.hits)
-    head = templates.lines(
-        "search_header",
-        query=reply.query,
-        total=reply.total,
-        capped=reply.total_capped,
-        first=first,
-        last=last,
-    )
+    head = layout.search_header_lines(reply, templates)
     blocks = context(head)
     for number, hit in enumerate(reply.hits, start=first):
         lines = layout.compact_lines(hit, hit.date, templates, number=number)

@@ -244,15 +244,8 @@ def _details_button(label: str, date: dt.date, rank: int) -> dict[str, str]:
 def _search(reply: SearchReply, templates: Templates) -> list[TelegramMessage]:
     if not reply.hits:
         return html_messages(templates.lines("search_empty", query=reply.query))
-    first, last = reply.offset + 1, reply.offset + len(reply.hits)
-    lines = templates.lines(
-        "search_header",
-        query=reply.query,
-        total=reply.total,
-        capped=reply.total_capped,
-        first=first,
-        last=last,
-    )
+    first = reply.offset + 1
+    lines = layout.search_header_lines(reply, templates)
     buttons = []
     for number, hit in enumerate(reply.hits, start=first):
         entry = layout.compact_lines(hit, hit.date, templates, number=number)

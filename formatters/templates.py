@@ -318,6 +318,18 @@ def detail_lines(item: Item, templates: Templates) -> list[Line]:
     return out
 
 
+def search_header_lines(reply: SearchReply, templates: Templates) -> list[Line]:
+    """ "N results for QUERY (first–last)" above a page of hits."""
+    return templates.lines(
+        "search_header",
+        query=reply.query,
+        total=reply.total,
+        capped=reply.total_capped,
+        first=reply.offset + 1,
+        last=reply.offset + len(reply.hits),
+    )
+
+
 def next_offset(reply: SearchReply) -> int | None:
     """Offset of the next page, or None when this page is the last."""
     after = reply.offset + len(reply.hits)

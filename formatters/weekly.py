@@ -6,9 +6,11 @@ different layout; the deliverer gets this one function instead of one per platfo
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
+from bot.registry import PLATFORMS
 from formatters import console, slack, telegram
 
 if TYPE_CHECKING:
@@ -39,4 +41,8 @@ def render_weekly(platform: str, rollup: Rollup, templates: Templates) -> list[A
         return console.render_rollup(rollup, templates, details=True)
     if platform == "file":
         return file_records(rollup)
+    spec = PLATFORMS.get(platform)
+    if spec is not None and spec.weekly:
+        module, _, function = spec.weekly.partition(":")
+        return list(getattr(importlib.import_module(module), function)(rollup, templates))
     raise ConfigError(f"channels: no weekly rollup rendering for platform {platform!r}")

@@ -1,9 +1,12 @@
-"""``digestbot render (FILE | --date D | --week W) --platform slack|telegram|console [--json]``.
+"""``digestbot render (FILE | --date D | --week W) --platform P [--json]``: any platform in
+the registry.
 
 Shows exactly what ``send`` would post. With ``--json`` it prints the ordered list of API
 calls' arguments: Slack ``chat.postMessage`` kwargs (thread replies carry
-``"thread_ts": "{parent_ts}"``, a placeholder for the ``ts`` the first message gets) or
-Telegram ``sendMessage`` kwargs. Without ``--json`` it prints a readable preview. For
+``"thread_ts": "{parent_ts}"``, a placeholder for the ``ts`` the first message gets),
+Telegram ``sendMessage`` kwargs, or for any other platform the payloads its registry
+renderer builds (the group robots' webhook bodies, unsigned). Without ``--json`` it prints
+a readable preview. For
 Slack a Block Kit Builder link for the parent message always goes to stderr, so stdout
 stays machine-readable. ``--week 2026-W06`` renders that ISO week's rollup from the archive,
 as ``send --week`` would post it.
@@ -30,10 +33,13 @@ from bot.cli.send import parse_week
 from bot.errors import ArchiveError
 from bot.ingest import parse_file
 from bot.models import Digest
+from bot.platforms import load_object
 from bot.query import IsoWeek
+from bot.registry import platform_spec, rendered_platforms
 from formatters import console, slack, telegram
 from formatters.payloads import SlackMessage, TelegramMessage
 from formatters.templates import Templates
+from formatters.weekly import render_weekly
 
 #: Stands in for the parent message's ``ts`` in thread replies (known only after posting).
 PARENT_TS = "{parent_ts}"
@@ -42,10 +48,9 @@ TELEGRAM_CHAT = "0"
 BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
 
 
-class Platform(StrEnum):
-    slack = "slack"
-    telegram = "telegram"
-    console = "console"
+#: Every platform with a renderer in the registry.
+Platform = StrEnum("Platform", {name: name for name in rendered_platforms()})  # type: ignore[misc]
+DEFAULT_PLATFORM = Platform("console")
 
 
 def block_kit_builder_url(blocks: list[dict[str, Any]]) -> str:
@@ -135,6 +140,30 @@ def _rollup(ctx: typer.Context, week: IsoWeek) -> Rollup:
         archive.close()
 
 
+def _registry_payloads(platform: str, digest: Digest, templates: Templates) -> list[Any]:
+    """Payloads of a platform without a branch of its own: as its renderer builds them."""
+    renderer = platform_spec(platform).renderer
+    assert renderer is not None
+    out = []
+    for payload in load_object(renderer)(digest, templates):
+        if hasattr(payload, "api_kwargs"):
+            out.append(payload.api_kwargs())
+        elif hasattr(payload, "model_dump"):
+            out.append(payload.model_dump(mode="json"))
+        else:
+            out.append(payload)
+    return out
+
+
+def _preview_json(platform: str, payloads: list[Any]) -> None:
+    for index, payload in enumerate(payloads, start=1):
+        body = json.dumps(payload, ensure_ascii=False, indent=1)
+        title = (
+            f"#{index} · {platform} · {len(json.dumps(payload, ensure_ascii=False).encode())} bytes"
+        )
+        out.print(Panel(Text(body), title=title, title_align="left"), soft_wrap=False)
+
+
 def _console_text(renderables: list[Any]) -> list[dict[str, str]]:
     texts = []
     for renderable in renderables:
@@ -156,7 +185,7 @@ def render(
     ] = None,
     platform: Annotated[
         Platform, typer.Option("--platform", "-p", help="Which platform's payloads to build.")
-    ] = Platform.console,
+    ] = DEFAULT_PLATFORM,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the API payloads send would post, as JSON.")
     ] = False,
@@ -171,15 +200,15 @@ def render(
         ),
     ] = None,
 ) -> None:
-    """Render a digest (or a week's rollup) as Slack Block Kit, Telegram HTML or a console
-    preview."""
+    """Render a digest (or a week's rollup) as any platform's payloads (Slack Block Kit,
+    Telegram HTML, Feishu cards, DingTalk or WeCom markdown) or a console preview."""
     iso_week = parse_week(week)
     if iso_week is not None and (file is not None or date is not None):
         raise typer.BadParameter("give FILE, --date D or --week W", param_hint="--week")
     rollup = _rollup(ctx, iso_week) if iso_week is not None else None
     digest = _load(ctx, file, date) if rollup is None else None
     templates = Templates.from_settings(state(ctx).settings)
-    if platform is Platform.slack:
+    if platform == "slack":
         messages = (
             slack.render_rollup(rollup, templates, thread=True)
             if rollup is not None
@@ -192,7 +221,7 @@ def render(
             f"Block Kit Builder (parent message): {block_kit_builder_url(messages[0].blocks)}",
             err=True,
         )
-    elif platform is Platform.telegram:
+    elif platform == "telegram":
         tg_messages = (
             telegram.render_rollup(rollup, templates)
             if rollup is not None
@@ -201,6 +230,14 @@ def render(
         payloads = telegram_payloads(tg_messages, channel or TELEGRAM_CHAT)
         if not as_json:
             _preview_telegram(tg_messages)
+    elif platform != "console":
+        payloads = (
+            [p.api_kwargs() for p in render_weekly(str(platform), rollup, templates)]
+            if rollup is not None
+            else _registry_payloads(str(platform), _given(digest), templates)
+        )
+        if not as_json:
+            _preview_json(str(platform), payloads)
     else:
         renderables = (
             console.render_rollup(rollup, templates, details=True)

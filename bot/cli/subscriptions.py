@@ -15,12 +15,13 @@ from rich.table import Table
 
 from bot.cli.app import app, out, state
 from bot.errors import CommandError, ConfigError
+from bot.registry import PLATFORMS as REGISTERED
 
 if TYPE_CHECKING:
     from bot.archive import Archive
     from bot.config import Settings
 
-PLATFORMS = ("slack", "telegram", "console", "file")
+PLATFORMS = tuple(REGISTERED)
 
 subscriptions_app = typer.Typer(
     name="subscriptions",
@@ -86,7 +87,7 @@ def list_subscriptions(
 @subscriptions_app.command("add", context_settings={"ignore_unknown_options": True})
 def add_subscription(
     ctx: typer.Context,
-    platform: str = typer.Argument(..., help="slack, telegram, console or file"),
+    platform: str = typer.Argument(..., help=f"one of: {', '.join(PLATFORMS)}"),
     channel: str = typer.Argument(..., help="Channel id (Slack C…, Telegram chat id)"),
     topic: list[str] = typer.Option(  # noqa: B008
         [], "--topic", "-t", help="A query; repeat for several topics (any of them matches)."
@@ -148,7 +149,7 @@ def _config_topics(settings: Settings, platform: str, channel: str) -> list[str]
 @subscriptions_app.command("remove", context_settings={"ignore_unknown_options": True})
 def remove_subscription(
     ctx: typer.Context,
-    platform: str = typer.Argument(..., help="slack, telegram, console or file"),
+    platform: str = typer.Argument(..., help=f"one of: {', '.join(PLATFORMS)}"),
     channel: str = typer.Argument(..., help="Channel id"),
 ) -> None:
     """Delete a channel's stored subscription (a config channel reverts to its config)."""

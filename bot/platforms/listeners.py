@@ -1,7 +1,8 @@
 """Start the chat listeners ``digestbot run`` needs, inside the caller's event loop.
 
-Slack starts when ``slack.bot_token`` is set, Telegram when ``telegram.token`` is set.
-Both share one command core (one archive, one configuration). A listener that cannot
+Slack starts when ``slack.bot_token`` is set, Telegram when ``telegram.token`` is set, the
+Feishu app bot when ``feishu.app_id`` is set. All share one command core (one archive, one
+configuration). A listener that cannot
 start is a ``ConfigError`` naming the key to fix, and the ones already started are
 stopped again, so a half-started service never lingers.
 """
@@ -76,6 +77,12 @@ async def start_listeners(
                     settings,
                 )
             )
+        if settings.feishu.app_id:
+            from bot.platforms.feishu.app import start_feishu
+
+            started.append(
+                await _starting("feishu", start_feishu(settings, core, templates), settings)
+            )
     except BaseException:
         for listener in reversed(started):
             await _quietly_stop(listener)
@@ -92,11 +99,10 @@ async def _starting(name: str, starting: object, settings: Settings) -> Listener
     except DigestbotError:
         raise
     except Exception as exc:
-        key = (
-            "slack.bot_token / slack.api_url"
-            if name == "slack"
-            else "telegram.token / telegram.api_url"
-        )
+        key = {
+            "slack": "slack.bot_token / slack.api_url",
+            "telegram": "telegram.token / telegram.api_url",
+        }.get(name, f"{name}.app_id / {name}.api_url")
         detail, redacted = _describe(exc, settings)
         error = ConfigError(f"{key}: the {name} listener could not start: {detail}")
         if redacted:
@@ -117,6 +123,9 @@ def _describe(exc: Exception, settings: Settings) -> tuple[str, bool]:
         settings.slack.signing_secret,
         settings.telegram.token,
         settings.telegram.webhook_secret,
+        settings.feishu.app_secret,
+        settings.feishu.encrypt_key,
+        settings.feishu.verification_token,
     ):
         if secret is not None and secret.get_secret_value():
             text = text.replace(secret.get_secret_value(), "***")

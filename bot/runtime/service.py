@@ -68,7 +68,7 @@ def listener_settings(settings: Settings) -> Settings | None:
             "service: %s is not set: Slack commands are off; digests are still delivered",
             needed,
         )
-    if not slack_listens and telegram.token is None:
+    if not slack_listens and telegram.token is None and not settings.feishu.app_id:
         return None
     if slack_listens:
         return settings

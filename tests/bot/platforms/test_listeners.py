@@ -11,6 +11,7 @@ from bot.archive import Archive
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.platforms.listeners import start_listeners, stop_listeners
+from tests.bot.platforms.conftest import free_port
 from tests.fakes import FakeSlack, FakeTelegram
 
 
@@ -93,3 +94,33 @@ async def test_telegram_token_never_reaches_the_logs(
         await stop_listeners(listeners)
     assert fake_telegram.calls_to("getUpdates")
     assert not [r for r in caplog.records if fake_telegram.token in r.getMessage()]
+
+
+async def test_the_feishu_app_bot_starts_with_the_others_and_answers(
+    reference_archive: Archive, fake_feishu_api: Any
+) -> None:
+    port = free_port()
+    fake_feishu_api.add_chat("oc_g", owner="ou_o")
+    settings = Settings(
+        feishu={
+            "app_id": fake_feishu_api.app_id,
+            "app_secret": fake_feishu_api.app_secret,
+            "encrypt_key": fake_feishu_api.encrypt_key,
+            "verification_token": fake_feishu_api.verification_token,
+            "mode": "http",
+            "port": port,
+            "api_url": fake_feishu_api.base_url,
+        }
+    )
+    listeners = await start_listeners(settings, reference_archive)
+    try:
+        assert [listener.name for listener in listeners] == ["feishu"]
+        assert listeners[0].connected
+        event = fake_feishu_api.message_event("oc_g", "tag:RL")
+        status, _ = await fake_feishu_api.deliver(f"http://127.0.0.1:{port}/feishu/events", event)
+        assert status == 200
+        [reply] = await fake_feishu_api.wait_until(lambda: fake_feishu_api.sent("oc_g"), timeout=30)
+        assert "INT4" in reply["text"]
+    finally:
+        await stop_listeners(listeners)
+    assert not listeners[0].connected
