@@ -242,6 +242,23 @@ class TagSettings(_Section):
     """Extra aliases: ``canonical: [alias, alias]``, merged over the built-in table."""
 
 
+LabelField = Literal[
+    "source", "published_at", "rating", "tags", "url", "summary", "insight", "orgs",
+    "category", "ignore",
+]  # fmt: skip
+
+
+class FormatsSettings(_Section):
+    """How the digest files look, where guessing is not good enough (docs/digest-format.md)."""
+
+    layouts: dict[str, Literal["auto", "numbered", "unnumbered"]] = Field(default_factory=dict)
+    """``glob: layout``; globs are relative to the config file, the first match wins."""
+    labels: dict[str, LabelField] = Field(default_factory=dict)
+    """Extra field labels: ``label: field`` (``ignore`` drops a built-in label)."""
+    brackets: Literal["auto", "orgs", "category"] = "auto"
+    """How a leading ``[…]`` in an item heading is read."""
+
+
 class DeliverySettings(_Section):
     """Timings of the exactly-once sender; the defaults suit production."""
 
@@ -326,6 +343,7 @@ class Settings(BaseSettings):
     feishu: FeishuSettings = Field(default_factory=FeishuSettings)
     channels: list[ChannelSettings] = Field(default_factory=list)
     tags: TagSettings = Field(default_factory=TagSettings)
+    formats: FormatsSettings = Field(default_factory=FormatsSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     web: WebSettings = Field(default_factory=WebSettings)

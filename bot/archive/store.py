@@ -273,7 +273,8 @@ _HIT_COLUMNS = [
     items.c[name]
     for name in (
         "id", "date", "rank", "title", "orgs", "source", "published_at", "stars", "url",
-        "summary", "sections", "resources", "line",
+        "summary", "sections", "resources", "line", "category", "score", "score_scale",
+        "pipeline_failed",
     )
 ]  # fmt: skip
 
@@ -306,6 +307,10 @@ def _fields(row: Any, tags: list[str]) -> dict[str, Any]:
         "sections": [Section(**section) for section in row.sections or []],
         "resources": [Resource(**resource) for resource in row.resources or []],
         "line": row.line,
+        "category": row.category,
+        "score": row.score,
+        "score_scale": row.score_scale,
+        "pipeline_failed": bool(row.pipeline_failed),
     }
 
 
