@@ -64,6 +64,7 @@ _C = SimpleNamespace(
     rank=literal_column("items.rank", Integer),
     source_norm=literal_column("items.source_norm", Text),
     orgs_text=literal_column("items.orgs_text", Text),
+    category_norm=literal_column("items.category_norm", Text),
     search_text=literal_column("items.search_text", Text),
 )
 
@@ -224,7 +225,11 @@ class SqlitePlan:
                 .where(_C.id == _TAG_ITEM, _TAG_NAME_UNINDEXED.in_(variants))
             )
         elif clause.key == TEXT:
-            condition = func.instr(_C.search_text, fold(str(clause.values[0]))) > 0
+            term = fold(str(clause.values[0]))
+            condition = func.instr(_C.search_text, term) > 0
+            boundary = search.word_condition(_C.search_text, term, "sqlite")
+            if boundary is not None:
+                condition = and_(condition, boundary)
         elif clause.key == "source":
             # `|| ''` keeps SQLite on the ordered index instead of the source index.
             names = sorted({name_key(str(v)) for v in clause.values})
@@ -302,6 +307,14 @@ class SqlitePlan:
         return self._text_cache[term]
 
     def _text_select(self, term: str) -> Select[Any] | None:
+        found = self._substring_select(term)
+        boundary = search.word_condition(items.c.search_text, term, "sqlite")
+        if found is None or boundary is None:
+            return found
+        # The index finds the substring; the word boundary is checked on those rows.
+        return select(items.c.id).where(items.c.id.in_(found), boundary)
+
+    def _substring_select(self, term: str) -> Select[Any] | None:
         if len(term) >= search.FTS_MIN_CHARS:
             return self._match(_phrase(term))
         if len(term) < 2:

@@ -19,10 +19,12 @@ from bot.query.language import (
     parse_query,
 )
 from bot.query.tags import TagAliases, normalize
+from bot.query.text import WORD_CHARS, term_matches, word_edges
 from bot.query.weeks import IsoWeek, weeks_between
 
 __all__ = [
     "KEYS",
+    "WORD_CHARS",
     "TEXT",
     "Clause",
     "IsoWeek",
@@ -35,5 +37,7 @@ __all__ = [
     "normalize",
     "orgs_text",
     "parse_query",
+    "term_matches",
     "weeks_between",
+    "word_edges",
 ]

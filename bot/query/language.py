@@ -10,8 +10,11 @@ Semantics (both paths):
 - ``org:`` — the value (after ``name_key``) is a substring of one of the item's orgs.
 - ``date:`` / ``since:`` / ``until:`` — the digest date equals / is on or after / on or before.
 - ``stars:N`` — at least N stars (an item without stars has 0).
-- free words and phrases — substring of ``item_search_text`` after ``fold``.
-- the same key repeated is OR, different terms AND, ``-`` negates any term.
+- ``category:`` — the category equals the value after ``name_key``.
+- free words and phrases — in ``item_search_text`` after ``fold``; an ASCII end of a term
+  must be on a word boundary (``bot.query.text``), so ``RL`` does not match "Starlink".
+- the same key repeated is OR, different terms AND, ``-`` negates any term. A bare ``OR``
+  is refused with a hint rather than searched for.
 """
 
 from __future__ import annotations
@@ -19,15 +22,30 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from bot.errors import QueryError
 from bot.models import Item
 from bot.query.tags import TagAliases
+from bot.query.text import fold, item_search_text, name_key, orgs_text, term_matches
 
-KEYS: tuple[str, ...] = ("tag", "source", "org", "date", "since", "until", "stars")
+__all__ = [
+    "KEYS",
+    "TEXT",
+    "Clause",
+    "Query",
+    "Value",
+    "fold",
+    "item_search_text",
+    "name_key",
+    "orgs_text",
+    "parse_query",
+]
+
+KEYS: tuple[str, ...] = (
+    "tag", "source", "org", "category", "date", "since", "until", "stars",
+)  # fmt: skip
 TEXT = "text"
 """The pseudo-key of free words and quoted phrases."""
 
@@ -45,39 +63,6 @@ _MINUS = "-－"
 _KEYLIKE = re.compile(r"[A-Za-z]+")
 
 Value = str | int | dt.date
-
-
-# -- text folding shared with the archive ---------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Case-, width- and spacing-insensitive form used for free-text matching."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def name_key(name: str) -> str:
-    """Comparable form of a source or org name: NFKC, case-folded, no whitespace."""
-    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-def orgs_text(orgs: Iterable[str]) -> str:
-    """Orgs as one string for ``org:`` substring matching (one ``name_key`` per line)."""
-    return "\n".join(name_key(org) for org in orgs)
-
-
-def item_search_text(item: Item) -> str:
-    """Everything free text can match, folded, one field per line (each ending in one).
-
-    Lines keep a phrase from matching across two fields (a folded term has no newline); the
-    final newline lets the archive find two-character terms through trigrams that start
-    with them (bot/archive/search.py).
-    """
-    fields: list[str | None] = [item.title, item.summary]
-    fields += [section.markdown for section in item.sections]
-    for resource in item.resources:
-        fields += [resource.title, resource.url]
-    fields += [*item.tags, *item.orgs, item.source]
-    return "".join(fold(text) + "\n" for text in fields if text)
 
 
 # -- the Query value --------------------------------------------------------------------------
@@ -160,6 +145,8 @@ class _ItemView:
                 self._cache[name] = name_key(item.source or "")
             elif name == "orgs":
                 self._cache[name] = orgs_text(item.orgs)
+            elif name == "category":
+                self._cache[name] = name_key(item.category or "")
             else:
                 self._cache[name] = item_search_text(item)
         return self._cache[name]
@@ -171,6 +158,8 @@ class _ItemView:
             return self._get("source") == name_key(str(value))
         if key == "org":
             return name_key(str(value)) in self._get("orgs")  # type: ignore[operator]
+        if key == "category":
+            return self._get("category") == name_key(str(value))
         if key == "date":
             return self.date == value
         if key == "since":
@@ -179,7 +168,7 @@ class _ItemView:
             return self.date <= value  # type: ignore[operator]
         if key == "stars":
             return (self.item.stars or 0) >= value  # type: ignore[operator]
-        return fold(str(value)) in self._get("text")  # type: ignore[operator]
+        return term_matches(fold(str(value)), self._get("text"))  # type: ignore[arg-type]
 
 
 def _clause_order(clause: Clause) -> tuple[int, bool, str]:
@@ -305,7 +294,45 @@ def _show(term: str) -> str:
 def parse_query(text: str, *, today: dt.date) -> Query:
     """Parse query text; raise QueryError naming the bad term (and the valid keys)."""
     text = text.replace("\x00", " ")  # no database stores NUL; it separates nothing here
-    return Query.of(_clause(token, today) for token in _tokens(text))
+    tokens = list(_tokens(text))
+    for pos, token in enumerate(tokens):
+        if token.raw == "OR":
+            raise QueryError(
+                '"OR" is not an operator: the same key repeated already means either '
+                '(tag:RL tag:Agent), different terms must all match; to search for the '
+                'word itself, quote it: "OR"',
+                term=token.raw,
+            )
+        if pos + 1 < len(tokens):
+            _check_unquoted_tag(token, tokens[pos + 1])
+    return Query.of(_clause(token, today) for token in tokens)
+
+
+def _check_unquoted_tag(token: _Token, following: _Token) -> None:
+    """``tag:Reinforcement Learning`` meant the two-word tag: say how to write it."""
+    if token.colon is None or following.colon is not None or following.negated:
+        return
+    key, value = token.text[: token.colon].casefold(), token.text[token.colon + 1 :]
+    if key != "tag" or not value or token.raw.endswith(tuple(_ALL_QUOTES)):
+        return
+    both = f"{value} {following.text}"
+    aliases = _builtin_aliases()
+    if len(aliases.variants(both)) > 1 and len(aliases.variants(value)) == 1:
+        raise QueryError(
+            f'"{token.raw} {following.raw}": a tag with a space needs quotes, '
+            f'write tag:"{both}"',
+            term=f"{token.raw} {following.raw}",
+        )
+
+
+_ALIASES: list[TagAliases] = []
+
+
+def _builtin_aliases() -> TagAliases:
+    """The built-in alias table, loaded on first use (only for the hint above)."""
+    if not _ALIASES:
+        _ALIASES.append(TagAliases.builtin())
+    return _ALIASES[0]
 
 
 def _clause(token: _Token, today: dt.date) -> Clause:
@@ -355,6 +382,7 @@ _EXAMPLES = {
     "tag": "tag:RL",
     "source": "source:量子位",
     "org": "org:Google",
+    "category": "category:学术研究",
     "date": "date:2026-02-03",
     "since": "since:2026-02-01",
     "until": "until:yesterday",
