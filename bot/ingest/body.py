@@ -205,7 +205,7 @@ def _quote_values(
             if text is not None:
                 body.summary, body.summary_line = text, (tok.map or [0])[0]
                 return []
-        values.extend(v for v in _located(tok, children, labels) if v.key != "url" or v.hrefs)
+        values.extend(_located(tok, children, labels))
     return values or None
 
 

@@ -77,6 +77,14 @@ def _strong_end(children: list[Token], start: int) -> int:
     return len(children) - 1
 
 
+def _colon_follows(label: str, children: list[Token], end: int) -> bool:
+    """Is a bold label closed by a colon (``**标签**:`` or ``**标签：**``)?"""
+    if label.rstrip().endswith((":", "：")):
+        return True
+    after = children[end + 1] if end + 1 < len(children) else None
+    return after is not None and after.content.lstrip().startswith((":", "："))
+
+
 def labelled_values(children: list[Token], labels: Labels = LABELS) -> list[LabelledValue]:
     """Split a metadata paragraph into ``**label**: value`` pairs with known labels.
 
@@ -97,6 +105,8 @@ def labelled_values(children: list[Token], labels: Labels = LABELS) -> list[Labe
             end = _strong_end(children, idx)
             label = plain_text(children[idx + 1 : end])
             key = labels.key(label)
+            if key is not None and current is not None and not _colon_follows(label, children, end):
+                key = None  # bold words inside a value are emphasis, not a new label
             if key is not None:
                 current = LabelledValue(key=key, label=label.strip(LABEL_PUNCT), text="")
                 current.line_offset = line

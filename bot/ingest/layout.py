@@ -1,17 +1,20 @@
 """Which headings of a digest are items, which are categories, and which are noise.
 
-Decided by structure, per file:
+Decided by structure, per file, on the headings below the title:
 
-- **Item level.** Every heading below the title gets evidence: a number (``1.``), a link as
-  its title, or an own body with item fields (labels, an emoji meta line, a rating, an
-  article link). The level with the most such headings is the item level (ties: the
-  shallower). ``formats`` may name the layout instead.
-- **Numbered or not.** If most item-level headings with evidence start with a number, the
-  file is numbered: an unnumbered heading with item fields there is a broken item (a
-  located problem), one without is noise (``## 今日结论``). Otherwise every item-level
-  heading with evidence is an item and keeps its whole title (``1.5 Million Users…``).
-- **Categories.** A shallower heading with items under it is their category; a single
-  heading over every item (``## 📊 今日情报``) is the list's own heading, not a category.
+- **Evidence.** A heading looks like an item if it starts with a number (``1.``), has a
+  link as its title, or has item fields in its own body (labels, an emoji meta line, a
+  rating, an article link line). Tables, raw HTML and headings named like overviews,
+  conclusions or players (``NOISE_WORDS``) are never evidence.
+- **Items and categories.** Walking the headings in order, a heading with evidence that
+  is not inside another item is an item; a heading without evidence is a group, and a
+  group with items under it is their category. A heading under an item is a section of
+  it, unless it is numbered and has item fields itself (items at mixed levels).
+- **Numbered or not.** If most items start with a number, the file is numbered: an
+  unnumbered heading with item fields there is a broken item (a located problem).
+  Otherwise every item keeps its whole title (``1.5 Million Users…``, ``17.5万+…``).
+- A single group over every item (``## 📊 今日情报``) is the list's own heading, not a
+  category. ``formats.layouts`` may say ``numbered`` or ``unnumbered`` instead.
 """
 
 from __future__ import annotations
@@ -34,7 +37,16 @@ _LINK_LINE = re.compile(r"^\W{0,4}\[[^\]]{0,30}\]\(https?://", re.MULTILINE)
 _LABEL_AT = re.compile(r"^[\s>*+\-•]*(?:\*\*|__)?\s*(?P<label>[^:：*_\n]{1,24}?)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*\S")
 
 
-@dataclass
+#: Heading words of the text around the items: never items themselves.
+NOISE_WORDS = (
+    "目录", "概览", "总览", "导读", "速览", "今日结论", "结论", "总结", "结语", "写在最后",
+    "收听", "音频", "播客", "overview", "contents", "conclusion", "summary of the day",
+    "podcast", "audio", "top 3", "top3", "top 5", "top5", "today's top", "highlights",
+    "今日看点", "今日要点", "今日重点", "三大", "头条速递",
+)  # fmt: skip
+
+
+@dataclass(eq=False)
 class Heading:
     """One ATX heading: where it is and whether it looks like an item."""
 
@@ -44,41 +56,51 @@ class Heading:
     content: str
     numbered: bool = False
     evidence: bool = False
+    fields: bool = False
+    """Its own body holds labelled fields or a meta line (stronger than a link line)."""
     category: str | None = None
+    parent_item: Heading | None = None
+    """The item this heading sits inside (it is then a section), if any."""
 
 
 @dataclass
 class Layout:
     """The file's decided structure."""
 
-    level: int | None
     numbered: bool
     headings: list[Heading] = field(default_factory=list)
     items: list[Heading] = field(default_factory=list)
-    """Headings at the item level that are (or are meant to be) items."""
 
 
-def _body_evidence(tokens: list[Token], start: int, stop: int, labels: Labels) -> bool:
-    """Does the text right under a heading hold item fields? (Raw text only: no tokenising.)"""
+def _own_body(tokens: list[Token], start: int, stop: int, labels: Labels) -> tuple[bool, bool]:
+    """(fields, link) evidence in the paragraphs right under a heading (raw text only)."""
     seen = 0
-    for tok in tokens[start:stop]:
-        if tok.type != "inline":
+    link = False
+    for pos in range(start, stop):
+        tok = tokens[pos]
+        if tok.type != "inline" or tokens[pos - 1].type != "paragraph_open":
             continue
         seen += 1
-        if seen > 6:
+        if seen > 8:
             break
         content = tok.content
-        if _LINK_LINE.search(content) or _RATING_HINT.search(content):
-            return True
+        if _RATING_HINT.search(content):
+            return True, True
+        link = link or _LINK_LINE.search(content) is not None
         for line in content.split("\n")[:6]:
             if labels.emoji_key(line) and labels.emoji_split(line)[0][0] != "summary":
-                return True
+                return True, True
             match = _LABEL_AT.match(line)
             if match is not None:
                 key = labels.key(match["label"])
                 if key is not None and key not in ("summary", "insight"):
-                    return True
-    return False
+                    return True, True
+    return False, link
+
+
+def _is_noise(content: str) -> bool:
+    text = strip_symbols(content.replace("**", "")).casefold()
+    return any(text.startswith(word) or text.endswith(word) for word in NOISE_WORDS)
 
 
 def _category_name(content: str) -> str:
@@ -86,8 +108,7 @@ def _category_name(content: str) -> str:
     return strip_symbols(text).strip(" \t:：") or text
 
 
-def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") -> Layout:
-    """Decide the item level, numbering and categories of one token stream."""
+def _headings(tokens: list[Token], labels: Labels) -> list[Heading]:
     headings: list[Heading] = []
     title_seen = False
     for idx, tok in enumerate(tokens):
@@ -97,60 +118,63 @@ def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") 
                 continue
             content = tokens[idx + 1].content
             headings.append(
-                Heading(
-                    index=idx,
-                    level=int(tok.tag[1]),
-                    line=(tok.map or [0])[0] + 1,
-                    content=content,
-                    numbered=is_numbered(content),
-                )
+                Heading(idx, int(tok.tag[1]), (tok.map or [0])[0] + 1, content, is_numbered(content))
             )
-    if not headings:
-        return Layout(level=None, numbered=name != "unnumbered")
     for pos, heading in enumerate(headings):
         stop = headings[pos + 1].index if pos + 1 < len(headings) else len(tokens)
-        heading.evidence = (
-            heading.numbered
-            or heading.content.lstrip("*_ ").startswith("[") and "](http" in heading.content
-            or _body_evidence(tokens, heading.index + 3, stop, labels)
+        fields, link = _own_body(tokens, heading.index + 3, stop, labels)
+        heading.fields = fields
+        link_title = heading.content.lstrip("*_ ").startswith("[") and "](http" in heading.content
+        heading.evidence = not _is_noise(heading.content) and (
+            heading.numbered or link_title or fields or link
         )
-    counts: dict[int, int] = {}
-    for heading in headings:
-        if heading.evidence and heading.level > 1:
-            # A number is the surest sign of an item: it weighs twice.
-            weight = 2 if heading.numbered else 1
-            counts[heading.level] = counts.get(heading.level, 0) + weight
-    if not counts:
-        return Layout(level=None, numbered=name != "unnumbered", headings=headings)
-    level = max(sorted(counts), key=lambda lvl: counts[lvl])
-    at_level = [h for h in headings if h.level == level]
-    numbered_count = sum(1 for h in at_level if h.numbered)
-    unnumbered_count = sum(1 for h in at_level if h.evidence and not h.numbered)
+    return headings
+
+
+def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") -> Layout:
+    """Decide the items, their categories and the numbering of one token stream."""
+    headings = _headings(tokens, labels)
+    numbered_count = sum(1 for h in headings if h.evidence and h.numbered)
+    unnumbered_count = sum(1 for h in headings if h.fields and not h.numbered)
     if name == "auto":
         numbered = numbered_count > 0 and numbered_count >= unnumbered_count
     else:
         numbered = name == "numbered"
-    items = [h for h in at_level if h.evidence or (numbered and h.numbered)]
-    _assign_categories(headings, items, level)
-    return Layout(level=level, numbered=numbered, headings=headings, items=items)
-
-
-def _assign_categories(headings: list[Heading], items: list[Heading], level: int) -> None:
-    """Each item's nearest shallower heading, unless one heading holds every item."""
-    parent: dict[int, Heading] = {}
+    items: list[Heading] = []
+    item_ids: set[int] = set()
     stack: list[Heading] = []
-    item_ids = {id(h) for h in items}
-    for heading in headings:
+    parents: dict[int, Heading] = {}
+    for pos, heading in enumerate(headings):
         while stack and stack[-1].level >= heading.level:
             stack.pop()
-        if id(heading) in item_ids and stack:
-            parent[id(heading)] = stack[-1]
-        if heading.level < level:
-            stack.append(heading)
-    groups = {id(p) for p in parent.values()}
-    if len(groups) == 1 and len(parent) == len(items):
-        return
-    for heading in items:
-        group = parent.get(id(heading))
-        if group is not None:
-            heading.category = _category_name(group.content)
+        inside = next((h for h in reversed(stack) if id(h) in item_ids), None)
+        promoted = numbered and heading.numbered and heading.fields
+        if inside is not None and not promoted:
+            heading.parent_item = inside
+        elif heading.evidence and not _groups_items(headings, pos, numbered):
+            items.append(heading)
+            item_ids.add(id(heading))
+            group = next((h for h in reversed(stack) if id(h) not in item_ids), None)
+            if group is not None:
+                parents[id(heading)] = group
+        stack.append(heading)
+    groups = {id(group) for group in parents.values()}
+    if not (len(groups) == 1 and len(parents) == len(items)):
+        for heading in items:
+            group = parents.get(id(heading))
+            if group is not None:
+                heading.category = _category_name(group.content)
+    return Layout(numbered=numbered, headings=headings, items=items)
+
+
+def _groups_items(headings: list[Heading], pos: int, numbered: bool) -> bool:
+    """An unnumbered heading with numbered items under it is their group, not an item."""
+    heading = headings[pos]
+    if heading.numbered or not numbered:
+        return False
+    for below in headings[pos + 1 :]:
+        if below.level <= heading.level:
+            return False
+        if below.numbered and below.evidence:
+            return True
+    return False

@@ -169,20 +169,10 @@ class _DigestParser:
         title, self.date = self.header()
         layout = plan_layout(self.tokens, self.options.labels, self.options.layout)
         headings = layout.headings
-        chosen = {id(h) for h in layout.items}
-        for heading in headings:
-            if id(heading) not in chosen and heading.numbered and heading.evidence:
-                if layout.level is not None and heading.level != layout.level:
-                    self.drop(
-                        heading.line,
-                        f"heading {heading.content.strip()[:40]!r} looks like an item but is "
-                        f"a level-{heading.level} heading; this file's items are level "
-                        f"{layout.level}",
-                    )
         items: list[Item] = []
         first_seen: dict[tuple[str | None, int], int] = {}
         for position, heading in enumerate(layout.items, start=1):
-            stop = self.item_end(heading, headings)
+            stop = self.item_end(heading, headings, layout.items[position:])
             item = self.item(heading, stop, layout.numbered, position)
             if item is None:
                 continue
@@ -205,12 +195,14 @@ class _DigestParser:
             dropped=self.dropped,
         )
 
-    def item_end(self, heading: Heading, headings: list[Heading]) -> int:
-        """Token index where an item ends: the next heading at its level or above, or
-        (after the last item) a closing ``---`` followed only by a footer."""
-        later = [h for h in headings if h.index > heading.index and h.level <= heading.level]
+    def item_end(self, heading: Heading, headings: list[Heading], later: list[Heading]) -> int:
+        """Token index where an item ends: the next item, the next heading at its level or
+        above, or (after the last item) a closing ``---`` followed only by a footer."""
+        ends = [h.index for h in headings if h.index > heading.index and h.level <= heading.level]
         if later:
-            return later[0].index
+            ends.append(later[0].index)
+        if ends:
+            return min(ends)
         stop = len(self.tokens)
         breaks = [
             idx

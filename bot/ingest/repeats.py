@@ -43,13 +43,19 @@ def _same(one: Item, other: Item) -> bool:
 
 
 def drop_repeats(items: list[Item]) -> list[Item]:
-    """Keep one copy of items that tell the same story (the fuller one, in its place)."""
-    kept: list[Item] = []
-    for item in items:
-        twin = next((pos for pos, other in enumerate(kept) if _same(item, other)), None)
-        if twin is None:
-            kept.append(item)
-        elif _weight(item) > _weight(kept[twin]):
-            del kept[twin]
-            kept.append(item)
-    return kept
+    """Of two items telling the same story, drop the thinner one (a "top 3" entry); two
+    equally full copies are both kept, since neither is a summary of the other."""
+    titles = [" ".join(item.title.casefold().split()) for item in items]
+    if len(set(titles)) == len(titles):
+        return items
+    dropped: set[int] = set()
+    for pos, item in enumerate(items):
+        for other in range(pos):
+            if other in dropped or titles[other] != titles[pos] or not _same(item, items[other]):
+                continue
+            thin, full = sorted((pos, other), key=lambda p: _weight(items[p]))
+            if _weight(items[thin]) < _weight(items[full]):
+                dropped.add(thin)
+                if thin == pos:
+                    break
+    return [item for pos, item in enumerate(items) if pos not in dropped]
