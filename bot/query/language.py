@@ -188,6 +188,7 @@ def _render(value: str, *, free: bool) -> str:
     plain = bool(value) and not any(ch.isspace() or ch in _ALL_QUOTES for ch in value)
     if free and plain:
         plain = value[0] not in _MINUS and not any(ch in _COLONS for ch in value)
+        plain = plain and value != "OR"  # bare, it is refused as an operator
     if plain:
         return value
     escaped = value.replace("\\", "\\\\")
@@ -311,6 +312,8 @@ def parse_query(text: str, *, today: dt.date) -> Query:
 def _check_unquoted_tag(token: _Token, following: _Token) -> None:
     """``tag:Reinforcement Learning`` meant the two-word tag: say how to write it."""
     if token.colon is None or following.colon is not None or following.negated:
+        return
+    if following.raw[:1] in _QUOTES:
         return
     key, value = token.text[: token.colon].casefold(), token.text[token.colon + 1 :]
     if key != "tag" or not value or token.raw.endswith(tuple(_ALL_QUOTES)):
