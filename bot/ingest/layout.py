@@ -34,6 +34,7 @@ LayoutName = Literal["auto", "numbered", "unnumbered"]
 
 _RATING_HINT = re.compile(r"🌟|⭐|★|(?<![\d/.])\d{1,3}(?:\.\d+)?\s*/\s*(?:5|10|100)(?![\d/])")
 _LINK_LINE = re.compile(r"^\W{0,4}\[[^\]]{0,30}\]\(https?://", re.MULTILINE)
+_SOURCE_LINE = re.compile(r"^\*\*[^*\n]{1,40}\*\*\s*·", re.MULTILINE)
 _LABEL_AT = re.compile(r"^[\s>*+\-•]*(?:\*\*|__)?\s*(?P<label>[^:：*_\n]{1,24}?)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*\S")
 
 
@@ -58,6 +59,8 @@ class Heading:
     evidence: bool = False
     fields: bool = False
     """Its own body holds labelled fields or a meta line (stronger than a link line)."""
+    text: bool = False
+    """Its own body holds any paragraph at all."""
     category: str | None = None
     parent_item: Heading | None = None
     """The item this heading sits inside (it is then a section), if any."""
@@ -72,8 +75,11 @@ class Layout:
     items: list[Heading] = field(default_factory=list)
 
 
-def _own_body(tokens: list[Token], start: int, stop: int, labels: Labels) -> tuple[bool, bool]:
-    """(fields, link) evidence in the paragraphs right under a heading (raw text only)."""
+def _own_body(
+    tokens: list[Token], start: int, stop: int, labels: Labels
+) -> tuple[bool, bool, bool]:
+    """(fields, link, text) evidence in the paragraphs right under a heading (raw text only):
+    item fields, an article link line, any text at all."""
     seen = 0
     link = False
     for pos in range(start, stop):
@@ -84,18 +90,18 @@ def _own_body(tokens: list[Token], start: int, stop: int, labels: Labels) -> tup
         if seen > 8:
             break
         content = tok.content
-        if _RATING_HINT.search(content):
-            return True, True
+        if _RATING_HINT.search(content) or _SOURCE_LINE.search(content):
+            return True, True, True
         link = link or _LINK_LINE.search(content) is not None
         for line in content.split("\n")[:6]:
             if labels.emoji_key(line) and labels.emoji_split(line)[0][0] != "summary":
-                return True, True
+                return True, True, True
             match = _LABEL_AT.match(line)
             if match is not None:
                 key = labels.key(match["label"])
                 if key is not None and key not in ("summary", "insight"):
-                    return True, True
-    return False, link
+                    return True, True, True
+    return False, link, seen > 0
 
 
 def _is_noise(content: str) -> bool:
@@ -122,8 +128,8 @@ def _headings(tokens: list[Token], labels: Labels) -> list[Heading]:
             )
     for pos, heading in enumerate(headings):
         stop = headings[pos + 1].index if pos + 1 < len(headings) else len(tokens)
-        fields, link = _own_body(tokens, heading.index + 3, stop, labels)
-        heading.fields = fields
+        fields, link, text = _own_body(tokens, heading.index + 3, stop, labels)
+        heading.fields, heading.text = fields, text
         link_title = heading.content.lstrip("*_ ").startswith("[") and "](http" in heading.content
         heading.evidence = not _is_noise(heading.content) and (
             heading.numbered or link_title or fields or link
@@ -164,7 +170,38 @@ def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") 
             group = parents.get(id(heading))
             if group is not None:
                 heading.category = _category_name(group.content)
+    items = _add_siblings(headings, items, parents)
     return Layout(numbered=numbered, headings=headings, items=items)
+
+
+def _add_siblings(
+    headings: list[Heading], items: list[Heading], parents: dict[int, Heading]
+) -> list[Heading]:
+    """A heading with text, at the level of the items beside it and in their group, is one
+    of them even if its fields are gone (it will be read, or reported as broken)."""
+    if not items:
+        return items
+    item_ids = {id(h) for h in items}
+    levels = {h.level for h in items}
+    found = list(items)
+    group: Heading | None = None
+    stack: list[Heading] = []
+    for heading in headings:
+        while stack and stack[-1].level >= heading.level:
+            stack.pop()
+        group = next((h for h in reversed(stack) if id(h) not in item_ids), None)
+        inside = any(id(h) in item_ids for h in stack)
+        stack.append(heading)
+        if id(heading) in item_ids or inside or not heading.text or heading.level not in levels:
+            continue
+        if _is_noise(heading.content):
+            continue
+        siblings = [h for h in items if h.level == heading.level and parents.get(id(h)) is group]
+        if siblings:
+            heading.category = siblings[0].category
+            found.append(heading)
+            item_ids.add(id(heading))
+    return sorted(found, key=lambda h: h.index)
 
 
 def _groups_items(headings: list[Heading], pos: int, numbered: bool) -> bool:
