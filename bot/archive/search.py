@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 
 from bot.archive.schema import item_tags, items
-from bot.query import WORD_CHARS, TEXT, Clause, Query, TagAliases, Value, fold, name_key, word_edges
+from bot.query import TEXT, WORD_CHARS, Clause, Query, TagAliases, Value, fold, name_key, word_edges
 
 # -- SQLite plan limits: read by bot.archive.sqlite_plan at each search, so tuned here -------
 

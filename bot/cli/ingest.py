@@ -9,8 +9,8 @@ from rich.text import Text
 
 from bot.archive import Archive
 from bot.cli.app import app, err, out, state
-from bot.errors import ConfigError
 from bot.cli.parse import coverage_line
+from bot.errors import ConfigError
 from bot.ingest import Formats, ingest_paths
 from bot.models import Problem
 

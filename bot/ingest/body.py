@@ -143,7 +143,9 @@ def _has_strong(line: list[Token]) -> bool:
     return any(tok.type == "strong_open" for tok in line)
 
 
-def read_body(blocks: list[list[Token]], children: Children, source: Source, labels: Labels) -> Body:
+def read_body(
+    blocks: list[list[Token]], children: Children, source: Source, labels: Labels
+) -> Body:
     """Read the blocks of one item body (see the module docstring)."""
     body = Body()
     pending: LabelledValue | None = None

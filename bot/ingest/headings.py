@@ -108,9 +108,7 @@ def parse_item_heading(
                 "(expected '### N. [Org] Title', as the other items of this file)"
             )
         if len(match["rank"]) > len(str(MAX_RANK)) or not 1 <= int(match["rank"]) <= MAX_RANK:
-            raise HeadingError(
-                f"item rank must be from 1 to {MAX_RANK}, not {match['rank'][:20]}"
-            )
+            raise HeadingError(f"item rank must be from 1 to {MAX_RANK}, not {match['rank'][:20]}")
         rank, text = int(match["rank"]), match["rest"].strip()
     heading = ItemHeading(rank=rank, title="")
     bracket = _BRACKET.match(text)

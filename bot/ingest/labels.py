@@ -52,7 +52,8 @@ _BUILTIN: dict[str, str] = {
     "地址": "url", "link": "url", "url": "url", "read more": "url", "original": "url",
     # summary
     "摘要": "summary", "一句话摘要": "summary", "内容摘要": "summary", "简介": "summary",
-    "概要": "summary", "一句话": "summary", "summary": "summary", "tl;dr": "summary", "tldr": "summary",
+    "概要": "summary", "一句话": "summary", "summary": "summary", "tl;dr": "summary",
+    "tldr": "summary",
     # insight
     "why it matters": "insight", "为什么重要": "insight", "看点": "insight",
     # orgs and category

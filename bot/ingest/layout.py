@@ -35,7 +35,9 @@ LayoutName = Literal["auto", "numbered", "unnumbered"]
 _RATING_HINT = re.compile(r"🌟|⭐|★|(?<![\d/.])\d{1,3}(?:\.\d+)?\s*/\s*(?:5|10|100)(?![\d/])")
 _LINK_LINE = re.compile(r"^\W{0,4}\[[^\]]{0,30}\]\(https?://", re.MULTILINE)
 _SOURCE_LINE = re.compile(r"^\*\*[^*\n]{1,40}\*\*\s*·", re.MULTILINE)
-_LABEL_AT = re.compile(r"^[\s>*+\-•]*(?:\*\*|__)?\s*(?P<label>[^:：*_\n]{1,24}?)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*\S")
+_LABEL_AT = re.compile(
+    r"^[\s>*+\-•]*(?:\*\*|__)?\s*(?P<label>[^:：*_\n]{1,24}?)\s*(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*\S"
+)
 
 
 #: Heading words of the text around the items: never items themselves.
@@ -124,7 +126,9 @@ def _headings(tokens: list[Token], labels: Labels) -> list[Heading]:
                 continue
             content = tokens[idx + 1].content
             headings.append(
-                Heading(idx, int(tok.tag[1]), (tok.map or [0])[0] + 1, content, is_numbered(content))
+                Heading(
+                    idx, int(tok.tag[1]), (tok.map or [0])[0] + 1, content, is_numbered(content)
+                )
             )
     for pos, heading in enumerate(headings):
         stop = headings[pos + 1].index if pos + 1 < len(headings) else len(tokens)

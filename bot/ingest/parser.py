@@ -26,10 +26,22 @@ from markdown_it.token import Token
 from bot.errors import ParseError
 from bot.ingest.body import read_body
 from bot.ingest.contract import parse_contract
-from bot.ingest.dates import DateError, date_in_name, find_date, front_matter, header_date
-from bot.ingest.dates import parse_time
-from bot.ingest.fields import FieldError, LabelledValue, find_url, parse_tags, resources_in
-from bot.ingest.fields import section_kind
+from bot.ingest.dates import (
+    DateError,
+    date_in_name,
+    find_date,
+    front_matter,
+    header_date,
+    parse_time,
+)
+from bot.ingest.fields import (
+    FieldError,
+    LabelledValue,
+    find_url,
+    parse_tags,
+    resources_in,
+    section_kind,
+)
 from bot.ingest.formats import DEFAULT_OPTIONS, ParseOptions
 from bot.ingest.headings import HeadingError, parse_item_heading, split_orgs
 from bot.ingest.layout import Heading, plan_layout
@@ -80,6 +92,8 @@ def parse_file(path: str | Path, options: ParseOptions = DEFAULT_OPTIONS) -> Par
     except OSError as exc:
         raise ParseError(str(path), 1, f"cannot read file: {exc.strerror or exc}") from exc
     return parse_bytes(data, str(path), date_in_name(Path(path).name), options)
+
+
 def file_sha256(path: str | Path) -> str:
     """Hex SHA-256 of a file's bytes: the archive's key for "has this file changed?"."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -153,7 +167,6 @@ class _DigestParser:
             lines.pop(0)
         return "\n".join(lines)
 
-
     def block_source(self, block: list[Token]) -> tuple[int, str]:
         first, last = block[0].map or (0, 0)
         return first, self.source(first, last)
@@ -209,9 +222,11 @@ class _DigestParser:
             for idx in range(heading.index, stop)
             if self.tokens[idx].type == "hr" and self.tokens[idx].level == 0
         ]
-        if breaks and all(
-            h.index < breaks[-1] for h in headings if h.index > heading.index
-        ) and _footer_like(self.tokens[breaks[-1] + 1 :]):
+        if (
+            breaks
+            and all(h.index < breaks[-1] for h in headings if h.index > heading.index)
+            and _footer_like(self.tokens[breaks[-1] + 1 :])
+        ):
             return breaks[-1]
         return stop
 

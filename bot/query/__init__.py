@@ -1,7 +1,9 @@
 """The query language (``tag:RL -tag:开源 since:…``) and the bilingual tag alias table.
 
 Both the archive's SQL search and the in-memory topic filter read the same ``Query``,
-so ``/ai`` and subscriptions always agree on what matches.
+so ``/ai`` and subscriptions always agree on what matches. ``tokens`` splits the text into
+terms, ``language`` makes them a ``Query``, ``text`` holds the folded forms and the
+free-word rule (whole ASCII words, CJK substrings) that the SQL states again.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from bot.query.weeks import IsoWeek, weeks_between
 
 __all__ = [
     "KEYS",
-    "WORD_CHARS",
     "TEXT",
+    "WORD_CHARS",
     "Clause",
     "IsoWeek",
     "Query",

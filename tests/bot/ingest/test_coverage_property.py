@@ -5,8 +5,8 @@ Digests are generated in the layouts pipelines write (numbered or not, any headi
 link titles, categories with numbering restarting, field bullets), with noise around the
 items, then their bodies and headings are damaged at random: fields deleted, lines
 shuffled, text injected, a heading's number or title removed. The article link (or a
-link title's meta line) is kept: without a link and fields a heading is no item. The generator knows which
-lines are item headings; each must be an item's line or a problem's line.
+link title's meta line) is kept: without a link and fields a heading is no item. The
+generator knows which lines are item headings; each must be an item's line or a problem's.
 """
 
 from __future__ import annotations
@@ -57,9 +57,20 @@ def _body(layout: str, number: int) -> list[str]:
             f"> 🎯 **一句话摘要**：摘要{number}。",
         ],
         "english_h2": [f"**Source**: S{number}", f"**Link**: {url}", "", f"Summary {number}."],
-        "unnumbered": [f"**源{number}** · AI · 收藏", "", f"摘要{number}。", "", f"[🔗 查看原文]({url})"],
+        "unnumbered": [
+            f"**源{number}** · AI · 收藏",
+            "",
+            f"摘要{number}。",
+            "",
+            f"[🔗 查看原文]({url})",
+        ],
         "link_title": [f"📂 S{number} ⭐ **8.0/10** 📅 2026-03-01 09:00 UTC", f"> 摘要{number}"],
-        "categories": [f"**来源**: 源{number}", f"**链接**: {url}", "", f"> 🎯 **一句话摘要**：{number}"],
+        "categories": [
+            f"**来源**: 源{number}",
+            f"**链接**: {url}",
+            "",
+            f"> 🎯 **一句话摘要**：{number}",
+        ],
         "bullets": [f"* 🔗 [阅读原文]({url})", f"* 📝 摘要{number}", "* ⏰ *18:34*"],
     }[layout]
 
@@ -87,7 +98,9 @@ def digests(draw: st.DrawFn) -> tuple[str, list[int]]:
         damage = draw(st.lists(st.sampled_from(["drop", "shuffle", "inject", "head"]), max_size=3))
         for op in damage:
             # The article link (or the meta line) stays: an item has a body with a link.
-            keep = next(i for i, text in enumerate(body) if "https://e.com/" in text or "📂" in text)
+            keep = next(
+                i for i, text in enumerate(body) if "https://e.com/" in text or "📂" in text
+            )
             if op == "drop" and len(body) > 1:
                 at = draw(st.integers(0, len(body) - 2))
                 del body[at if at < keep else at + 1]
@@ -98,7 +111,9 @@ def digests(draw: st.DrawFn) -> tuple[str, list[int]]:
                 body[at] = body[at] + draw(NOISE)
             elif op == "head":
                 prefix, _, rest = heading.partition(" ")
-                heading = prefix + " " + draw(st.sampled_from([rest.split(". ", 1)[-1], f"{number}."]))
+                heading = (
+                    prefix + " " + draw(st.sampled_from([rest.split(". ", 1)[-1], f"{number}."]))
+                )
         headings.append(len(lines) + 1)
         lines += [heading, *body, "", "---", ""]
     if draw(st.booleans()):

@@ -112,7 +112,11 @@ def test_a_lone_list_heading_is_no_category(reference_digest_path: Path) -> None
 def test_unnumbered_titles_starting_with_a_number_keep_them() -> None:
     one, two = read("number-titles-2026-03-06.md")
     assert (one.rank, one.title, one.source) == (1, "1.5 Million Users Leave ChatGPT", "TechCrunch")
-    assert (two.rank, two.title, two.url) == (2, "17.5万+公开暴露的实例", "https://example.com/exposed")
+    assert (two.rank, two.title, two.url) == (
+        2,
+        "17.5万+公开暴露的实例",
+        "https://example.com/exposed",
+    )
 
 
 def test_label_spellings() -> None:
@@ -294,7 +298,7 @@ def test_layout_and_labels_from_formats(tmp_path: Path) -> None:
     path.parent.mkdir()
     path.write_text("# D\n\n### 1. 第一条\n出处: 某媒体\n\n### 2024 回顾\n出处: 另一家\n")
     auto = parse_file(path)
-    assert [p.message for p in auto.problems][0].startswith("item heading '2024 回顾'")
+    assert next(p.message for p in auto.problems).startswith("item heading '2024 回顾'")
     formats = Formats.of({"feeds/*.md": "unnumbered"}, {"出处": "source"}, base=tmp_path)
     result = parse_file(path, formats.options_for(path))
     assert [(i.rank, i.title, i.source) for i in result.digest.items] == [
@@ -319,7 +323,7 @@ def test_contract_json_is_an_input(reference_digest_path: Path, tmp_path: Path) 
     data["items"].append(dict(data["items"][1]))
     duplicate = parse_bytes(json.dumps(data, indent=1).encode(), "d.json")
     assert duplicate.dropped == 1 and "duplicate rank 2" in duplicate.problems[0].message
-    with pytest.raises(ParseError, match="items.0.rank"):
+    with pytest.raises(ParseError, match=r"items\.0\.rank"):
         parse_bytes(b'{"date": "2026-02-03", "title": "t", "items": [{"title": "x"}]}', "x.json")
     with pytest.raises(ParseError) as info:
         parse_bytes(b'{"date": "2026-02-03",\n "title": }', "y.json")
