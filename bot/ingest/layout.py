@@ -58,11 +58,10 @@ class Heading:
     line: int
     content: str
     numbered: bool = False
-    evidence: bool = False
-    fields: bool = False
-    """Its own body holds labelled fields or a meta line (stronger than a link line)."""
-    text: bool = False
-    """Its own body holds any paragraph at all."""
+    stop: int = 0
+    """Token index where its own body ends (the next heading)."""
+    probed: tuple[bool, bool, bool, bool] | None = None
+    """(evidence, fields, link, text), read from its own body on first need."""
     category: str | None = None
     parent_item: Heading | None = None
     """The item this heading sits inside (it is then a section), if any."""
@@ -116,7 +115,34 @@ def _category_name(content: str) -> str:
     return strip_symbols(text).strip(" \t:：") or text
 
 
-def _headings(tokens: list[Token], labels: Labels) -> list[Heading]:
+class _Probe:
+    """Reads headings' own bodies on first need: most headings (an item's sections) never
+    need it, and this reading is the layout's only real cost."""
+
+    def __init__(self, tokens: list[Token], labels: Labels) -> None:
+        self.tokens, self.labels = tokens, labels
+
+    def _get(self, heading: Heading) -> tuple[bool, bool, bool, bool]:
+        if heading.probed is None:
+            start, stop = heading.index + 3, heading.stop
+            fields, link, text = _own_body(self.tokens, start, stop, self.labels)
+            content = heading.content
+            link_title = content.lstrip("*_ ").startswith("[") and "](http" in content
+            evidence = not _is_noise(content) and (heading.numbered or link_title or fields or link)
+            heading.probed = (evidence, fields, link, text)
+        return heading.probed
+
+    def evidence(self, heading: Heading) -> bool:
+        return self._get(heading)[0]
+
+    def fields(self, heading: Heading) -> bool:
+        return self._get(heading)[1]
+
+    def text(self, heading: Heading) -> bool:
+        return self._get(heading)[3]
+
+
+def _headings(tokens: list[Token]) -> list[Heading]:
     headings: list[Heading] = []
     title_seen = False
     for idx, tok in enumerate(tokens):
@@ -125,31 +151,35 @@ def _headings(tokens: list[Token], labels: Labels) -> list[Heading]:
                 title_seen = True
                 continue
             content = tokens[idx + 1].content
-            headings.append(
-                Heading(
-                    idx, int(tok.tag[1]), (tok.map or [0])[0] + 1, content, is_numbered(content)
-                )
-            )
+            line = (tok.map or [0])[0] + 1
+            headings.append(Heading(idx, int(tok.tag[1]), line, content, is_numbered(content)))
     for pos, heading in enumerate(headings):
-        stop = headings[pos + 1].index if pos + 1 < len(headings) else len(tokens)
-        fields, link, text = _own_body(tokens, heading.index + 3, stop, labels)
-        heading.fields, heading.text = fields, text
-        link_title = heading.content.lstrip("*_ ").startswith("[") and "](http" in heading.content
-        heading.evidence = not _is_noise(heading.content) and (
-            heading.numbered or link_title or fields or link
-        )
+        heading.stop = headings[pos + 1].index if pos + 1 < len(headings) else len(tokens)
     return headings
+
+
+def _numbered(headings: list[Heading], probe: _Probe) -> bool:
+    """Do most items start with a number? Headings under a numbered heading are its
+    sections (or rival items, numbered too), so they are not counted."""
+    numbered = unnumbered = 0
+    stack: list[Heading] = []
+    for heading in headings:
+        while stack and stack[-1].level >= heading.level:
+            stack.pop()
+        if not any(h.numbered for h in stack):
+            if heading.numbered:
+                numbered += 1
+            elif probe.fields(heading):
+                unnumbered += 1
+        stack.append(heading)
+    return numbered > 0 and numbered >= unnumbered
 
 
 def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") -> Layout:
     """Decide the items, their categories and the numbering of one token stream."""
-    headings = _headings(tokens, labels)
-    numbered_count = sum(1 for h in headings if h.evidence and h.numbered)
-    unnumbered_count = sum(1 for h in headings if h.fields and not h.numbered)
-    if name == "auto":
-        numbered = numbered_count > 0 and numbered_count >= unnumbered_count
-    else:
-        numbered = name == "numbered"
+    headings = _headings(tokens)
+    probe = _Probe(tokens, labels)
+    numbered = _numbered(headings, probe) if name == "auto" else name == "numbered"
     items: list[Heading] = []
     item_ids: set[int] = set()
     stack: list[Heading] = []
@@ -158,10 +188,10 @@ def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") 
         while stack and stack[-1].level >= heading.level:
             stack.pop()
         inside = next((h for h in reversed(stack) if id(h) in item_ids), None)
-        promoted = numbered and heading.numbered and heading.fields
+        promoted = numbered and heading.numbered and probe.fields(heading)
         if inside is not None and not promoted:
             heading.parent_item = inside
-        elif heading.evidence and not _groups_items(headings, pos, numbered):
+        elif probe.evidence(heading) and not _groups_items(headings, pos, numbered, probe):
             items.append(heading)
             item_ids.add(id(heading))
             group = next((h for h in reversed(stack) if id(h) not in item_ids), None)
@@ -174,12 +204,12 @@ def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") 
             group = parents.get(id(heading))
             if group is not None:
                 heading.category = _category_name(group.content)
-    items = _add_siblings(headings, items, parents)
+    items = _add_siblings(headings, items, parents, probe)
     return Layout(numbered=numbered, headings=headings, items=items)
 
 
 def _add_siblings(
-    headings: list[Heading], items: list[Heading], parents: dict[int, Heading]
+    headings: list[Heading], items: list[Heading], parents: dict[int, Heading], probe: _Probe
 ) -> list[Heading]:
     """A heading with text, at the level of the items beside it and in their group, is one
     of them even if its fields are gone (it will be read, or reported as broken)."""
@@ -188,7 +218,6 @@ def _add_siblings(
     item_ids = {id(h) for h in items}
     levels = {h.level for h in items}
     found = list(items)
-    group: Heading | None = None
     stack: list[Heading] = []
     for heading in headings:
         while stack and stack[-1].level >= heading.level:
@@ -196,9 +225,9 @@ def _add_siblings(
         group = next((h for h in reversed(stack) if id(h) not in item_ids), None)
         inside = any(id(h) in item_ids for h in stack)
         stack.append(heading)
-        if id(heading) in item_ids or inside or not heading.text or heading.level not in levels:
+        if id(heading) in item_ids or inside or heading.level not in levels:
             continue
-        if _is_noise(heading.content):
+        if not probe.text(heading) or _is_noise(heading.content):
             continue
         siblings = [h for h in items if h.level == heading.level and parents.get(id(h)) is group]
         if siblings:
@@ -208,7 +237,7 @@ def _add_siblings(
     return sorted(found, key=lambda h: h.index)
 
 
-def _groups_items(headings: list[Heading], pos: int, numbered: bool) -> bool:
+def _groups_items(headings: list[Heading], pos: int, numbered: bool, probe: _Probe) -> bool:
     """An unnumbered heading with numbered items under it is their group, not an item."""
     heading = headings[pos]
     if heading.numbered or not numbered:
@@ -216,6 +245,6 @@ def _groups_items(headings: list[Heading], pos: int, numbered: bool) -> bool:
     for below in headings[pos + 1 :]:
         if below.level <= heading.level:
             return False
-        if below.numbered and below.evidence:
+        if below.numbered and probe.evidence(below):
             return True
     return False

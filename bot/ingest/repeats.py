@@ -25,14 +25,14 @@ def failed_summary(summary: str | None) -> bool:
     return summary is not None and _FAILED.search(summary) is not None
 
 
-def _weight(item: Item) -> int:
-    """How much an item holds: its copy with more is the one to keep."""
-    return (
-        len(item.sections) * 4
-        + len(item.resources)
-        + sum(bool(v) for v in (item.summary, item.source, item.published_at, item.stars))
-        + len(item.tags)
-    )
+def _fuller(full: Item, thin: Item) -> bool:
+    """Is ``thin`` a stub of ``full`` (a "top 3" entry: no sections where the other has
+    them, or no summary where neither has sections)? Two full copies are both kept."""
+    if thin.sections:
+        return False
+    if full.sections:
+        return True
+    return bool(full.summary) and not thin.summary
 
 
 def _same(one: Item, other: Item) -> bool:
@@ -43,8 +43,7 @@ def _same(one: Item, other: Item) -> bool:
 
 
 def drop_repeats(items: list[Item]) -> list[Item]:
-    """Of two items telling the same story, drop the thinner one (a "top 3" entry); two
-    equally full copies are both kept, since neither is a summary of the other."""
+    """Of two items telling the same story, drop the stub (see ``_fuller``)."""
     titles = [" ".join(item.title.casefold().split()) for item in items]
     if len(set(titles)) == len(titles):
         return items
@@ -53,9 +52,9 @@ def drop_repeats(items: list[Item]) -> list[Item]:
         for other in range(pos):
             if other in dropped or titles[other] != titles[pos] or not _same(item, items[other]):
                 continue
-            thin, full = sorted((pos, other), key=lambda p: _weight(items[p]))
-            if _weight(items[thin]) < _weight(items[full]):
-                dropped.add(thin)
-                if thin == pos:
-                    break
+            if _fuller(items[other], item):
+                dropped.add(pos)
+                break
+            if _fuller(item, items[other]):
+                dropped.add(other)
     return [item for pos, item in enumerate(items) if pos not in dropped]
