@@ -9,6 +9,8 @@ user-facing message. Lower layers convert library exceptions at their edge
     ├── ConfigError                  the configuration is unreadable or invalid
     ├── UsageError                   a command line that cannot work as written (option)
     ├── ParseError                   a digest file cannot be read at all (path, line)
+    ├── FieldError                   one value in a digest is malformed: reported, item kept
+    │   └── HeadingError             an item heading cannot be read: reported, item skipped
     ├── QueryError                   a query term is malformed (term)
     ├── ArchiveError                 the database is unreachable or inconsistent
     │   └── LostClaim                another sender took over this delivery's ledger row
@@ -54,6 +56,19 @@ class ParseError(DigestbotError):
         self.line = line
         self.message = message
         super().__init__(f"{path}:{line}: {message}")
+
+
+class FieldError(DigestbotError):
+    """One value in a digest (a time, a rating, a link) is present but malformed.
+
+    Never raised out of the parser: it becomes a located ``Problem`` (``FILE:LINE``) and the
+    item is kept with that field empty, because one bad value must not cost the item.
+    """
+
+
+class HeadingError(FieldError):
+    """An item heading cannot be read (no number in a numbered file, no title): the item
+    is skipped, reported where it stands and counted as dropped."""
 
 
 class QueryError(DigestbotError):

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from bot.errors import FieldError
+
 __all__ = [
-    "DateError",
     "date_in_name",
     "find_date",
     "front_matter",
@@ -25,10 +26,6 @@ _DATE = re.compile(
 )
 _CLOCK = re.compile(r"(?<!\d)(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?(?!\d)")
 _FRONT_KEYS = re.compile(r"^(?P<key>[A-Za-z_]+)\s*:\s*(?P<value>.*)$")
-
-
-class DateError(ValueError):
-    """A date or time is present but cannot be read."""
 
 
 def _date_of(match: re.Match[str]) -> dt.date:
@@ -94,7 +91,7 @@ def parse_time(value: str, day: dt.date | None = None) -> dt.datetime:
     rest = text[match.end() :] if match else text
     clock = _CLOCK.match(rest.lstrip(" T"))
     if match is None and (clock is None or day is None):
-        raise DateError(f"unparseable time {value!r} (expected YYYY-MM-DD HH:MM)")
+        raise FieldError(f"unparseable time {value!r} (expected YYYY-MM-DD HH:MM)")
     try:
         date = _date_of(match) if match is not None else day
         assert date is not None
@@ -109,4 +106,4 @@ def parse_time(value: str, day: dt.date | None = None) -> dt.datetime:
             int(clock["S"] or 0),
         )
     except ValueError as exc:
-        raise DateError(f"invalid time {value!r}: {exc}") from exc
+        raise FieldError(f"invalid time {value!r}: {exc}") from exc

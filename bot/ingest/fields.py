@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from markdown_it.token import Token
 
+from bot.errors import FieldError
 from bot.ingest.headings import PLACEHOLDER_LABELS
 from bot.ingest.labels import LABEL_PUNCT, LABELS, Labels, strip_symbols
 from bot.models import Resource, SectionKind
@@ -33,10 +34,6 @@ RESOURCE_WORDS = ("相关资源", "资源", "resources", "links")
 _TAG = re.compile(r"\[([^\[\]]+)\]")
 _URL = re.compile(r"https?://[^\s<>\"'`()\[\]{}，。；、！？（）【】《》「」]+")
 _URL_TAIL = ".,;:!?'\"*_~"
-
-
-class FieldError(ValueError):
-    """A field value is present but malformed; the parser turns it into a located Problem."""
 
 
 @dataclass

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.errors import HeadingError
 from bot.ingest.ratings import Rating, find_rating
 
 __all__ = [
@@ -22,7 +23,6 @@ __all__ = [
     "MAX_RANK",
     "PLACEHOLDER_LABELS",
     "BracketRule",
-    "HeadingError",
     "ItemHeading",
     "is_numbered",
     "parse_item_heading",
@@ -62,10 +62,6 @@ _RATING_TAIL = re.compile(
     r"|[(（]\s*\d{1,2}\.\d+\s*[)）]|[🌟⭐★☆]+)(?:\*\*|__)?\s*$"
 )
 _ORG_SPLIT = re.compile(r"\s*[/&、,，]\s*")
-
-
-class HeadingError(ValueError):
-    """An item heading that cannot be read (no number in a numbered file, no title)."""
 
 
 @dataclass

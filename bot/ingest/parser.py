@@ -23,11 +23,10 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.errors import ParseError
+from bot.errors import FieldError, HeadingError, ParseError
 from bot.ingest.body import read_body
 from bot.ingest.contract import parse_contract
 from bot.ingest.dates import (
-    DateError,
     date_in_name,
     find_date,
     front_matter,
@@ -35,7 +34,6 @@ from bot.ingest.dates import (
     parse_time,
 )
 from bot.ingest.fields import (
-    FieldError,
     LabelledValue,
     find_url,
     parse_tags,
@@ -43,9 +41,9 @@ from bot.ingest.fields import (
     section_kind,
 )
 from bot.ingest.formats import DEFAULT_OPTIONS, ParseOptions
-from bot.ingest.headings import HeadingError, parse_item_heading, split_orgs
+from bot.ingest.headings import parse_item_heading, split_orgs
 from bot.ingest.layout import Heading, plan_layout
-from bot.ingest.ratings import Rating, RatingError, parse_rating
+from bot.ingest.ratings import Rating, parse_rating
 from bot.ingest.repeats import drop_repeats, failed_summary
 from bot.models import Digest, Item, ParseResult, Problem, Resource, Section
 
@@ -365,7 +363,7 @@ class _DigestParser:
                 fields[key] = split_orgs(value.text.strip("[]【】"))
             elif key == "category":
                 fields[key] = value.text.strip("[]【】 ") or None
-        except (FieldError, DateError, RatingError) as exc:
+        except FieldError as exc:
             self.problem(value.line_offset + 1, f"item {rank}: {value.label}: {exc}")
 
     def resources(self, start: int, stop: int) -> list[Resource]:

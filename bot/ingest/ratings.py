@@ -12,7 +12,9 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["MARKS", "MAX_MARKS", "Rating", "RatingError", "find_rating", "parse_rating"]
+from bot.errors import FieldError
+
+__all__ = ["MARKS", "MAX_MARKS", "Rating", "find_rating", "parse_rating"]
 
 #: Star marks counted as one point each (out of 5).
 MARKS = ("🌟", "⭐", "★")
@@ -25,10 +27,6 @@ MAX_MARKS = 5
 _FRACTION = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*/\s*(5|10|100)(?![\d.])")
 _PAREN = re.compile(r"[(（]\s*(\d{1,2}(?:\.\d+)?)\s*[)）]")
 _NUMBER = re.compile(r"^\s*(\d{1,3}(?:\.\d+)?)(?![\d.])")
-
-
-class RatingError(ValueError):
-    """A rating value is present but cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ def find_rating(text: str) -> Rating | None:
 def parse_rating(value: str) -> Rating | None:
     """The rating of a labelled value (``**价值**: 🌟🌟🌟``); None if empty.
 
-    Raises RatingError for a value that is there but is no rating (``很高``, a 20-digit
+    Raises FieldError for a value that is there but is no rating (``很高``, a 20-digit
     number), so the parser can report it where it stands.
     """
     value = value.strip()
@@ -101,6 +99,6 @@ def parse_rating(value: str) -> Rating | None:
         scale = _scale_for(score)
         if scale is not None:
             return Rating(score=score, scale=scale)
-    raise RatingError(
+    raise FieldError(
         f"unrecognised rating {value[:40]!r} (expected 🌟 marks, ★★★☆☆, 8/10, 88/100 or a number)"
     )
