@@ -31,7 +31,7 @@ from bot.archive import Archive, Rollup, select_rollup
 from bot.cli.app import app, out, state
 from bot.cli.send import parse_week
 from bot.errors import ArchiveError
-from bot.ingest import parse_file
+from bot.ingest import Formats, parse_file
 from bot.models import Digest
 from bot.platforms import load_object
 from bot.query import IsoWeek
@@ -78,7 +78,8 @@ def _load(ctx: typer.Context, file: Path | None, date: str | None) -> Digest:
             "give either FILE or --date D (not both)", param_hint="FILE / --date"
         )
     if file is not None:
-        result = parse_file(file)
+        formats = Formats.from_settings(state(ctx).settings)
+        result = parse_file(file, formats.options_for(file))
         for problem in result.problems:
             typer.echo(f"warning: {problem}", err=True)
         return result.digest

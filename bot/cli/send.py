@@ -213,10 +213,15 @@ def _show_again(deliverer: Deliverer, results: list[DeliveryResult], console: Co
 def _ingest_sources(settings: Settings, archive: Archive) -> None:
     if not settings.sources:
         return
-    from bot.ingest import ingest_paths
+    from bot.ingest import Formats, ingest_paths
 
     summary = ingest_paths(
-        archive, list(settings.sources), progress=True, console=err, base=settings.base_dir()
+        archive,
+        list(settings.sources),
+        progress=True,
+        console=err,
+        base=settings.base_dir(),
+        formats=Formats.from_settings(settings),
     )
     for problem in summary.problems:
         where = str(problem) if problem.line > 0 else f"{problem.path}: {problem.message}"

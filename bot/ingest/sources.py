@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.ingest.formats import Formats
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -34,10 +36,12 @@ class SourceWatcher:
         poll_interval: dt.timedelta = dt.timedelta(minutes=5),
         wait_for_digest: dt.timedelta = dt.timedelta(hours=3),
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        formats: Formats | None = None,
     ) -> None:
         self.archive = archive
         self.patterns = list(patterns)
         self.base = base
+        self.formats = formats
         self.poll_interval = poll_interval
         self.wait_for_digest = wait_for_digest
         self.sleep = sleep
@@ -60,7 +64,7 @@ class SourceWatcher:
     def _ingest(self) -> None:
         from bot.ingest.files import ingest_paths
 
-        summary = ingest_paths(self.archive, self.patterns, base=self.base)
+        summary = ingest_paths(self.archive, self.patterns, base=self.base, formats=self.formats)
         self.ingests += 1
         if summary.created or summary.updated:
             log.info("sources: %s", summary.line())

@@ -29,7 +29,7 @@ from bot.delivery import (
     DeliveryResult,
     DeliveryScheduler,
 )
-from bot.ingest import SourceWatcher
+from bot.ingest import Formats, SourceWatcher
 from bot.platforms.listener_config import missing_listener_key
 from formatters.chart import cjk_font
 
@@ -107,6 +107,7 @@ class Service:
             base=settings.base_dir(),
             poll_interval=settings.poll_interval,
             wait_for_digest=settings.wait_for_digest,
+            formats=Formats.from_settings(settings),
         )
         self.scheduler = DeliveryScheduler(
             self.load_channels,
