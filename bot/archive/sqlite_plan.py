@@ -45,7 +45,7 @@ from sqlalchemy import (
 from bot.archive import search  # its limits are read as search.X at each call: tuned there
 from bot.archive.schema import FTS_TABLE, VOCAB_TABLE, items
 from bot.archive.search import capped_count, column_condition, order_by, tag_ids
-from bot.query import TEXT, Clause, Query, TagAliases, fold, name_key
+from bot.query import TEXT, Clause, Query, TagAliases, fold, name_key, word_edges
 
 #: Covering indexes (bot/archive/schema.py) the SQLite plan names explicitly.
 NEWEST_INDEX = "ix_items_newest"
@@ -81,7 +81,7 @@ class SqlitePlan:
         self.conn = conn
         self.query = query
         self.aliases = aliases
-        self._text_cache: dict[str, Select[Any] | None] = {}
+        self._text_cache: dict[tuple[str, bool], Select[Any] | None] = {}
 
     def ids(self, limit: int, offset: int) -> list[int]:
         need = limit + offset
@@ -162,7 +162,8 @@ class SqlitePlan:
             if ids is None or len(ids) >= cap:
                 continue
             candidates = set(ids) if candidates is None else candidates & set(ids)
-            used.append(clause)
+            if not _needs_words(clause):
+                used.append(clause)  # a word term's set is a superset: still tested per row
         return candidates, [c for c in self.query.clauses if c not in used]
 
     def _probes(self, clauses: Sequence[Clause]) -> list[ColumnElement[bool]]:
@@ -255,7 +256,7 @@ class SqlitePlan:
             names = sorted({name_key(str(v)) for v in clause.values})
             return select(items.c.id).where(items.c.source_norm.in_(names))
         if clause.key == TEXT:
-            return self._text_ids(fold(str(clause.values[0])))
+            return self._text_ids(fold(str(clause.values[0])), exact=False)
         return None
 
     def _direct_count(self, clause: Clause, cap: int | None = None) -> int | None:
@@ -299,20 +300,21 @@ class SqlitePlan:
             driven = driven or not clause.negated
         return conditions, driven
 
-    def _text_ids(self, term: str) -> Select[Any] | None:
-        """Ids of items whose text contains ``term`` via the trigram index, or None if the
-        index cannot answer (a single character, or a very common two-character prefix)."""
-        if term not in self._text_cache:
-            self._text_cache[term] = self._text_select(term)
-        return self._text_cache[term]
+    def _text_ids(self, term: str, *, exact: bool = True) -> Select[Any] | None:
+        """Ids of items whose text matches ``term`` via the trigram index, or None if the
+        index cannot answer (a single character, or a very common two-character prefix).
 
-    def _text_select(self, term: str) -> Select[Any] | None:
-        found = self._substring_select(term)
-        boundary = search.word_condition(items.c.search_text, term, "sqlite")
-        if found is None or boundary is None:
-            return found
-        # The index finds the substring; the word boundary is checked on those rows.
-        return select(items.c.id).where(items.c.id.in_(found), boundary)
+        The index finds substrings; for a term that must sit on word boundaries, ``exact``
+        also checks the boundary on each of those rows (reading them), while ``exact=False``
+        hands over the cheap superset for the caller to test per row."""
+        key = (term, exact)
+        if key not in self._text_cache:
+            found = self._substring_select(term)
+            boundary = search.word_condition(items.c.search_text, term, "sqlite")
+            if found is not None and boundary is not None and exact:
+                found = select(items.c.id).where(items.c.id.in_(found), boundary)
+            self._text_cache[key] = found
+        return self._text_cache[key]
 
     def _substring_select(self, term: str) -> Select[Any] | None:
         if len(term) >= search.FTS_MIN_CHARS:
@@ -335,6 +337,11 @@ class SqlitePlan:
 
     def _match(self, expression: str) -> Select[Any]:
         return select(_fts.c.rowid).where(column(FTS_TABLE).op("MATCH")(expression))
+
+
+def _needs_words(clause: Clause) -> bool:
+    """Is this a free-text term whose index set is only a superset (word boundaries)?"""
+    return clause.key == TEXT and any(word_edges(fold(str(clause.values[0]))))
 
 
 def _in_ids(ids: set[int]) -> ColumnElement[bool]:
