@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, event, func, select
+from sqlalchemy import Connection, event, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
@@ -71,6 +71,7 @@ class Archive:
         self.aliases = aliases if aliases is not None else TagAliases.builtin()
         self.subscriptions = SubscriptionStore(self.engine)
         self._ledger: Ledger | None = None
+        self._hit_columns = _HIT_COLUMNS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Archive:
@@ -150,8 +151,12 @@ class Archive:
         except ArchiveError as exc:
             if not current.has_tables:
                 raise
-            # Read-only (a 444 file, a replica's read-only role): answer from it as it is.
+            # Read-only (a 444 file, a replica's read-only role): answer from it as it is,
+            # reading only the item columns its revision has.
             log.warning("archive schema %s not upgraded (%s)", current.describe(), exc)
+            with self._guard("read the item columns"), self.engine.connect() as conn:
+                present = {column["name"] for column in inspect(conn).get_columns("items")}
+            self._hit_columns = [c for c in _HIT_COLUMNS if c.name in present]
 
     # -- writing ----------------------------------------------------------------------
 
@@ -203,7 +208,9 @@ class Archive:
             if head is None:
                 return None
             rows = conn.execute(
-                select(*_HIT_COLUMNS).where(items.c.digest_id == head.id).order_by(items.c.rank)
+                select(*self._hit_columns)
+                .where(items.c.digest_id == head.id)
+                .order_by(items.c.rank)
             ).all()
             tags = _tags_of(conn, [row.id for row in rows])
         return Digest(
@@ -227,7 +234,7 @@ class Archive:
             ids = search.find_ids(conn, query, self.aliases, limit=limit, offset=offset)
             if not ids:
                 return []
-            stmt = select(*_HIT_COLUMNS).where(items.c.id.in_(ids))
+            stmt = select(*self._hit_columns).where(items.c.id.in_(ids))
             rows = {row.id: row for row in conn.execute(stmt)}
             tags = _tags_of(conn, ids)
         return [Hit(date=rows[i].date, **_fields(rows[i], tags.get(i, []))) for i in ids]
@@ -256,7 +263,7 @@ class Archive:
 
     def item(self, date: dt.date, rank: int) -> Hit | None:
         """One archived item, for "details" buttons."""
-        stmt = select(*_HIT_COLUMNS).where(items.c.date == date, items.c.rank == rank)
+        stmt = select(*self._hit_columns).where(items.c.date == date, items.c.rank == rank)
         with self._guard(f"read item {date} #{rank}"), self.engine.connect() as conn:
             row = conn.execute(stmt).first()
             if row is None:
@@ -307,10 +314,11 @@ def _fields(row: Any, tags: list[str]) -> dict[str, Any]:
         "sections": [Section(**section) for section in row.sections or []],
         "resources": [Resource(**resource) for resource in row.resources or []],
         "line": row.line,
-        "category": row.category,
-        "score": row.score,
-        "score_scale": row.score_scale,
-        "pipeline_failed": bool(row.pipeline_failed),
+        # Columns of later revisions: absent when reading an old archive as it is.
+        "category": getattr(row, "category", None),
+        "score": getattr(row, "score", None),
+        "score_scale": getattr(row, "score_scale", None),
+        "pipeline_failed": bool(getattr(row, "pipeline_failed", False)),
     }
 
 
