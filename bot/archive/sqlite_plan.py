@@ -291,11 +291,18 @@ class SqlitePlan:
             if clause.key == "tag":
                 ids = tag_ids(clause, self.aliases)
             elif clause.key == TEXT:
-                ids = self._text_ids(fold(str(clause.values[0])))
+                ids = self._text_ids(fold(str(clause.values[0])), exact=False)
             if ids is None:
                 conditions.append(self._probe(clause))
                 continue
             condition = _C.id.in_(ids)
+            if _needs_words(clause):
+                # The superset from the index, the boundary on each of its rows: a capped
+                # count stops reading at the cap.
+                boundary = search.word_condition(
+                    _C.search_text, fold(str(clause.values[0])), "sqlite"
+                )
+                condition = and_(condition, boundary)
             conditions.append(not_(condition) if clause.negated else condition)
             driven = driven or not clause.negated
         return conditions, driven
