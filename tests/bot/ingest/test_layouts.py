@@ -328,3 +328,16 @@ def test_contract_json_is_an_input(reference_digest_path: Path, tmp_path: Path) 
     with pytest.raises(ParseError) as info:
         parse_bytes(b'{"date": "2026-02-03",\n "title": }', "y.json")
     assert (info.value.path, info.value.line) == ("y.json", 2)
+
+
+def test_a_generator_footer_after_the_last_item_is_not_its_text() -> None:
+    text = (
+        "# D | 2026-03-18\n\n### 1. 第一条\n**链接**: https://e.com/1\n\n正文。\n\n"
+        "#### 💡 洞察\n- 一点。\n\n---\n\n*本日报由 AI 自动生成，仅供参考。*\n\n"
+        '<p align="center">Powered by daily-pipeline</p>\n'
+    )
+    result = parse_text(text)
+    (item,) = result.digest.items
+    assert result.problems == []
+    assert [s.markdown for s in item.sections] == ["- 一点。"]
+    assert item.summary == "正文。"
