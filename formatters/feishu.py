@@ -176,7 +176,7 @@ def _search_lines(reply: SearchReply, templates: Templates) -> list[Line]:
     for number, hit in enumerate(reply.hits, start=first):
         entry = layout.compact_lines(hit, hit.date, templates, number=number)
         lines += [replace(entry[0], gap=True), *entry[1:]]
-        if hit.summary:
+        if hit.summary and not hit.pipeline_failed:  # a fallback's text is no summary
             lines += layout.headline_lines(hit, templates, date=hit.date)[-1:]
     return lines
 

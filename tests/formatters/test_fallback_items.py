@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from typing import Any
 
+import pytest
 from rich.console import Console
 
 from bot.models import Digest, Item
-from formatters import console, slack, telegram
+from formatters import console, dingtalk, feishu, slack, telegram, wecom
 from formatters.templates import Templates
 
 PLACEHOLDER = "文章摘要生成失败。原标题：某公司发布新模型"
@@ -49,4 +51,15 @@ def test_console_shows_title_and_link_without_the_placeholder(templates: Templat
         buffer.print(renderable)
     text = buffer.file.getvalue()  # type: ignore[attr-defined]
     assert "某公司发布新模型" in text and "真实的摘要" in text
+    assert "摘要生成失败" not in text
+
+
+@pytest.mark.parametrize("module", [feishu, dingtalk, wecom], ids=lambda m: m.__name__)
+def test_robot_platforms_show_title_and_link_without_the_placeholder(
+    module: Any, templates: Templates
+) -> None:
+    messages = module.render_digest(_digest(), templates)
+    text = json.dumps([m.model_dump() for m in messages], ensure_ascii=False)
+    assert "某公司发布新模型" in text and "https://example.com/failed" in text
+    assert "真实的摘要" in text
     assert "摘要生成失败" not in text
