@@ -14,7 +14,16 @@ bound is the larger of the two.
 Reports the wall time against the lower bound those limits allow (ratio; target ≤ 1.15),
 the 429s received, and messages lost or duplicated (target 0 / 0).
 
+Then the group robots: ``--robots`` groups (default 50) on each of Feishu, DingTalk and
+WeCom, each group its own robot, receiving ``--days`` digests one day after another (a
+single digest of 3, 3 and 12 messages fits every robot's window at once, so its bound is
+nothing but round trips; several days fill the windows). The fakes enforce each robot's
+windows (Feishu 5/s and 100/min, DingTalk 20/min then a 10-minute throttle, WeCom 20/min)
+scaled by ``--time-scale`` so the run takes seconds, not hours; the bound per robot is the
+least time its messages need under those windows, and the ratio is scale-free.
+
     python benchmarks/bench_fanout.py [--channels N] [--slack N] [--telegram N] [--db URL]
+                                      [--robots N] [--days D] [--time-scale S]
 """
 
 from __future__ import annotations
@@ -43,10 +52,18 @@ from bot.channels import Channel  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.delivery import Deliverer, DeliveryOptions, Outcome  # noqa: E402
 from bot.ingest import ingest_paths  # noqa: E402
+from bot.platforms.dingtalk.transport import DingTalkTransport  # noqa: E402
+from bot.platforms.feishu.transport import FeishuTransport  # noqa: E402
+from bot.platforms.robot import Robot, RobotTransport  # noqa: E402
 from bot.platforms.slack.transport import SlackTransport  # noqa: E402
 from bot.platforms.telegram.transport import TelegramTransport  # noqa: E402
+from bot.platforms.wecom.transport import WeComTransport  # noqa: E402
 from formatters.templates import Templates  # noqa: E402
 from tests.fakes import FakeSlack, FakeTelegram  # noqa: E402
+from tests.fakes.dingtalk_api import FakeDingTalk  # noqa: E402
+from tests.fakes.feishu_webhook import FakeFeishuWebhook  # noqa: E402
+from tests.fakes.robot_server import RateLimit  # noqa: E402
+from tests.fakes.wecom_api import FakeWeCom  # noqa: E402
 
 REFERENCE = ROOT / "examples" / "digests" / "2026-02-03.md"
 DAY = dt.date(2026, 2, 3)
@@ -78,6 +95,52 @@ def lower_bounds(
     return {"slack": slack, "telegram": telegram, "all": max(slack, telegram)}
 
 
+ROBOT_TRANSPORTS: dict[str, type[RobotTransport]] = {
+    "feishu": FeishuTransport,
+    "dingtalk": DingTalkTransport,
+    "wecom": WeComTransport,
+}
+ROBOT_FAKES: dict[str, Any] = {
+    "feishu": FakeFeishuWebhook,
+    "dingtalk": FakeDingTalk,
+    "wecom": FakeWeCom,
+}
+
+
+def scaled_limits(platform: str, scale: float) -> tuple[tuple[int, float], ...]:
+    return tuple((n, w * scale) for n, w in ROBOT_TRANSPORTS[platform].default_limits)
+
+
+def robot_bound(messages: int, limits: tuple[tuple[int, float], ...]) -> float:
+    """Least time for ``messages`` to one robot: message k waits floor(k / N) windows."""
+    return max((((messages - 1) // n) * w for n, w in limits), default=0.0)
+
+
+def serve_robots(platform: str, count: int, scale: float) -> dict[str, Any]:
+    fake = ROBOT_FAKES[platform]().start()
+    limit = fake.LIMIT
+    fake.enforce_rate_limit(
+        RateLimit(
+            limit.per_window,
+            limit.window * scale,
+            limit.per_second,
+            limit.throttle * scale,
+            second=limit.second * scale,
+        )
+    )
+    hooks = [fake.add_robot("SECbench") for _ in range(count)]
+    print(json.dumps({"url": hooks}), flush=True)
+    sys.stdin.readline()
+    report = {
+        "messages": {
+            hook: [m.get("markdown") or m.get("text") for m in fake.sent(hook)] for hook in hooks
+        },
+        "429": fake.stats["rate_limited"],
+    }
+    fake.stop()
+    return report
+
+
 def serve(platform: str) -> int:
     """Run one fake in this (separate) process, so its CPU work (payload validation) competes
     neither with the bot under test nor with the other fake for an interpreter lock: a fake
@@ -85,6 +148,10 @@ def serve(platform: str) -> int:
     real platform would not. Prints the URL; on a line "report" on stdin prints everything
     it received, as JSON."""
     ids = json.loads(sys.stdin.readline())
+    if platform in ROBOT_FAKES:
+        count, scale = ids
+        print(json.dumps(serve_robots(platform, count, scale), default=str), flush=True)
+        return 0
     if platform == "slack":
         with FakeSlack() as slack:
             slack.enforce_rate_limit(*SLACK_PER_CHANNEL)
@@ -222,7 +289,14 @@ def main() -> int:
     parser.add_argument("--slack", type=int, help="Slack channels (default: --channels)")
     parser.add_argument("--telegram", type=int, help="Telegram groups (default: --channels)")
     parser.add_argument("--db", help="archive URL (default: a fresh SQLite file)")
-    parser.add_argument("--serve", choices=["slack", "telegram"], help=argparse.SUPPRESS)
+    parser.add_argument("--robots", type=int, default=50, help="groups on each robot platform")
+    parser.add_argument("--days", type=int, default=7, help="digests each robot group receives")
+    parser.add_argument(
+        "--time-scale", type=float, default=0.25, help="robot rate windows × this (1 = real time)"
+    )
+    parser.add_argument(
+        "--serve", choices=["slack", "telegram", *ROBOT_FAKES], help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.serve:
         return serve(args.serve)
@@ -231,7 +305,15 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("bot.delivery").setLevel(logging.ERROR)  # one line per channel is noise here
     console = Console()
+    ok = True
+    if n_slack or n_tg:
+        ok = chat_fanout(args, n_slack, n_tg, console)
+    if args.robots:
+        ok = robot_fanout(args, console) and ok
+    return 0 if ok else 1
 
+
+def chat_fanout(args: argparse.Namespace, n_slack: int, n_tg: int, console: Console) -> bool:
     slack_ids = [f"C{i:05d}" for i in range(n_slack)]
     chats = [-(1_000_000 + i) for i in range(n_tg)]
     fakes = Fakes(slack_ids, chats)
@@ -311,7 +393,109 @@ def main() -> int:
         f"target: ratio ≤ {TARGET_RATIO}, 0 lost, 0 duplicated → "
         + ("[green]met[/green]" if ok else "[red]not met[/red]")
     )
-    return 0 if ok else 1
+    return ok
+
+
+def day_copies(directory: Path, days: int) -> list[dt.date]:
+    """The reference digest under ``days`` consecutive dates, as files to ingest."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    dates = [DAY + dt.timedelta(days=i) for i in range(days)]
+    for day in dates:
+        (directory / f"{day.isoformat()}.md").write_text(
+            text.replace(DAY.isoformat(), day.isoformat()), encoding="utf-8"
+        )
+    return dates
+
+
+async def deliver_robots(
+    archive: Archive, hooks: dict[str, list[str]], dates: list[dt.date], scale: float
+) -> tuple[dict[str, float], list[Any]]:
+    transports: dict[str, RobotTransport] = {}
+    channels: list[Channel] = []
+    for platform, urls in hooks.items():
+        robots = {f"g{i}": Robot(url, "SECbench") for i, url in enumerate(urls)}
+        transports[platform] = ROBOT_TRANSPORTS[platform](
+            robots, limits=scaled_limits(platform, scale), rate_window=600 * scale
+        )
+        channels += [Channel(platform, cid, "0 9 * * *", "UTC") for cid in robots]
+    deliverer = Deliverer(
+        archive,
+        transports,
+        templates=Templates(),
+        aliases=archive.aliases,
+        owner="bench",
+        options=DeliveryOptions(concurrency=len(channels) or 1),
+    )
+    started = time.perf_counter()
+    finished: dict[str, float] = {}
+    results: list[Any] = []
+
+    async def one_platform(platform: str) -> None:
+        mine = [c for c in channels if c.platform == platform]
+        for day in dates:  # a group gets its days in order; the groups in parallel
+            results.extend(await deliverer.deliver_all(mine, date=day))
+        finished[platform] = time.perf_counter() - started
+
+    try:
+        await asyncio.gather(*(one_platform(p) for p in hooks))
+    finally:
+        for transport in transports.values():
+            await transport.close()
+    return finished, results
+
+
+def robot_fanout(args: argparse.Namespace, console: Console) -> bool:
+    count, scale, days = args.robots, args.time_scale, args.days
+    fakes = {p: Fake(p, [count, scale]) for p in ROBOT_FAKES}
+    hooks = {p: fake.info["url"] for p, fake in fakes.items()}
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Archive(args.db or f"sqlite:///{Path(tmp) / 'robots.db'}")
+        archive.create_schema()
+        dates = day_copies(Path(tmp), days)
+        ingest_paths(archive, [str(Path(tmp) / "*.md")])
+        digest = archive.digest(DAY)
+        assert digest is not None
+        payloads = {p: ROBOT_TRANSPORTS[p]({}).render(digest, Templates()) for p in ROBOT_FAKES}
+        finished, results = asyncio.run(deliver_robots(archive, hooks, dates, scale))
+        archive.close()
+    table = Table(title=f"robots: {count} groups each × {days} digests (windows × {scale:g})")
+    for column in ("", "msgs/digest", "wall s", "bound s", "ratio", "rate-limited", "lost", "dup"):
+        table.add_column(column, justify="right")
+    ok = True
+    for platform, fake in fakes.items():
+        report = fake.report()
+        per_digest = len(payloads[platform])
+        bound = robot_bound(per_digest * days, scaled_limits(platform, scale))
+        lost = duplicated = 0
+        for hook in hooks[platform]:
+            got = Counter(report["messages"].get(hook, []))
+            want = per_digest * days
+            total = sum(got.values())
+            lost += max(0, want - total)
+            duplicated += max(0, total - want)
+        wall = finished.get(platform, 0.0)
+        ratio = wall / bound if bound else float("inf")
+        # With no window filled the bound is 0 and only round trips and the ledger remain.
+        ok = ok and lost == duplicated == 0 and (not bound or ratio <= TARGET_RATIO)
+        table.add_row(
+            platform,
+            str(per_digest),
+            f"{wall:.2f}",
+            f"{bound:.2f}",
+            f"{ratio:.3f}" if bound else "-",
+            str(report["429"]),
+            str(lost),
+            str(duplicated),
+        )
+    console.print(table)
+    outcomes = Counter(r.outcome for r in results)
+    console.print(f"outcomes: {dict((k.value, v) for k, v in outcomes.items())}")
+    ok = ok and outcomes.get(Outcome.DELIVERED, 0) == 3 * count * days
+    console.print(
+        f"target: ratio ≤ {TARGET_RATIO}, 0 lost, 0 duplicated → "
+        + ("[green]met[/green]" if ok else "[red]not met[/red]")
+    )
+    return ok
 
 
 if __name__ == "__main__":

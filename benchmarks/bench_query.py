@@ -243,7 +243,7 @@ def timings(run: Callable[[Query], object], queries: list[Query]) -> list[float]
 def plain_search(archive: Archive, query: Query) -> list[int]:
     """The naive statement: the plain WHERE (LIKE scans, no FTS, no planning), one page."""
     stmt = select(items.c.id).order_by(*search.order_by()).limit(20)
-    condition = search.where(query, archive.aliases)
+    condition = search.where(query, archive.aliases, archive.dialect)
     with archive.engine.connect() as conn:
         return list(conn.execute(stmt if condition is None else stmt.where(condition)).scalars())
 

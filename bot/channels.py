@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.config import DEFAULT_WEEKLY_SCHEDULE, check_cron
 from bot.cron import check_timezone
+from bot.registry import chat_platforms
 
 if TYPE_CHECKING:
     from bot.archive import Subscription, SubscriptionStore
@@ -186,7 +187,7 @@ def _from_config(
 
 
 def _from_row(settings: Settings, row: Subscription) -> Channel | None:
-    if row.platform not in ("slack", "telegram"):
+    if row.platform not in chat_platforms():
         log.warning(
             "subscriptions: %s:%s has platform %r, which cannot be added at runtime; ignored",
             row.platform,

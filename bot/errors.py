@@ -9,7 +9,8 @@ user-facing message. Lower layers convert library exceptions at their edge
     ├── ConfigError                  the configuration is unreadable or invalid
     ├── UsageError                   a command line that cannot work as written (option)
     ├── ParseError                   a digest file cannot be read at all (path, line)
-    │   └── FieldError               one field value is malformed: becomes a located problem
+    ├── FieldError                   one value in a digest is malformed: reported, item kept
+    │   └── HeadingError             an item heading cannot be read: reported, item skipped
     ├── QueryError                   a query term is malformed (term)
     ├── ArchiveError                 the database is unreachable or inconsistent
     │   └── LostClaim                another sender took over this delivery's ledger row
@@ -57,13 +58,17 @@ class ParseError(DigestbotError):
         super().__init__(f"{path}:{line}: {message}")
 
 
-class FieldError(ParseError, ValueError):
-    """A field value is present but malformed; the parser turns it into a located Problem
-    (``path`` and ``line`` are filled in there, where they are known)."""
+class FieldError(DigestbotError):
+    """One value in a digest (a time, a rating, a link) is present but malformed.
 
-    def __init__(self, message: str) -> None:
-        self.path, self.line, self.message = "", 0, message
-        ValueError.__init__(self, message)
+    Never raised out of the parser: it becomes a located ``Problem`` (``FILE:LINE``) and the
+    item is kept with that field empty, because one bad value must not cost the item.
+    """
+
+
+class HeadingError(FieldError):
+    """An item heading cannot be read (no number in a numbered file, no title): the item
+    is skipped, reported where it stands and counted as dropped."""
 
 
 class QueryError(DigestbotError):

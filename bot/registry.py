@@ -28,11 +28,16 @@ class PlatformSpec:
     channel_keys: frozenset[str] = field(default_factory=frozenset)
     #: Of those, the keys a channel must set.
     required_keys: frozenset[str] = field(default_factory=frozenset)
+    #: Of those, keys of which a channel must set exactly one (a webhook *or* a chat id).
+    one_of_keys: frozenset[str] = field(default_factory=frozenset)
     #: Its renderer for ``digestbot render --platform``: ``module:function(digest, templates)``.
     renderer: str | None = None
     #: Module answering what its chat listener needs (``wanted``, ``missing_key``,
     #: ``post_only``, ``START``, ``KEYS``), light enough to import before any client library.
     listener: str | None = None
+    #: Its weekly rollup renderer: ``module:function(rollup, templates)`` (platforms whose
+    #: rollup needs no options of their own; Slack, Telegram, console and file have theirs).
+    weekly: str | None = None
     #: Its ``digestbot doctor`` check: ``module:async function(settings, channels)`` returning
     #: ``bot.platforms.checks.Check`` rows (credentials, scopes, can the bot post there).
     doctor: str | None = None
@@ -57,6 +62,32 @@ PLATFORMS: dict[str, PlatformSpec] = {
             renderer="formatters.telegram:render_digest",
             listener="bot.platforms.telegram.listener",
             doctor="bot.platforms.telegram.doctor:check_telegram",
+        ),
+        PlatformSpec(
+            "feishu",
+            "bot.platforms.feishu.transport:FeishuTransport",
+            chat=True,
+            channel_keys=frozenset({"webhook", "secret", "chat_id"}),
+            one_of_keys=frozenset({"webhook", "chat_id"}),
+            renderer="formatters.feishu:render_digest",
+            listener="bot.platforms.feishu.listener",
+            weekly="formatters.feishu:render_rollup",
+        ),
+        PlatformSpec(
+            "dingtalk",
+            "bot.platforms.dingtalk.transport:DingTalkTransport",
+            channel_keys=frozenset({"webhook", "secret"}),
+            required_keys=frozenset({"webhook"}),
+            renderer="formatters.dingtalk:render_digest",
+            weekly="formatters.dingtalk:render_rollup",
+        ),
+        PlatformSpec(
+            "wecom",
+            "bot.platforms.wecom.transport:WeComTransport",
+            channel_keys=frozenset({"webhook"}),
+            required_keys=frozenset({"webhook"}),
+            renderer="formatters.wecom:render_digest",
+            weekly="formatters.wecom:render_rollup",
         ),
         PlatformSpec(
             "console",
@@ -85,6 +116,11 @@ def platform_spec(name: str) -> PlatformSpec:
     except KeyError:
         known = ", ".join(PLATFORMS)
         raise KeyError(f"unknown platform {name!r} (known: {known})") from None
+
+
+def rendered_platforms() -> tuple[str, ...]:
+    """Platforms ``digestbot render --platform`` can show."""
+    return tuple(name for name, spec in PLATFORMS.items() if spec.renderer)
 
 
 def chat_platforms() -> tuple[str, ...]:

@@ -90,7 +90,7 @@ def item_renderables(
     web = layout.web_url(item, templates, date)
     if web:
         parts.append(Text(f"{templates.label('web')}: {web}", style=Style(link=web, dim=True)))
-    if item.summary:
+    if item.summary and not item.pipeline_failed:  # a fallback's text is no summary
         parts.append(Padding(Markdown(item.summary), (0, 0, 0, 2)))
     if item.tags:
         parts.append(Text("🏷 " + " · ".join(item.tags), style="magenta"))

@@ -59,3 +59,69 @@ def slack_url(url: str | None) -> str | None:
     if safe is None:
         return None
     return safe.replace("|", "%7C").replace("&", "&amp;")
+
+
+# --------------------------------------------------------------- the group-robot platforms
+
+#: Marks an ``@`` as text: a zero-width space after it, so ``@all``, ``@所有人`` and
+#: ``@13800001111`` never address anyone, on any of the three.
+MENTION_BREAK = "\u200b"
+#: Markdown punctuation that could open emphasis, code, a link or image (``[``), a heading
+#: or a table; ``(`` only matters after ``]`` and ``>`` is an entity anyway.
+_MD_SPECIALS = frozenset("\\`*_[]#~|")
+#: Numeric character references Feishu's card markdown resolves (and nothing else parses).
+_FEISHU_ENTITIES = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    **{ch: f"&#{ord(ch)};" for ch in "*_~`[]#\\|"},
+}
+
+
+def _defuse_mentions(text: str) -> str:
+    return text.replace("@", "@" + MENTION_BREAK) if "@" in text else text
+
+
+def escape_feishu(text: str) -> str:
+    """Feishu card markdown: ``<at …>`` and other tags, markers and links become text."""
+    out = "".join(_FEISHU_ENTITIES.get(ch, ch) for ch in text)
+    return _defuse_mentions(out)
+
+
+def feishu_plain(text: str) -> str:
+    """Feishu ``plain_text``: shown as is, so only ``@`` needs defusing."""
+    return _defuse_mentions(text)
+
+
+def _escape_robot_markdown(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch == "&":
+            out.append("&amp;")
+        elif ch == "<":
+            out.append("&lt;")
+        elif ch == ">":
+            out.append("&gt;")
+        elif ch in _MD_SPECIALS:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return _defuse_mentions("".join(out))
+
+
+def escape_dingtalk(text: str) -> str:
+    """DingTalk markdown: markers escaped, tags as entities, no ``@`` addresses anyone."""
+    return _escape_robot_markdown(text)
+
+
+def escape_wecom(text: str) -> str:
+    """WeCom markdown: as DingTalk; ``<@userid>`` and ``<font>`` become text too."""
+    return _escape_robot_markdown(text)
+
+
+def markdown_url(url: str | None) -> str | None:
+    """A safe URL that cannot end the ``(...)`` of a markdown link early."""
+    safe = safe_url(url)
+    if safe is None:
+        return None
+    return safe.replace("(", "%28").replace(")", "%29").replace(" ", "%20")

@@ -86,14 +86,15 @@ def meta_line(
 def headline_lines(
     item: Item, templates: Templates, *, date: dt.date | None = None, summary: bool = True
 ) -> list[Line]:
-    """Linked bold title and stars; source and time; the one-line summary."""
+    """Linked bold title and stars; source and time; the one-line summary (none for an
+    item the curation pipeline failed on: its text is a placeholder, not a summary)."""
     stars = stars_text(item.stars)
     first = line(link(display_title(item), item.url, {"b"}), *(["  " + stars] if stars else []))
     out = [first]
     meta = meta_line(item, templates, date)
     if meta:
         out.append(meta)
-    if summary and item.summary:
+    if summary and item.summary and not item.pipeline_failed:
         out.append(Line(tuple(parse_inline(item.summary))))
     return out
 

@@ -61,3 +61,16 @@ class ChartImage(BaseModel):
     filename: str
     title: str
     alt_text: str = ""
+
+
+class RobotMessage(BaseModel):
+    """The JSON body a group robot's webhook gets (Feishu, DingTalk, WeCom), unsigned.
+
+    The transport adds what changes per request (Feishu's ``timestamp``/``sign``); for the
+    Feishu app bot it sends the same card through the IM API instead.
+    """
+
+    body: dict[str, Any]
+
+    def api_kwargs(self) -> dict[str, Any]:
+        return dict(self.body)

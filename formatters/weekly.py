@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import ConfigError
+from bot.registry import PLATFORMS, load
 from formatters.console import render_rollup as console_rollup
 from formatters.slack import render_rollup as slack_rollup
 from formatters.telegram import render_rollup as telegram_rollup
@@ -41,4 +42,7 @@ def render_weekly(platform: str, rollup: Rollup, templates: Templates) -> list[A
         return console_rollup(rollup, templates, details=True)
     if platform == "file":
         return file_records(rollup)
+    spec = PLATFORMS.get(platform)
+    if spec is not None and spec.weekly:
+        return list(load(spec.weekly)(rollup, templates))
     raise ConfigError(f"channels: no weekly rollup rendering for platform {platform!r}")

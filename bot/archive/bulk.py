@@ -195,6 +195,11 @@ def item_row(item: Item, digest_id: int, date: dt.date) -> dict[str, Any]:
         "resources": [resource.model_dump() for resource in item.resources],
         "search_text": item_search_text(item),
         "line": item.line,
+        "category": item.category,
+        "category_norm": name_key(item.category) if item.category else None,
+        "score": item.score,
+        "score_scale": item.score_scale,
+        "pipeline_failed": item.pipeline_failed,
     }
 
 

@@ -16,32 +16,72 @@ from sqlalchemy import (
     Select,
     and_,
     func,
+    literal,
     not_,
     or_,
     select,
 )
 
 from bot.archive.schema import item_tags, items
-from bot.query import TEXT, Clause, Query, TagAliases, Value, fold, name_key
+from bot.query import (
+    TEXT,
+    WORD_CHARS,
+    Clause,
+    Query,
+    TagAliases,
+    Value,
+    fold,
+    name_key,
+    word_edges,
+)
 
 
-def where(query: Query, aliases: TagAliases) -> ColumnElement[bool] | None:
+def where(query: Query, aliases: TagAliases, dialect: str) -> ColumnElement[bool] | None:
     """The WHERE condition on ``items`` for a query (None when the query is empty)."""
-    conditions = [_plain(clause, aliases) for clause in query.clauses]
+    conditions = [_plain(clause, aliases, dialect) for clause in query.clauses]
     if not conditions:
         return None
     return conditions[0] if len(conditions) == 1 else and_(*conditions)
 
 
-def _plain(clause: Clause, aliases: TagAliases) -> ColumnElement[bool]:
+def _plain(clause: Clause, aliases: TagAliases, dialect: str) -> ColumnElement[bool]:
     if clause.key == "tag":
         condition: ColumnElement[bool] = items.c.id.in_(tag_ids(clause, aliases))
     elif clause.key == TEXT:
         term = fold(str(clause.values[0]))
         condition = items.c.search_text.contains(term, autoescape=True)
+        boundary = word_condition(items.c.search_text, term, dialect)
+        if boundary is not None:
+            condition = and_(condition, boundary)
     else:
         condition = column_condition(items.c, clause)
     return not_(condition) if clause.negated else condition
+
+
+def word_condition(column: Any, term: str, dialect: str) -> ColumnElement[bool] | None:
+    """The word-boundary half of a free-text match (``bot.query.text``), or None when the
+    term needs no boundary (it ends in CJK or punctuation on both sides).
+
+    SQLite: ``GLOB`` with ``[^a-z0-9]`` classes on the text after a newline (so the start
+    of the text is a boundary; every field already ends in one). PostgreSQL: a regex.
+    """
+    start, end = word_edges(term)
+    if not start and not end:
+        return None
+    if dialect == "sqlite":
+        escaped = "".join(f"[{ch}]" if ch in "*?[" else ch for ch in term)
+        edge = f"[^{WORD_CHARS}]"
+        glob = f"*{edge if start else ''}{escaped}{edge if end else ''}*"
+        return (literal("\n") + column).op("GLOB")(glob)
+    escaped = "".join(ch if ch.isalnum() or ch == " " else "\\" + ch for ch in term)
+    edge = f"[^{WORD_CHARS}]"
+    regex = f"{f'(^|{edge})' if start else ''}{escaped}{f'($|{edge})' if end else ''}"
+    return column.op("~")(regex)
+
+
+def needs_words(clause: Clause) -> bool:
+    """Is this a free-text term whose index set is only a superset (word boundaries)?"""
+    return clause.key == TEXT and any(word_edges(fold(str(clause.values[0]))))
 
 
 def tag_ids(clause: Clause, aliases: TagAliases) -> Select[Any]:
@@ -56,6 +96,10 @@ def column_condition(c: Any, clause: Clause) -> ColumnElement[bool]:
     """source/org/date/since/until/stars: OR over the values, on plain columns."""
     if clause.key == "source":
         return c.source_norm.in_(sorted({name_key(str(v)) for v in clause.values}))
+    if clause.key == "category":
+        # coalesce: a NULL would make a negated term differ from the in-memory test.
+        names = sorted({name_key(str(v)) for v in clause.values})
+        return func.coalesce(c.category_norm, "").in_(names)
     parts = [_value_condition(c, clause.key, v) for v in clause.values]
     return parts[0] if len(parts) == 1 else or_(*parts)
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -68,6 +69,12 @@ items = Table(
     # Matching forms (bot/query.py: name_key) and the source line, for exact round trips.
     Column("source_norm", Text, nullable=False, default=""),
     Column("line", Integer),
+    # Added with the wider digest layouts: plain nullable columns (a migration adds them).
+    Column("category", Text),
+    Column("category_norm", Text),
+    Column("score", Float),
+    Column("score_scale", Float),
+    Column("pipeline_failed", Boolean),
     UniqueConstraint("digest_id", "rank", name="uq_items_digest_rank"),
 )
 Index("ix_items_order", items.c.date, items.c.stars, items.c.rank)

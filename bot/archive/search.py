@@ -28,7 +28,7 @@ def find_ids(
     """Ids of one page of hits, in result order."""
     if conn.dialect.name != "sqlite":
         stmt = select(items.c.id).order_by(*order_by()).limit(limit).offset(offset)
-        condition = where(query, aliases)
+        condition = where(query, aliases, conn.dialect.name)
         return list(conn.execute(stmt if condition is None else stmt.where(condition)).scalars())
     return SqlitePlan(conn, query, aliases, limits).ids(limit, offset)
 
@@ -58,7 +58,7 @@ def count(
         if not clauses[0].negated:
             return tagged
         return int(conn.execute(select(func.count()).select_from(items)).scalar_one()) - tagged
-    condition = where(query, aliases)
+    condition = where(query, aliases, conn.dialect.name)
     if cap is not None:
         rows = select(literal_column("1")).select_from(items)
         return capped_count(conn, rows if condition is None else rows.where(condition), cap)

@@ -44,7 +44,14 @@ from sqlalchemy import (
     text,
 )
 
-from bot.archive.conditions import capped_count, column_condition, order_by, tag_ids
+from bot.archive.conditions import (
+    capped_count,
+    column_condition,
+    needs_words,
+    order_by,
+    tag_ids,
+    word_condition,
+)
 from bot.archive.schema import FTS_TABLE, VOCAB_TABLE, items
 from bot.query import TEXT, Clause, Query, TagAliases, fold, name_key
 
@@ -65,6 +72,7 @@ _C = SimpleNamespace(
     rank=literal_column("items.rank", Integer),
     source_norm=literal_column("items.source_norm", Text),
     orgs_text=literal_column("items.orgs_text", Text),
+    category_norm=literal_column("items.category_norm", Text),
     search_text=literal_column("items.search_text", Text),
 )
 
@@ -116,7 +124,7 @@ class SqlitePlan:
         self.limits = limits or PlanLimits()
         self.query = query
         self.aliases = aliases
-        self._text_cache: dict[str, Select[Any] | None] = {}
+        self._text_cache: dict[tuple[str, bool], Select[Any] | None] = {}
 
     def ids(self, limit: int, offset: int) -> list[int]:
         need = limit + offset
@@ -197,7 +205,8 @@ class SqlitePlan:
             if ids is None or len(ids) >= cap:
                 continue
             candidates = set(ids) if candidates is None else candidates & set(ids)
-            used.append(clause)
+            if not needs_words(clause):
+                used.append(clause)  # a word term's set is a superset: still tested per row
         return candidates, [c for c in self.query.clauses if c not in used]
 
     def _probes(self, clauses: Sequence[Clause]) -> list[ColumnElement[bool]]:
@@ -260,7 +269,11 @@ class SqlitePlan:
                 .where(_C.id == _TAG_ITEM, _TAG_NAME_UNINDEXED.in_(variants))
             )
         elif clause.key == TEXT:
-            condition = func.instr(_C.search_text, fold(str(clause.values[0]))) > 0
+            term = fold(str(clause.values[0]))
+            condition = func.instr(_C.search_text, term) > 0
+            boundary = word_condition(_C.search_text, term, "sqlite")
+            if boundary is not None:
+                condition = and_(condition, boundary)
         elif clause.key == "source":
             # `|| ''` keeps SQLite on the ordered index instead of the source index.
             names = sorted({name_key(str(v)) for v in clause.values})
@@ -286,7 +299,7 @@ class SqlitePlan:
             names = sorted({name_key(str(v)) for v in clause.values})
             return select(items.c.id).where(items.c.source_norm.in_(names))
         if clause.key == TEXT:
-            return self._text_ids(fold(str(clause.values[0])))
+            return self._text_ids(fold(str(clause.values[0])), exact=False)
         return None
 
     def _direct_count(self, clause: Clause, cap: int | None = None) -> int | None:
@@ -321,23 +334,37 @@ class SqlitePlan:
             if clause.key == "tag":
                 ids = tag_ids(clause, self.aliases)
             elif clause.key == TEXT:
-                ids = self._text_ids(fold(str(clause.values[0])))
+                ids = self._text_ids(fold(str(clause.values[0])), exact=False)
             if ids is None:
                 conditions.append(self._probe(clause))
                 continue
             condition = _C.id.in_(ids)
+            if needs_words(clause):
+                # The superset from the index, the boundary on each of its rows: a capped
+                # count stops reading at the cap.
+                boundary = word_condition(_C.search_text, fold(str(clause.values[0])), "sqlite")
+                condition = and_(condition, boundary)
             conditions.append(not_(condition) if clause.negated else condition)
             driven = driven or not clause.negated
         return conditions, driven
 
-    def _text_ids(self, term: str) -> Select[Any] | None:
-        """Ids of items whose text contains ``term`` via the trigram index, or None if the
-        index cannot answer (a single character, or a very common two-character prefix)."""
-        if term not in self._text_cache:
-            self._text_cache[term] = self._text_select(term)
-        return self._text_cache[term]
+    def _text_ids(self, term: str, *, exact: bool = True) -> Select[Any] | None:
+        """Ids of items whose text matches ``term`` via the trigram index, or None if the
+        index cannot answer (a single character, or a very common two-character prefix).
 
-    def _text_select(self, term: str) -> Select[Any] | None:
+        The index finds substrings; for a term that must sit on word boundaries, ``exact``
+        also checks the boundary on each of those rows (reading them), while ``exact=False``
+        hands over the cheap superset for the caller to test per row."""
+        key = (term, exact)
+        if key not in self._text_cache:
+            found = self._substring_select(term)
+            boundary = word_condition(items.c.search_text, term, "sqlite")
+            if found is not None and boundary is not None and exact:
+                found = select(items.c.id).where(items.c.id.in_(found), boundary)
+            self._text_cache[key] = found
+        return self._text_cache[key]
+
+    def _substring_select(self, term: str) -> Select[Any] | None:
         if len(term) >= self.limits.fts_min_chars:
             return self._match(_phrase(term))
         if len(term) < 2:

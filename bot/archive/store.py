@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Connection, event, func, select
+from sqlalchemy import Connection, event, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
 
@@ -69,6 +69,7 @@ class Archive:
         self.aliases = aliases if aliases is not None else TagAliases.builtin()
         self.subscriptions = SubscriptionStore(self.engine)
         self._ledger: Ledger | None = None
+        self._hit_columns = _HIT_COLUMNS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Archive:
@@ -146,8 +147,12 @@ class Archive:
         except ArchiveError as exc:
             if not current.has_tables:
                 raise
-            # Read-only (a 444 file, a replica's read-only role): answer from it as it is.
+            # Read-only (a 444 file, a replica's read-only role): answer from it as it is,
+            # reading only the item columns its revision has.
             log.warning("archive schema %s not upgraded (%s)", current.describe(), exc)
+            with self._guard("read the item columns"), self.engine.connect() as conn:
+                present = {column["name"] for column in inspect(conn).get_columns("items")}
+            self._hit_columns = [c for c in _HIT_COLUMNS if c.name in present]
 
     # -- writing ----------------------------------------------------------------------
 
@@ -199,7 +204,9 @@ class Archive:
             if head is None:
                 return None
             rows = conn.execute(
-                select(*_HIT_COLUMNS).where(items.c.digest_id == head.id).order_by(items.c.rank)
+                select(*self._hit_columns)
+                .where(items.c.digest_id == head.id)
+                .order_by(items.c.rank)
             ).all()
             tags = _tags_of(conn, [row.id for row in rows])
         return Digest(
@@ -225,7 +232,7 @@ class Archive:
             )
             if not ids:
                 return []
-            stmt = select(*_HIT_COLUMNS).where(items.c.id.in_(ids))
+            stmt = select(*self._hit_columns).where(items.c.id.in_(ids))
             rows = {row.id: row for row in conn.execute(stmt)}
             tags = _tags_of(conn, ids)
         return [Hit(date=rows[i].date, **_fields(rows[i], tags.get(i, []))) for i in ids]
@@ -254,7 +261,7 @@ class Archive:
 
     def item(self, date: dt.date, rank: int) -> Hit | None:
         """One archived item, for "details" buttons."""
-        stmt = select(*_HIT_COLUMNS).where(items.c.date == date, items.c.rank == rank)
+        stmt = select(*self._hit_columns).where(items.c.date == date, items.c.rank == rank)
         with self._guard(f"read item {date} #{rank}"), self.engine.connect() as conn:
             row = conn.execute(stmt).first()
             if row is None:
@@ -271,7 +278,8 @@ _HIT_COLUMNS = [
     items.c[name]
     for name in (
         "id", "date", "rank", "title", "orgs", "source", "published_at", "stars", "url",
-        "summary", "sections", "resources", "line",
+        "summary", "sections", "resources", "line", "category", "score", "score_scale",
+        "pipeline_failed",
     )
 ]  # fmt: skip
 
@@ -304,6 +312,11 @@ def _fields(row: Any, tags: list[str]) -> dict[str, Any]:
         "sections": [Section(**section) for section in row.sections or []],
         "resources": [Resource(**resource) for resource in row.resources or []],
         "line": row.line,
+        # Columns of later revisions: absent when reading an old archive as it is.
+        "category": getattr(row, "category", None),
+        "score": getattr(row, "score", None),
+        "score_scale": getattr(row, "score_scale", None),
+        "pipeline_failed": bool(getattr(row, "pipeline_failed", False)),
     }
 
 

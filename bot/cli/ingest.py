@@ -9,8 +9,9 @@ from rich.text import Text
 
 from bot.archive import Archive
 from bot.cli.app import err, out, state
+from bot.cli.parse import coverage_line
 from bot.errors import ConfigError
-from bot.ingest import ingest_paths
+from bot.ingest import Formats, ingest_paths
 from bot.models import Problem
 
 
@@ -33,7 +34,8 @@ def ingest(
         ),
     ] = None,
 ) -> None:
-    """Parse digest files and store them; exits non-zero if anything was reported."""
+    """Parse digest files and store them; a coverage line per file and in total goes to
+    stderr; exits non-zero if anything was reported (a dropped item always is)."""
     settings = state(ctx).settings
     base = None
     if not paths:
@@ -44,11 +46,22 @@ def ingest(
     archive = Archive.from_settings(settings)
     try:
         archive.create_schema()
-        summary = ingest_paths(archive, paths, progress=True, console=err, base=base)
+        summary = ingest_paths(
+            archive,
+            paths,
+            progress=True,
+            console=err,
+            base=base,
+            formats=Formats.from_settings(settings),
+        )
     finally:
         archive.close()
     for problem in summary.problems:
         typer.echo(_located(problem), err=True)
+    for path, coverage in summary.coverage.items():
+        typer.echo(coverage_line(path, coverage), err=True)
+    if len(summary.coverage) != 1:
+        typer.echo(coverage_line("total", summary.total), err=True)
     out.print(Text(summary.line(), style="green" if summary.ok else "red"))
     if not summary.ok:
         raise typer.Exit(1)

@@ -1,10 +1,12 @@
 """``digestbot render (FILE | --date D | --week W) --platform P [--json]``: P is any platform
-whose ``bot.registry`` entry names a renderer (slack, telegram, console).
+whose ``bot.registry`` entry names a renderer.
 
 Shows exactly what ``send`` would post. With ``--json`` it prints the ordered list of API
 calls' arguments: Slack ``chat.postMessage`` kwargs (thread replies carry
-``"thread_ts": "{parent_ts}"``, a placeholder for the ``ts`` the first message gets) or
-Telegram ``sendMessage`` kwargs. Without ``--json`` it prints a readable preview. For
+``"thread_ts": "{parent_ts}"``, a placeholder for the ``ts`` the first message gets),
+Telegram ``sendMessage`` kwargs, or for any other platform the payloads its registry
+renderer builds (the group robots' webhook bodies, unsigned). Without ``--json`` it prints
+a readable preview. For
 Slack a Block Kit Builder link for the parent message always goes to stderr, so stdout
 stays machine-readable. ``--week 2026-W06`` renders that ISO week's rollup from the archive,
 as ``send --week`` would post it.
@@ -16,6 +18,7 @@ import datetime as dt
 import io
 import json
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -29,10 +32,10 @@ from bot.archive import Archive, Rollup, select_rollup
 from bot.cli.app import out, state
 from bot.cli.send import parse_week
 from bot.errors import ArchiveError
-from bot.ingest import parse_file
+from bot.ingest import Formats, parse_file
 from bot.models import Digest
 from bot.query import IsoWeek
-from bot.registry import PLATFORMS, load, platform_spec
+from bot.registry import load, platform_spec, rendered_platforms
 from formatters import SlackMessage, TelegramMessage, Templates, render_weekly
 
 #: Stands in for the parent message's ``ts`` in thread replies (known only after posting).
@@ -43,9 +46,7 @@ BLOCK_KIT_BUILDER = "https://app.slack.com/block-kit-builder/#"
 
 
 #: ``--platform`` choices: every platform whose registry entry names a renderer.
-Platform = StrEnum(  # type: ignore[misc]
-    "Platform", {name: name for name, spec in PLATFORMS.items() if spec.renderer}
-)
+Platform = StrEnum("Platform", {name: name for name in rendered_platforms()})  # type: ignore[misc]
 DEFAULT_PLATFORM = Platform("console")
 
 
@@ -74,7 +75,8 @@ def _load(ctx: typer.Context, file: Path | None, date: str | None) -> Digest:
             "give either FILE or --date D (not both)", param_hint="FILE / --date"
         )
     if file is not None:
-        result = parse_file(file)
+        formats = Formats.from_settings(state(ctx).settings)
+        result = parse_file(file, formats.options_for(file))
         for problem in result.problems:
             typer.echo(f"warning: {problem}", err=True)
         return result.digest
@@ -168,12 +170,28 @@ def _show_console(renderables: list[Any], as_json: bool, channel: str | None) ->
     return texts
 
 
-def _show_payloads(messages: list[Any], as_json: bool, channel: str | None) -> list[Any]:
-    """Any other platform: its payload models as JSON (and as the preview)."""
-    payloads = [m.model_dump(mode="json") if hasattr(m, "model_dump") else m for m in messages]
+def _show_payloads(
+    platform: str, messages: list[Any], as_json: bool, channel: str | None
+) -> list[Any]:
+    """Any other platform: its API payloads as JSON (and one panel each as the preview)."""
+    payloads = [_api_payload(message) for message in messages]
     if not as_json:
-        typer.echo(json.dumps(payloads, ensure_ascii=False, indent=2))
+        _preview_json(platform, payloads)
     return payloads
+
+
+def _api_payload(message: Any) -> Any:
+    if hasattr(message, "api_kwargs"):
+        return message.api_kwargs()
+    return message.model_dump(mode="json") if hasattr(message, "model_dump") else message
+
+
+def _preview_json(platform: str, payloads: list[Any]) -> None:
+    for index, payload in enumerate(payloads, start=1):
+        body = json.dumps(payload, ensure_ascii=False, indent=1)
+        size = len(json.dumps(payload, ensure_ascii=False).encode())
+        title = f"#{index} · {platform} · {size} bytes"
+        out.print(Panel(Text(body), title=title, title_align="left"), soft_wrap=False)
 
 
 #: How each platform's rendering is previewed and printed as API payloads.
@@ -206,8 +224,8 @@ def render(
         ),
     ] = None,
 ) -> None:
-    """Render a digest (or a week's rollup) as Slack Block Kit, Telegram HTML or a console
-    preview."""
+    """Render a digest (or a week's rollup) as any platform's payloads (Slack Block Kit,
+    Telegram HTML, Feishu cards, DingTalk or WeCom markdown) or a console preview."""
     iso_week = parse_week(week)
     if iso_week is not None and (file is not None or date is not None):
         raise typer.BadParameter("give FILE, --date D or --week W", param_hint="--week")
@@ -220,6 +238,8 @@ def render(
         renderer = platform_spec(str(platform)).renderer
         assert renderer is not None  # the choices are the platforms that have one
         messages = list(load(renderer)(_load(ctx, file, date), templates))
-    payloads = _SHOW.get(str(platform), _show_payloads)(messages, as_json, channel)
+    payloads = _SHOW.get(str(platform), partial(_show_payloads, str(platform)))(
+        messages, as_json, channel
+    )
     if as_json:
         typer.echo(json.dumps(payloads, ensure_ascii=False, indent=2))

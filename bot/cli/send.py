@@ -39,7 +39,7 @@ from bot.delivery import (
     settled_outcome,
 )
 from bot.errors import ConfigError, QueryError, UsageError
-from bot.ingest import ingest_paths
+from bot.ingest import Formats, ingest_paths
 from bot.platforms import Transports
 from bot.query import IsoWeek
 from bot.runtime import make_owner
@@ -220,7 +220,12 @@ def _ingest_sources(settings: Settings, archive: Archive) -> None:
     if not settings.sources:
         return
     summary = ingest_paths(
-        archive, list(settings.sources), progress=True, console=err, base=settings.base_dir()
+        archive,
+        list(settings.sources),
+        progress=True,
+        console=err,
+        base=settings.base_dir(),
+        formats=Formats.from_settings(settings),
     )
     for problem in summary.problems:
         where = str(problem) if problem.line > 0 else f"{problem.path}: {problem.message}"

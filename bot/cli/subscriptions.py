@@ -44,7 +44,7 @@ def _check_platform(platform: str) -> str:
     if platform not in platforms:
         raise ConfigError(
             f"PLATFORM: {platform!r} channels cannot be subscribed (use one of "
-            f"{', '.join(platforms)}); console and file channels belong in the config's "
+            f"{', '.join(platforms)}); robot, console and file channels belong in the config's "
             "`channels`"
         )
     return platform
@@ -96,8 +96,8 @@ def list_subscriptions(
 @subscriptions_app.command("add", context_settings={"ignore_unknown_options": True})
 def add_subscription(
     ctx: typer.Context,
-    platform: str = typer.Argument(..., help="slack or telegram"),
-    channel: str = typer.Argument(..., help="Channel id (Slack C…, Telegram chat id)"),
+    platform: str = typer.Argument(..., help=f"one of: {', '.join(chat_platforms())}"),
+    channel: str = typer.Argument(..., help="Channel id (Slack C…, Telegram chat id, Feishu oc_…)"),
     topic: list[str] = typer.Option(  # noqa: B008
         [], "--topic", "-t", help="A query; repeat for several topics (any of them matches)."
     ),
@@ -130,7 +130,7 @@ def add_subscription(
 @subscriptions_app.command("remove", context_settings={"ignore_unknown_options": True})
 def remove_subscription(
     ctx: typer.Context,
-    platform: str = typer.Argument(..., help="slack or telegram"),
+    platform: str = typer.Argument(..., help=f"one of: {', '.join(chat_platforms())}"),
     channel: str = typer.Argument(..., help="Channel id"),
 ) -> None:
     """Delete a channel's stored subscription (a config channel reverts to its config)."""

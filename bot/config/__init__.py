@@ -33,10 +33,13 @@ from bot.config.fields import (
     check_cron,
     check_log_level,
     human_schedule,
+    no_empty_secret,
 )
+from bot.config.platforms import FeishuSettings, RobotSecret, http_url
 from bot.config.sections import (
     ArchiveSettings,
     DeliverySettings,
+    FormatsSettings,
     HttpSettings,
     SlackSettings,
     TagSettings,
@@ -84,10 +87,18 @@ class ChannelSettings(_Section):
     thread_id: int | None = None
     path: str | None = None
     """For the ``file`` platform: the JSONL file payloads are appended to."""
+    webhook: RobotSecret = None
+    """Feishu, DingTalk and WeCom group robots: the webhook URL (a secret; ``${ENV}`` works)."""
+    secret: RobotSecret = None
+    """Feishu and DingTalk: the robot's signing secret (optional; ``${ENV}`` works)."""
+    chat_id: str | None = None
+    """Feishu app bot: the chat (``oc_…``) to post to instead of a webhook."""
 
     _tz = field_validator("timezone")(check_timezone)
     _cron = field_validator("schedule", "weekly_schedule")(check_cron)
     _human = model_validator(mode="before")(human_schedule)
+    _robot_secrets = field_validator("webhook", "secret")(no_empty_secret)
+    _webhook_url = field_validator("webhook")(http_url)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -114,6 +125,11 @@ class ChannelSettings(_Section):
         for key in sorted(spec.required_keys):
             if getattr(self, key) is None:
                 raise ValueError(f"{key}: required for the {self.platform} platform")
+        if spec.one_of_keys:
+            given = [key for key in sorted(spec.one_of_keys) if getattr(self, key) is not None]
+            if len(given) != 1:
+                keys = " or ".join(sorted(spec.one_of_keys))
+                raise ValueError(f"{keys}: set exactly one for the {self.platform} platform")
         return self
 
 
@@ -143,8 +159,10 @@ class Settings(BaseSettings):
     archive: ArchiveSettings = Field(default_factory=ArchiveSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    feishu: FeishuSettings = Field(default_factory=FeishuSettings)
     channels: list[ChannelSettings] = Field(default_factory=list)
     tags: TagSettings = Field(default_factory=TagSettings)
+    formats: FormatsSettings = Field(default_factory=FormatsSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     web: WebSettings = Field(default_factory=WebSettings)

@@ -1,5 +1,5 @@
 """The config's sections (``archive``, ``slack``, ``telegram``, ``tags``, ``delivery``,
-``http``, ``web``): one pydantic model each, unknown keys refused.
+``formats``, ``http``, ``web``): one pydantic model each, unknown keys refused.
 """
 
 from __future__ import annotations
@@ -72,6 +72,23 @@ class TelegramSettings(_Section):
 class TagSettings(_Section):
     aliases: dict[str, list[str]] = Field(default_factory=dict)
     """Extra aliases: ``canonical: [alias, alias]``, merged over the built-in table."""
+
+
+LabelField = Literal[
+    "source", "published_at", "rating", "tags", "url", "summary", "insight", "orgs",
+    "category", "ignore",
+]  # fmt: skip
+
+
+class FormatsSettings(_Section):
+    """How the digest files look, where guessing is not good enough (docs/digest-format.md)."""
+
+    layouts: dict[str, Literal["auto", "numbered", "unnumbered"]] = Field(default_factory=dict)
+    """``glob: layout``; globs are relative to the config file, the first match wins."""
+    labels: dict[str, LabelField] = Field(default_factory=dict)
+    """Extra field labels: ``label: field`` (``ignore`` drops a built-in label)."""
+    brackets: Literal["auto", "orgs", "category"] = "auto"
+    """How a leading ``[…]`` in an item heading is read."""
 
 
 class DeliverySettings(_Section):

@@ -23,7 +23,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.errors import DigestbotError, ParseError
-from bot.ingest.fields import date_in_name
+from bot.ingest.coverage import Coverage
+from bot.ingest.dates import date_in_name
+from bot.ingest.formats import Formats
 from bot.ingest.parser import parse_bytes
 from bot.models import Digest, ParseResult, Problem
 
@@ -68,6 +70,13 @@ class IngestSummary:
     items: int = 0
     problems: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
+    coverage: dict[str, Coverage] = field(default_factory=dict)
+    """What each parsed file held, by path (``digestbot ingest`` prints one line each)."""
+
+    @property
+    def total(self) -> Coverage:
+        """The coverage of every parsed file together."""
+        return sum(self.coverage.values(), Coverage())
 
     @property
     def ok(self) -> bool:
@@ -90,14 +99,22 @@ def _has_magic(pattern: str) -> bool:
     return any(char in pattern for char in "*?[")
 
 
+#: What a directory's digests are: markdown, or the contract JSON a pipeline wrote instead.
+DIGEST_SUFFIXES = (".md", ".json")
+
+
 def _markdown_in(directory: Path) -> list[Path]:
-    return [path for path in directory.rglob("*.md") if path.is_file()]
+    return [
+        path
+        for path in directory.rglob("*")
+        if path.suffix.lower() in DIGEST_SUFFIXES and path.is_file()
+    ]
 
 
 def expand_paths(
     patterns: Iterable[str], *, base: Path | None = None
 ) -> tuple[list[Path], list[Problem]]:
-    """Files named, ``*.md`` under directories (recursively) and glob matches.
+    """Files named, ``*.md`` and ``*.json`` under directories (recursively) and glob matches.
 
     Relative patterns are taken relative to ``base`` when given (config ``sources`` are
     relative to the config file). Returns sorted, de-duplicated files and one problem per
@@ -126,7 +143,9 @@ def expand_paths(
     return sorted(found.values(), key=lambda p: str(p)), missing
 
 
-def _parse_one(path: Path) -> tuple[str, ParseResult | None, Problem | None]:
+def _parse_one(
+    path: Path, formats: Formats | None = None
+) -> tuple[str, ParseResult | None, Problem | None]:
     """Read, hash and parse one file (runs in a worker process: returns, never raises)."""
     try:
         data = path.read_bytes()
@@ -135,20 +154,25 @@ def _parse_one(path: Path) -> tuple[str, ParseResult | None, Problem | None]:
         return "", None, Problem(path=str(path), line=1, message=message)
     sha256 = hashlib.sha256(data).hexdigest()
     try:
-        return sha256, parse_bytes(data, str(path), date_in_name(path.name)), None
+        options = (formats or _NO_FORMATS).options_for(path)
+        return sha256, parse_bytes(data, str(path), date_in_name(path.name), options), None
     except ParseError as exc:
         return sha256, None, Problem(path=exc.path, line=exc.line, message=exc.message)
 
 
-def _parsed(files: list[Path], workers: int) -> Iterator[tuple[Path, Any]]:
+_NO_FORMATS = Formats()
+
+
+def _parsed(files: list[Path], workers: int, formats: Formats) -> Iterator[tuple[Path, Any]]:
     """Parse results in file order; in a pool of ``workers`` processes when there are many
     files (``workers=0``: in this process)."""
     if workers < 1 or len(files) < PARALLEL_MIN_FILES:
         for path in files:
-            yield path, _parse_one(path)
+            yield path, _parse_one(path, formats)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from zip(files, pool.map(_parse_one, files, chunksize=8), strict=True)
+        chosen = [formats] * len(files)
+        yield from zip(files, pool.map(_parse_one, files, chosen, chunksize=8), strict=True)
 
 
 def ingest_paths(
@@ -160,6 +184,7 @@ def ingest_paths(
     base: Path | None = None,
     workers: int | None = None,
     batch_size: int = STORE_BATCH,
+    formats: Formats | None = None,
 ) -> IngestSummary:
     """Ingest every digest file that ``patterns`` name into ``archive``.
 
@@ -187,7 +212,7 @@ def ingest_paths(
     if bar:
         bar.start()
     try:
-        for path, (sha256, result, failure) in _parsed(files, workers):
+        for path, (sha256, result, failure) in _parsed(files, workers, formats or _NO_FORMATS):
             summary.files += 1
             if failure is not None:
                 summary.fail(failure)
@@ -208,6 +233,7 @@ def _accept(
 ) -> bool:
     """Record a parsed file's problems; False if another file already had its date."""
     summary.problems.extend(result.problems)
+    summary.coverage[str(path)] = Coverage.of(result)
     date = result.digest.date
     if date in dates:
         message = f"same date {date} as {dates[date]}; not stored"

@@ -1,13 +1,14 @@
 """Digest markdown → ``Digest`` models, on markdown-it-py's token stream.
 
-Structure comes from block tokens and their line maps: the ``#`` header, ``###`` items,
-``####`` sections. Fields are read from inline tokens by ``bot.ingest.fields``. A broken
-item becomes a located ``Problem`` and is skipped; everything else is still returned,
-because one bad line must not cost a day's digest.
+Structure comes from block tokens and their line maps: the ``#`` title, the item headings
+and categories ``bot.ingest.layout`` finds, and the sections under each item. An item's
+body is read by ``bot.ingest.body``, single values by ``fields``, ``dates``, ``ratings``
+and ``headings``. A broken item becomes a located ``Problem`` and is counted as dropped;
+everything else is still returned, because one bad line must not cost a day's digest.
 
-Inline parsing is done lazily, only for the tokens a field needs (headings, the metadata
-block, resources sections): section bodies are kept as source lines, so tokenising their
-inline markup would be wasted work (it is most of markdown-it's cost).
+Inline parsing is done lazily, only for the tokens a field needs (headings, item bodies,
+resources sections): section bodies are kept as source lines, so tokenising their inline
+markup would be wasted work (it is most of markdown-it's cost).
 """
 
 from __future__ import annotations
@@ -22,21 +23,28 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from bot.errors import FieldError, ParseError
-from bot.ingest.fields import (
+from bot.errors import FieldError, HeadingError, ParseError
+from bot.ingest.body import read_body
+from bot.ingest.contract import parse_contract
+from bot.ingest.dates import (
     date_in_name,
-    find_url,
-    has_summary_label,
+    find_date,
+    front_matter,
     header_date,
-    labelled_values,
-    parse_item_heading,
-    parse_stars,
-    parse_tags,
     parse_time,
+)
+from bot.ingest.fields import (
+    LabelledValue,
+    find_url,
+    parse_tags,
     resources_in,
     section_kind,
-    summary_text,
 )
+from bot.ingest.formats import DEFAULT_OPTIONS, ParseOptions
+from bot.ingest.headings import parse_item_heading, split_orgs
+from bot.ingest.layout import Heading, plan_layout
+from bot.ingest.ratings import Rating, parse_rating
+from bot.ingest.repeats import drop_repeats, failed_summary
 from bot.models import Digest, Item, ParseResult, Problem, Resource, Section
 
 __all__ = ["file_sha256", "parse_bytes", "parse_file", "parse_text"]
@@ -46,29 +54,42 @@ _THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 
 
 def parse_text(
-    text: str, path: str = "<string>", fallback_date: dt.date | None = None
+    text: str,
+    path: str = "<string>",
+    fallback_date: dt.date | None = None,
+    options: ParseOptions = DEFAULT_OPTIONS,
 ) -> ParseResult:
     """Parse one digest's text. Raises ParseError only when no date can be found at all."""
-    return _DigestParser(text, path, fallback_date).parse()
+    return _DigestParser(text, path, fallback_date, options).parse()
 
 
-def parse_bytes(data: bytes, path: str, fallback_date: dt.date | None = None) -> ParseResult:
-    """Decode UTF-8 (a BOM is fine) and parse; undecodable bytes are a located ParseError."""
+def parse_bytes(
+    data: bytes,
+    path: str,
+    fallback_date: dt.date | None = None,
+    options: ParseOptions = DEFAULT_OPTIONS,
+) -> ParseResult:
+    """Decode UTF-8 (a BOM is fine) and parse; undecodable bytes are a located ParseError.
+
+    A ``*.json`` file is the contract JSON (``digestbot parse --json``), read as it is.
+    """
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ParseError(path, line, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") from exc
-    return parse_text(text, path, fallback_date)
+    if path.lower().endswith(".json"):
+        return parse_contract(text, path)
+    return parse_text(text, path, fallback_date, options)
 
 
-def parse_file(path: str | Path) -> ParseResult:
-    """Parse a digest file; a ``YYYY-MM-DD`` in its name is the date if the header has none."""
+def parse_file(path: str | Path, options: ParseOptions = DEFAULT_OPTIONS) -> ParseResult:
+    """Parse a digest file; a date in its name is the date if the text has none."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ParseError(str(path), 1, f"cannot read file: {exc.strerror or exc}") from exc
-    return parse_bytes(data, str(path), date_in_name(Path(path).name))
+    return parse_bytes(data, str(path), date_in_name(Path(path).name), options)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -83,16 +104,25 @@ def _is_atx(tok: Token) -> bool:
 class _DigestParser:
     """One parse of one text: the token stream, its source lines and the problems found."""
 
-    def __init__(self, text: str, path: str, fallback_date: dt.date | None) -> None:
+    def __init__(
+        self, text: str, path: str, fallback_date: dt.date | None, options: ParseOptions
+    ) -> None:
         # Normalise exactly as markdown-it does, so token line maps index our lines.
         text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
         self.text = text.replace("\x00", "\ufffd")
         self.lines = self.text.split("\n")
+        # Front matter is blanked (not cut), so line numbers stay the file's own.
+        skip, self.front = front_matter(self.lines)
+        if skip:
+            self.text = "\n" * skip + "\n".join(self.lines[skip:])
         self.path = path
         self.fallback_date = fallback_date
+        self.options = options
         self.env: dict[str, Any] = {}
         self.tokens = _MD.parse(self.text, self.env)
         self.problems: list[Problem] = []
+        self.dropped = 0
+        self.date: dt.date | None = None
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -135,51 +165,86 @@ class _DigestParser:
             lines.pop(0)
         return "\n".join(lines)
 
+    def block_source(self, block: list[Token]) -> tuple[int, str]:
+        first, last = block[0].map or (0, 0)
+        return first, self.source(first, last)
+
+    def drop(self, line: int, message: str) -> None:
+        """An item heading that does not become an item: a located problem, counted."""
+        self.dropped += 1
+        self.problem(line, f"{message}; this item is skipped")
+
     # -- structure -----------------------------------------------------------------------
 
     def parse(self) -> ParseResult:
-        date, title = self.header()
+        title, self.date = self.header()
+        layout = plan_layout(self.tokens, self.options.labels, self.options.layout)
+        headings = layout.headings
         items: list[Item] = []
-        first_seen: dict[int, int] = {}
-        bounds = [
-            idx
-            for idx, tok in enumerate(self.tokens)
-            if _is_atx(tok) and tok.tag in ("h1", "h2", "h3")
-        ]
-        for pos, idx in enumerate(bounds):
-            if self.tokens[idx].tag != "h3":
-                continue
-            stop = bounds[pos + 1] if pos + 1 < len(bounds) else len(self.tokens)
-            item = self.item(idx, stop)
+        first_seen: dict[tuple[str | None, int], int] = {}
+        for position, heading in enumerate(layout.items, start=1):
+            stop = self.item_end(heading, headings, layout.items[position:])
+            item = self.item(heading, stop, layout.numbered, position)
             if item is None:
                 continue
-            if item.rank in first_seen:
-                self.problem(
-                    item.line or 1,
-                    f"duplicate item rank {item.rank} (first at line {first_seen[item.rank]});"
-                    " this item is skipped",
+            key = (item.category, item.rank)
+            if key in first_seen:
+                self.drop(
+                    heading.line,
+                    f"duplicate item rank {item.rank} (first at line {first_seen[key]})",
                 )
                 continue
-            first_seen[item.rank] = item.line or 1
+            first_seen[key] = heading.line
             items.append(item)
+        items = drop_repeats(items)
+        if len({item.rank for item in items}) < len(items):
+            # Numbering restarts in each category: the position in the file is the rank.
+            items = [item.model_copy(update={"rank": pos}) for pos, item in enumerate(items, 1)]
         return ParseResult(
-            digest=Digest(date=date, title=title, items=items), problems=self.problems
+            digest=Digest(date=self.date, title=title, items=items),
+            problems=self.problems,
+            dropped=self.dropped,
         )
 
-    def header(self) -> tuple[dt.date, str]:
-        """Date and title from ``# Title | YYYY-MM-DD`` (date falls back to the file name)."""
-        line, title, date = 1, "", None
+    def item_end(self, heading: Heading, headings: list[Heading], later: list[Heading]) -> int:
+        """Token index where an item ends: the next item, the next heading at its level or
+        above, or (after the last item) a closing ``---`` followed only by a footer."""
+        ends = [h.index for h in headings if h.index > heading.index and h.level <= heading.level]
+        if later:
+            ends.append(later[0].index)
+        if ends:
+            return min(ends)
+        stop = len(self.tokens)
+        breaks = [
+            idx
+            for idx in range(heading.index, stop)
+            if self.tokens[idx].type == "hr" and self.tokens[idx].level == 0
+        ]
+        if (
+            breaks
+            and all(h.index < breaks[-1] for h in headings if h.index > heading.index)
+            and _footer_like(self.tokens[breaks[-1] + 1 :])
+        ):
+            return breaks[-1]
+        return stop
+
+    def header(self) -> tuple[str, dt.date]:
+        """Title and date: the ``#`` title, front matter, a date line above the items, or
+        (last) the file name."""
+        line, title, date, complaint = 1, self.front.get("title", ""), None, None
         for idx, tok in enumerate(self.tokens):
             if tok.type == "heading_open" and tok.tag == "h1" and tok.level == 0:
                 line = (tok.map or [0])[0] + 1
                 title, date, complaint = header_date(self.tokens[idx + 1].content)
-                if complaint:
-                    if self.fallback_date is None:
-                        raise ParseError(self.path, line, complaint)
-                    self.problem(
-                        line, f"{complaint}; using {self.fallback_date} from the file name"
-                    )
                 break
+        if date is None and "date" in self.front:
+            date = find_date(self.front["date"])
+        if date is None and complaint is None:
+            date = self.date_above_items()
+        if date is None and complaint:
+            if self.fallback_date is None:
+                raise ParseError(self.path, line, complaint)
+            self.problem(line, f"{complaint}; using {self.fallback_date} from the file name")
         if date is None:
             date = self.fallback_date
         if date is None:
@@ -189,30 +254,53 @@ class _DigestParser:
                 "no date in the header (expected '# Title | YYYY-MM-DD') "
                 "and no YYYY-MM-DD in the file name",
             )
-        return date, title
+        return title, date
 
-    def item(self, idx: int, stop: int) -> Item | None:
-        """One ``###`` item spanning ``tokens[idx:stop]``; None (and a problem) if broken."""
-        heading = self.tokens[idx]
-        line = (heading.map or [0])[0] + 1
+    def date_above_items(self) -> dt.date | None:
+        """A date written in a line under the title (``2026年6月15日（周日）``)."""
+        headings = 0
+        for tok in self.tokens:
+            if tok.type == "heading_open":
+                headings += 1
+                if headings > 2:
+                    return None
+            elif tok.type == "inline" and tok.level <= 2 and len(tok.content) < 200:
+                found = find_date(tok.content)
+                if found is not None:
+                    return found
+        return None
+
+    def item(self, heading: Heading, stop: int, numbered: bool, position: int) -> Item | None:
+        """One item spanning ``tokens[heading.index:stop]``; None (and a problem) if broken."""
         try:
-            parsed = parse_item_heading(self.tokens[idx + 1].content)
-        except FieldError as exc:
-            self.problem(line, f"{exc}; this item is skipped")
+            parsed = parse_item_heading(
+                heading.content, numbered=numbered, brackets=self.options.brackets
+            )
+        except HeadingError as exc:
+            self.drop(heading.line, str(exc))
             return None
-        sections_at = [
+        rank = parsed.rank if parsed.rank is not None else position
+        below = [
             pos
-            for pos in range(idx + 3, stop)
-            if _is_atx(self.tokens[pos]) and self.tokens[pos].tag == "h4"
+            for pos in range(heading.index + 3, stop)
+            if self.tokens[pos].type == "heading_open" and self.tokens[pos].level == 0
         ]
-        fields: dict[str, Any] = {}
-        leftovers = self.preamble(
-            idx + 3, sections_at[0] if sections_at else stop, fields, parsed.rank
+        top = min((self.tokens[pos].tag for pos in below), default="")
+        sections_at = [pos for pos in below if self.tokens[pos].tag == top]
+        body = read_body(
+            list(self.blocks(heading.index + 3, sections_at[0] if sections_at else stop)),
+            self.children,
+            self.block_source,
+            self.options.labels,
         )
+        fields: dict[str, Any] = {"summary": body.summary}
         sections: list[Section] = []
-        resources: list[Resource] = []
+        for value in body.values:
+            self.field(value, fields, rank, sections)
+        leftovers = "\n\n".join(text for _, text in body.kept if text)
         if leftovers:
-            sections.append(Section(kind="other", heading="", markdown=leftovers))
+            sections.insert(0, Section(kind="other", heading="", markdown=leftovers))
+        resources: list[Resource] = []
         for num, pos in enumerate(sections_at):
             end = sections_at[num + 1] if num + 1 < len(sections_at) else stop
             kind, title = section_kind(self.tokens[pos + 1].content)
@@ -222,84 +310,61 @@ class _DigestParser:
             )
             if kind == "resources":
                 resources.extend(self.resources(pos + 3, end))
+        rating: Rating | None = fields.pop("rating", None) or parsed.rating
+        failed = failed_summary(fields.get("summary"))
+        if failed:
+            fields["summary"], rating = None, None  # placeholders are not data
         unique: dict[str, Resource] = {}
         for res in resources:
             unique.setdefault(res.url, res)
+        source_url = fields.pop("source_url", None)
         return Item(
-            rank=parsed.rank,
+            rank=rank,
             title=parsed.title,
-            orgs=parsed.orgs,
+            orgs=fields.pop("orgs", None) or parsed.orgs,
+            category=fields.pop("category", None) or heading.category or parsed.label,
+            url=fields.pop("url", None) or parsed.url or source_url,
+            stars=rating.stars if rating else None,
+            score=rating.score if rating else None,
+            score_scale=rating.scale if rating else None,
+            pipeline_failed=failed,
             sections=sections,
             resources=list(unique.values()),
-            line=line,
+            line=heading.line,
             **fields,
         )
 
-    def preamble(self, start: int, stop: int, fields: dict[str, Any], rank: int) -> str:
-        """Read metadata and the summary between an item heading and its first section.
-
-        Fills ``fields``; returns the markdown of any other blocks found there, so that
-        free text an author put before the sections is kept rather than dropped.
-        """
-        kept: list[tuple[int, str]] = []
-        quotes: list[list[Token]] = []
-        for block in self.blocks(start, stop):
-            if block[0].type == "hr":
-                continue
-            if block[0].type == "blockquote_open":
-                quotes.append(block)
-                continue
-            values = [v for tok in block if tok.type == "inline" for v in self.metadata(tok)]
-            for value, line in values:
-                self.field(value, line, fields, rank)
-            if not values:
-                kept.append(self.block_source(block))
-        chosen: list[Token] | None = None
-        for block in quotes:
-            inline = next((tok for tok in block if tok.type == "inline"), None)
-            if inline is not None and chosen is None:
-                text = None
-                if has_summary_label(inline.content):
-                    text = summary_text(self.children(inline), inline.content)
-                if text is not None:
-                    fields["summary"], chosen = text, block
-        if chosen is None:
-            for block in quotes:
-                inline = next((tok for tok in block if tok.type == "inline"), None)
-                if inline is not None:
-                    fields["summary"] = inline.content.lstrip("🎯 ").strip() or None
-                    chosen = block
-                    break
-        kept.extend(self.block_source(block) for block in quotes if block is not chosen)
-        return "\n\n".join(text for _, text in sorted(kept) if text)
-
-    def block_source(self, block: list[Token]) -> tuple[int, str]:
-        first, last = block[0].map or (0, 0)
-        return first, self.source(first, last)
-
-    def metadata(self, inline: Token) -> list[tuple[Any, int]]:
-        if "**" not in inline.content and "__" not in inline.content:
-            return []  # labels are bold: nothing to tokenise
-        start = (inline.map or [0])[0] + 1
-        return [(v, start + v.line_offset) for v in labelled_values(self.children(inline))]
-
-    def field(self, value: Any, line: int, fields: dict[str, Any], rank: int) -> None:
-        """Store one metadata value; a malformed one is reported and left null."""
-        if value.key in fields or (not value.text and not value.hrefs):
+    def field(
+        self, value: LabelledValue, fields: dict[str, Any], rank: int, sections: list[Section]
+    ) -> None:
+        """Store one field value; a malformed one is reported where it stands and left null."""
+        key = value.key
+        if key == "insight" and value.text:
+            sections.append(Section(kind="insight", heading=value.label, markdown=value.text))
+            return
+        if fields.get(key) is not None or (not value.text and not value.hrefs):
             return
         try:
-            if value.key == "source":
-                fields["source"] = value.text
-            elif value.key == "published_at":
-                fields["published_at"] = parse_time(value.text)
-            elif value.key == "stars":
-                fields["stars"] = parse_stars(value.text)
-            elif value.key == "tags":
-                fields["tags"] = parse_tags(value.text)
-            elif value.key == "url":
-                fields["url"] = find_url(value)
+            if key == "source":
+                fields["source"] = value.text.strip("[]【】 ") or None
+                if value.hrefs:
+                    fields["source_url"] = value.hrefs[0]
+            elif key == "published_at":
+                fields[key] = parse_time(value.text, self.date)
+            elif key == "rating":
+                fields[key] = parse_rating(value.text)
+            elif key == "tags":
+                fields[key] = parse_tags(value.text, value.codes)
+            elif key == "url":
+                fields[key] = find_url(value)
+            elif key == "summary":
+                fields[key] = value.text
+            elif key == "orgs":
+                fields[key] = split_orgs(value.text.strip("[]【】"))
+            elif key == "category":
+                fields[key] = value.text.strip("[]【】 ") or None
         except FieldError as exc:
-            self.problem(line, f"item {rank}: {value.label}: {exc}")
+            self.problem(value.line_offset + 1, f"item {rank}: {value.label}: {exc}")
 
     def resources(self, start: int, stop: int) -> list[Resource]:
         found: list[Resource] = []
@@ -308,3 +373,10 @@ class _DigestParser:
             if tok.type == "inline" and ("://" in tok.content or "]" in tok.content):
                 found.extend(resources_in(self.children(tok)))
         return found
+
+
+def _footer_like(tokens: list[Token]) -> bool:
+    """A few paragraphs or raw HTML after the last ``---``: a generator's footer."""
+    blocks = [tok for tok in tokens if tok.level == 0 and tok.nesting >= 0]
+    kinds = {tok.type for tok in blocks}
+    return bool(blocks) and len(blocks) <= 6 and kinds <= {"paragraph_open", "html_block"}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.ingest.files import ingest_paths
+from bot.ingest.formats import Formats
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +37,12 @@ class SourceWatcher:
         poll_interval: dt.timedelta = dt.timedelta(minutes=5),
         wait_for_digest: dt.timedelta = dt.timedelta(hours=3),
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        formats: Formats | None = None,
     ) -> None:
         self.archive = archive
         self.patterns = list(patterns)
         self.base = base
+        self.formats = formats
         self.poll_interval = poll_interval
         self.wait_for_digest = wait_for_digest
         self.sleep = sleep
@@ -60,7 +63,7 @@ class SourceWatcher:
             self._last_ingest = time.monotonic()
 
     def _ingest(self) -> None:
-        summary = ingest_paths(self.archive, self.patterns, base=self.base)
+        summary = ingest_paths(self.archive, self.patterns, base=self.base, formats=self.formats)
         self.ingests += 1
         if summary.created or summary.updated:
             log.info("sources: %s", summary.line())

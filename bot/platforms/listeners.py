@@ -1,7 +1,8 @@
 """Start the chat listeners ``digestbot run`` needs, inside the caller's event loop.
 
 Every platform with a ``listener`` entry in ``bot.registry`` is asked whether it is
-``wanted`` (Slack when ``slack.bot_token`` is set, Telegram when ``telegram.token`` is)
+``wanted`` (Slack when ``slack.bot_token`` is set, Telegram when ``telegram.token`` is,
+the Feishu app bot when ``feishu.app_id`` is)
 and what key it is missing; all share one command core (one archive, one configuration).
 A listener that cannot start is a ``ConfigError`` naming the key to fix, and the ones
 already started are stopped again, so a half-started service never lingers.
@@ -84,9 +85,12 @@ async def start_listeners(
     archive: Archive,
     *,
     core: CommandCore | None = None,
-    host: str = "0.0.0.0",
+    host: str | None = None,
 ) -> list[Listener]:
-    """Start every configured listener; returns them running (possibly an empty list)."""
+    """Start every configured listener; returns them running (possibly an empty list).
+
+    ``host`` overrides where HTTP listeners bind (tests: loopback); without it each
+    listener binds where its own config says, or on every interface."""
     check_listener_config(settings)
     core = core or CommandCore(archive, settings)
     templates = Templates(**settings.template_options())
@@ -94,14 +98,16 @@ async def start_listeners(
     try:
         for name, needs in wanted_listeners(settings):
             start = load(needs.START)
-            starting = start(settings, core, templates, host=host)
+            starting = start(settings, core, templates, **({"host": host} if host else {}))
             started.append(await _starting(name, starting, settings, needs.KEYS))
     except BaseException:
         for listener in reversed(started):
             await _quietly_stop(listener)
         raise
     if not started:
-        log.info("no chat listener configured (set slack.bot_token or telegram.token)")
+        log.info(
+            "no chat listener configured (set slack.bot_token, telegram.token or feishu.app_id)"
+        )
     return started
 
 

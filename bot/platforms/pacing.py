@@ -8,6 +8,7 @@ DingTalk and WeCom count per robot. Each transport keeps one ``Pacer``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
@@ -52,3 +53,64 @@ class Pacer:
         if self.interval > 0:
             hold = self.clock() + seconds - self.interval
             self._last[key] = max(self._last.get(key, float("-inf")), hold)
+
+
+class WindowPacer:
+    """Keeps requests to one key within ``limits``: at most N in any W seconds, for each
+    (N, W). The group robots count this way (DingTalk and WeCom 20 a minute; Feishu 100 a
+    minute and 5 a second), so a digest of a few messages goes out at once and a long run
+    waits only when a window is full.
+
+    Times are taken when a response arrives, as in ``Pacer``: the platform saw each request
+    before we saw its answer, so its count over any window is never above ours. Requests to
+    one key take turns.
+    """
+
+    def __init__(
+        self,
+        limits: tuple[tuple[int, float], ...],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        margin: float = 0.005,
+    ) -> None:
+        self.limits = tuple((count, seconds) for count, seconds in limits if count > 0)
+        self.clock = clock
+        self.margin = margin
+        self._done: dict[str, collections.deque[float]] = {}
+        self._held: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def wait_time(self, key: str) -> float:
+        """Seconds until one more request to ``key`` fits every window (0: now)."""
+        now = self.clock()
+        done = self._done.get(key, collections.deque())
+        wait = self._held.get(key, 0.0) - now
+        for count, seconds in self.limits:
+            if len(done) >= count:
+                wait = max(wait, done[-count] + seconds + self.margin - now)
+        return max(0.0, wait)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, key: str) -> AsyncIterator[None]:
+        """Wait until the request fits, run it, and count it when it ends."""
+        if not self.limits:
+            yield
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            delay = self.wait_time(key)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            try:
+                yield
+            finally:
+                done = self._done.setdefault(key, collections.deque())
+                done.append(self.clock())
+                longest = max(count for count, _ in self.limits)
+                while len(done) > longest:
+                    done.popleft()
+
+    def defer(self, key: str, seconds: float) -> None:
+        """Hold the key back for ``seconds`` (the platform said it is rate-limited)."""
+        if self.limits:
+            self._held[key] = max(self._held.get(key, 0.0), self.clock() + seconds)

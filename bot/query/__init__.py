@@ -1,7 +1,9 @@
 """The query language (``tag:RL -tag:开源 since:…``) and the bilingual tag alias table.
 
 Both the archive's SQL search and the in-memory topic filter read the same ``Query``,
-so ``/ai`` and subscriptions always agree on what matches.
+so ``/ai`` and subscriptions always agree on what matches. ``tokens`` splits the text into
+terms, ``language`` makes them a ``Query``, ``text`` holds the folded forms and the
+free-word rule (whole ASCII words, CJK substrings) that the SQL states again.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from bot.query.language import (
     parse_query,
 )
 from bot.query.tags import TagAliases, normalize
+from bot.query.text import WORD_CHARS, term_matches, word_edges
 from bot.query.weeks import IsoWeek, weeks_between
 
 __all__ = [
     "KEYS",
     "TEXT",
+    "WORD_CHARS",
     "Clause",
     "IsoWeek",
     "Query",
@@ -35,5 +39,7 @@ __all__ = [
     "normalize",
     "orgs_text",
     "parse_query",
+    "term_matches",
     "weeks_between",
+    "word_edges",
 ]

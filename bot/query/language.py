@@ -10,8 +10,11 @@ Semantics (both paths):
 - ``org:`` — the value (after ``name_key``) is a substring of one of the item's orgs.
 - ``date:`` / ``since:`` / ``until:`` — the digest date equals / is on or after / on or before.
 - ``stars:N`` — at least N stars (an item without stars has 0).
-- free words and phrases — substring of ``item_search_text`` after ``fold``.
-- the same key repeated is OR, different terms AND, ``-`` negates any term.
+- ``category:`` — the category equals the value after ``name_key``.
+- free words and phrases — in ``item_search_text`` after ``fold``; an ASCII end of a term
+  must be on a word boundary (``bot.query.text``), so ``RL`` does not match "Starlink".
+- the same key repeated is OR, different terms AND, ``-`` negates any term. A bare ``OR``
+  is refused with a hint rather than searched for.
 """
 
 from __future__ import annotations
@@ -19,15 +22,31 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.errors import QueryError
 from bot.models import Item
 from bot.query.tags import TagAliases
+from bot.query.text import fold, item_search_text, name_key, orgs_text, term_matches
+from bot.query.tokens import ALL_QUOTES, COLONS, DOUBLE, MINUS, QUOTES, Term, show, terms
 
-KEYS: tuple[str, ...] = ("tag", "source", "org", "date", "since", "until", "stars")
+__all__ = [
+    "KEYS",
+    "TEXT",
+    "Clause",
+    "Query",
+    "Value",
+    "fold",
+    "item_search_text",
+    "name_key",
+    "orgs_text",
+    "parse_query",
+]
+
+KEYS: tuple[str, ...] = (
+    "tag", "source", "org", "category", "date", "since", "until", "stars",
+)  # fmt: skip
 TEXT = "text"
 """The pseudo-key of free words and quoted phrases."""
 
@@ -36,48 +55,9 @@ _VALID = ", ".join(KEYS)
 _DATE_KEYS = frozenset({"date", "since", "until"})
 _RELATIVE_DAYS = {"today": 0, "今天": 0, "yesterday": 1, "昨天": 1}
 
-#: Opening quote → the characters that close it (curly and full-width quotes mix freely).
-_DOUBLE = '"“”＂'
-_QUOTES = {'"': _DOUBLE, "“": _DOUBLE, "＂": _DOUBLE, "「": "」", "『": "』"}
-_ALL_QUOTES = frozenset(_DOUBLE + "「」『』")
-_COLONS = ":："
-_MINUS = "-－"
 _KEYLIKE = re.compile(r"[A-Za-z]+")
 
 Value = str | int | dt.date
-
-
-# -- text folding shared with the archive ---------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Case-, width- and spacing-insensitive form used for free-text matching."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-def name_key(name: str) -> str:
-    """Comparable form of a source or org name: NFKC, case-folded, no whitespace."""
-    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-def orgs_text(orgs: Iterable[str]) -> str:
-    """Orgs as one string for ``org:`` substring matching (one ``name_key`` per line)."""
-    return "\n".join(name_key(org) for org in orgs)
-
-
-def item_search_text(item: Item) -> str:
-    """Everything free text can match, folded, one field per line (each ending in one).
-
-    Lines keep a phrase from matching across two fields (a folded term has no newline); the
-    final newline lets the archive find two-character terms through trigrams that start
-    with them (bot/archive/search.py).
-    """
-    fields: list[str | None] = [item.title, item.summary]
-    fields += [section.markdown for section in item.sections]
-    for resource in item.resources:
-        fields += [resource.title, resource.url]
-    fields += [*item.tags, *item.orgs, item.source]
-    return "".join(fold(text) + "\n" for text in fields if text)
 
 
 # -- the Query value --------------------------------------------------------------------------
@@ -160,6 +140,8 @@ class _ItemView:
                 self._cache[name] = name_key(item.source or "")
             elif name == "orgs":
                 self._cache[name] = orgs_text(item.orgs)
+            elif name == "category":
+                self._cache[name] = name_key(item.category or "")
             else:
                 self._cache[name] = item_search_text(item)
         return self._cache[name]
@@ -171,6 +153,8 @@ class _ItemView:
             return self._get("source") == name_key(str(value))
         if key == "org":
             return name_key(str(value)) in self._get("orgs")  # type: ignore[operator]
+        if key == "category":
+            return self._get("category") == name_key(str(value))
         if key == "date":
             return self.date == value
         if key == "since":
@@ -179,7 +163,7 @@ class _ItemView:
             return self.date <= value  # type: ignore[operator]
         if key == "stars":
             return (self.item.stars or 0) >= value  # type: ignore[operator]
-        return fold(str(value)) in self._get("text")  # type: ignore[operator]
+        return term_matches(fold(str(value)), self._get("text"))  # type: ignore[arg-type]
 
 
 def _clause_order(clause: Clause) -> tuple[int, bool, str]:
@@ -196,13 +180,14 @@ def _render_value(value: Value) -> str:
 
 def _render(value: str, *, free: bool) -> str:
     """Quote a value when the tokenizer would otherwise split or misread it."""
-    plain = bool(value) and not any(ch.isspace() or ch in _ALL_QUOTES for ch in value)
+    plain = bool(value) and not any(ch.isspace() or ch in ALL_QUOTES for ch in value)
     if free and plain:
-        plain = value[0] not in _MINUS and not any(ch in _COLONS for ch in value)
+        plain = value[0] not in MINUS and not any(ch in COLONS for ch in value)
+        plain = plain and value != "OR"  # bare, it is refused as an operator
     if plain:
         return value
     escaped = value.replace("\\", "\\\\")
-    for quote in _DOUBLE:
+    for quote in DOUBLE:
         escaped = escaped.replace(quote, "\\" + quote)
     return f'"{escaped}"'
 
@@ -210,105 +195,52 @@ def _render(value: str, *, free: bool) -> str:
 # -- parsing ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Token:
-    """One whitespace-separated term, quotes resolved."""
-
-    raw: str
-    """The term as typed (for error messages)."""
-    text: str
-    negated: bool
-    colon: int | None
-    """Index in ``text`` of the first colon typed before any quote (a possible key)."""
-
-
-def _tokens(text: str) -> Iterator[_Token]:
-    """Split on whitespace (full-width too), honouring quotes the way people type them.
-
-    A quote opens a phrase only at the start of a term or right after ``key:``, and closes
-    at a matching quote followed by whitespace or the end. Quotes elsewhere are content
-    (``称为「异形互联网」``, ``“非参数化”能力``), so pasted Chinese text searches as typed.
-    """
-    i, n = 0, len(text)
-    while i < n:
-        if text[i].isspace():
-            i += 1
-            continue
-        start = i
-        negated = text[i] in _MINUS
-        if negated:
-            i += 1
-            if i >= n or text[i].isspace():
-                raise QueryError(
-                    f'nothing after "-" in {_show(text[start:i])}: write -tag:RL or -word to '
-                    f"exclude; valid keys: {_VALID}",
-                    term=text[start:i],
-                )
-        if text[i] in _QUOTES:
-            quoted = _quoted(text, i, start)
-            if quoted is not None:
-                content, end = quoted
-                yield _Token(text[start:end], content, negated, None)
-                i = end
-                continue
-        end = i
-        while end < n and not text[end].isspace():
-            end += 1
-        word = text[i:end]
-        colon = next((k for k, ch in enumerate(word) if ch in _COLONS), None)
-        if colon is not None and colon + 1 < len(word) and word[colon + 1] in _QUOTES:
-            quoted = _quoted(text, i + colon + 1, start)
-            if quoted is not None:
-                content, end = quoted
-                yield _Token(text[start:end], word[: colon + 1] + content, negated, colon)
-                i = end
-                continue
-        yield _Token(text[start:end], word, negated, colon)
-        i = end
-
-
-def _quoted(text: str, opened: int, start: int) -> tuple[str, int] | None:
-    """Read the phrase opened at ``opened``: (content, end), or None if the quote is content.
-
-    Raises QueryError when the quote is never closed at all.
-    """
-    closers = _QUOTES[text[opened]]
-    chars: list[str] = []
-    i, n = opened + 1, len(text)
-    seen_closer = False
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and i + 1 < n and (text[i + 1] in closers or text[i + 1] == "\\"):
-            chars.append(text[i + 1])
-            i += 2
-            continue
-        if ch in closers:
-            seen_closer = True
-            if i + 1 >= n or text[i + 1].isspace():
-                return "".join(chars), i + 1
-        chars.append(ch)
-        i += 1
-    if seen_closer:
-        return None
-    term = text[start:]
-    raise QueryError(
-        f"unbalanced quote in {_show(term)}: add the closing {closers[0]}; valid keys: {_VALID}",
-        term=term,
-    )
-
-
-def _show(term: str) -> str:
-    """A term quoted for an error message."""
-    return f"'{term}'" if '"' in term else f'"{term}"'
-
-
 def parse_query(text: str, *, today: dt.date) -> Query:
     """Parse query text; raise QueryError naming the bad term (and the valid keys)."""
     text = text.replace("\x00", " ")  # no database stores NUL; it separates nothing here
-    return Query.of(_clause(token, today) for token in _tokens(text))
+    tokens = list(terms(text, _VALID))
+    for pos, token in enumerate(tokens):
+        if token.raw == "OR":
+            raise QueryError(
+                '"OR" is not an operator: the same key repeated already means either '
+                "(tag:RL tag:Agent), different terms must all match; to search for the "
+                'word itself, quote it: "OR"',
+                term=token.raw,
+            )
+        if pos + 1 < len(tokens):
+            _check_unquoted_tag(token, tokens[pos + 1])
+    return Query.of(_clause(token, today) for token in tokens)
 
 
-def _clause(token: _Token, today: dt.date) -> Clause:
+def _check_unquoted_tag(token: Term, following: Term) -> None:
+    """``tag:Reinforcement Learning`` meant the two-word tag: say how to write it."""
+    if token.colon is None or following.colon is not None or following.negated:
+        return
+    if following.raw[:1] in QUOTES:
+        return
+    key, value = token.text[: token.colon].casefold(), token.text[token.colon + 1 :]
+    if key != "tag" or not value or token.raw.endswith(tuple(ALL_QUOTES)):
+        return
+    both = f"{value} {following.text}"
+    aliases = _builtin_aliases()
+    if len(aliases.variants(both)) > 1 and len(aliases.variants(value)) == 1:
+        raise QueryError(
+            f'"{token.raw} {following.raw}": a tag with a space needs quotes, write tag:"{both}"',
+            term=f"{token.raw} {following.raw}",
+        )
+
+
+_ALIASES: list[TagAliases] = []
+
+
+def _builtin_aliases() -> TagAliases:
+    """The built-in alias table, loaded on first use (only for the hint above)."""
+    if not _ALIASES:
+        _ALIASES.append(TagAliases.builtin())
+    return _ALIASES[0]
+
+
+def _clause(token: Term, today: dt.date) -> Clause:
     if token.colon is not None:
         prefix, value = token.text[: token.colon], token.text[token.colon + 1 :]
         key = prefix.casefold()
@@ -318,22 +250,20 @@ def _clause(token: _Token, today: dt.date) -> Clause:
             hint = difflib.get_close_matches(key, KEYS, n=1)
             did_you_mean = f'did you mean "{hint[0]}:"? ' if hint else ""
             raise QueryError(
-                f'unknown key "{prefix}" in {_show(token.raw)}; valid keys: {_VALID} '
+                f'unknown key "{prefix}" in {show(token.raw)}; valid keys: {_VALID} '
                 f"({did_you_mean}to search for the text itself, put it in quotes)",
                 term=token.raw,
             )
     if not fold(token.text):
-        raise QueryError(
-            f"empty phrase {_show(token.raw)}: put words between the quotes", token.raw
-        )
+        raise QueryError(f"empty phrase {show(token.raw)}: put words between the quotes", token.raw)
     return Clause(TEXT, (token.text,), token.negated)
 
 
-def _value(key: str, value: str, token: _Token, today: dt.date) -> Value:
+def _value(key: str, value: str, token: Term, today: dt.date) -> Value:
     value = value.strip()
     if not value:
         raise QueryError(
-            f"empty value in {_show(token.raw)}: write {key}:VALUE, e.g. {_EXAMPLES[key]}; "
+            f"empty value in {show(token.raw)}: write {key}:VALUE, e.g. {_EXAMPLES[key]}; "
             f"valid keys: {_VALID}",
             term=token.raw,
         )
@@ -344,7 +274,7 @@ def _value(key: str, value: str, token: _Token, today: dt.date) -> Value:
         if digits.isascii() and digits.isdigit() and 1 <= int(digits) <= 5:
             return int(digits)
         raise QueryError(
-            f'bad value "{value}" in {_show(token.raw)}: stars takes a number from 1 to 5 '
+            f'bad value "{value}" in {show(token.raw)}: stars takes a number from 1 to 5 '
             "(at least that many stars), e.g. stars:4",
             term=token.raw,
         )
@@ -355,6 +285,7 @@ _EXAMPLES = {
     "tag": "tag:RL",
     "source": "source:量子位",
     "org": "org:Google",
+    "category": "category:学术研究",
     "date": "date:2026-02-03",
     "since": "since:2026-02-01",
     "until": "until:yesterday",
@@ -363,7 +294,7 @@ _EXAMPLES = {
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def _date(value: str, token: _Token, today: dt.date) -> dt.date:
+def _date(value: str, token: Term, today: dt.date) -> dt.date:
     relative = _RELATIVE_DAYS.get(value.casefold())
     if relative is not None:
         return today - dt.timedelta(days=relative)
@@ -373,6 +304,6 @@ def _date(value: str, token: _Token, today: dt.date) -> dt.date:
         except ValueError:
             pass
     raise QueryError(
-        f'bad date "{value}" in {_show(token.raw)}: use YYYY-MM-DD, today or yesterday',
+        f'bad date "{value}" in {show(token.raw)}: use YYYY-MM-DD, today or yesterday',
         term=token.raw,
     )

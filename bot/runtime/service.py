@@ -31,7 +31,7 @@ from bot.delivery import (
     DeliveryResult,
     DeliveryScheduler,
 )
-from bot.ingest import SourceWatcher
+from bot.ingest import Formats, SourceWatcher
 from bot.runtime.health import start_http_server
 from formatters import Templates, cjk_font, render_weekly
 
@@ -84,6 +84,7 @@ class Service:
             base=settings.base_dir(),
             poll_interval=settings.poll_interval,
             wait_for_digest=settings.wait_for_digest,
+            formats=Formats.from_settings(settings),
         )
         self.scheduler = DeliveryScheduler(
             self.load_channels,

@@ -83,7 +83,7 @@ def _entry(feed: FeedGenerator, hit: Hit, base: str, reader: Reader) -> None:
     when = _when(hit, reader)
     entry.published(when)
     entry.updated(when)
-    if hit.summary:
+    if hit.summary and not hit.pipeline_failed:  # a fallback's text is no summary
         entry.summary(hit.summary)
     content = _content_html(hit, reader)
     if content:

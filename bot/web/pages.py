@@ -205,7 +205,9 @@ class Reader:
             when=layout.when_text(item, date),
             stars=layout.stars_text(item.stars),
             tags=[(tag, tag_href(tag)) for tag in item.tags],
-            summary=inline_html(item.summary) if item.summary else None,
+            summary=inline_html(item.summary)
+            if item.summary and not item.pipeline_failed
+            else None,
             sections=sections,
             resources=resources,
             permalink=item_path(date, item.rank),

@@ -204,8 +204,8 @@ KIMI = "SELECT count(*) FROM items_fts WHERE items_fts MATCH 'kimi'"
 tmp = Path(sys.argv[1])
 versions = tmp / "migrations"
 shutil.copytree(migrate.MIGRATIONS, versions)
-items.append_column(Column("score", Integer))  # the change a helper makes to schema.py
-written = migrate.new_revision("add item score", directory=versions)
+items.append_column(Column("weight", Integer))  # the change a helper makes to schema.py
+written = migrate.new_revision("add item weight", directory=versions)
 # A hand-written revision that rebuilds the table (what batch mode does for most changes).
 (versions / "versions" / "9999_rebuild.py").write_text(
     "from alembic import op\\n"
@@ -231,7 +231,7 @@ with engine.connect() as conn:
     columns = [row[1] for row in conn.execute(text("PRAGMA table_info(items)"))]
     after.append(conn.execute(text(KIMI)).scalar())
 print(written.name, before_state.current, after_state.current, before, after,
-      "score" in columns, "flags" in columns)
+      "weight" in columns, "flags" in columns)
 """
 
 
@@ -258,7 +258,7 @@ def test_adding_a_revision_is_one_command_and_keeps_every_row(tmp_path: Path) ->
     from bot.archive.migrate import MIGRATIONS
 
     number = len(list((MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))) + 1
-    assert line.startswith(f"{number:04d}_add_item_score.py None 9999 "), line
+    assert line.startswith(f"{number:04d}_add_item_weight.py None 9999 "), line
     assert line.endswith("True True"), line  # both new columns are there
     before, after = ([int(n) for n in c.split(",")] for c in re.findall(r"\[([\d, ]+)\]", line))
     # nothing lost: items, tags, ledger rows, their messages, text-index hits

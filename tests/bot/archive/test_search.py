@@ -144,7 +144,9 @@ def test_free_text_substrings_in_chinese_and_english(archive: Archive) -> None:
     assert found(archive, "zzzz不存在") == []
 
 
-@pytest.mark.parametrize("text", ["%", "100%", "a_b", "_b", "a%c", "/", "\\", "%%"])
+@pytest.mark.parametrize(
+    "text", ["%", "100%", "a_b", "_b", "a%c", "/", "\\", "%%", "*", "?", "[a]", "a*c"]
+)
 def test_like_wildcards_are_literal(
     archive: Archive, digests: list[Digest], plan: PlanLimits, text: str
 ) -> None:
@@ -155,6 +157,25 @@ def test_like_wildcards_are_literal(
         assert result == on(NEXT, 1)  # not item 3's "aXbXc"
     if text == "a%c":
         assert result == []
+
+
+def test_ascii_words_match_whole_words_and_cjk_substrings(
+    archive: Archive, plan: PlanLimits
+) -> None:
+    """``RL`` is a word: not the "rl" in "Starlink"; Chinese keeps substring matching."""
+    assert found(archive, "Starlink date:today") == on(NEXT, 4)
+    assert (NEXT, 4) not in found(archive, "RL")
+    assert (NEXT, 1) in found(archive, "RL")  # "RL 框架", "(RL)"-like neighbours count
+    assert found(archive, "link date:today") == []  # only inside "Starlink" and URLs' words
+    assert found(archive, "强化 date:today") == on(NEXT, 1, 2)  # inside 强化学习, 强化效果
+    assert found(archive, "aXbXc") == on(NEXT, 3)
+    assert found(archive, "aXb") == []
+
+
+def test_category_key(archive: Archive, plan: PlanLimits) -> None:
+    assert found(archive, "category:学术研究") == on(NEXT, 1, 2)
+    assert found(archive, "category:产品动态") == on(NEXT, 4, 3)
+    assert len(found(archive, "-category:学术研究")) == 14 + 2
 
 
 def test_paging_and_count(archive: Archive, plan: PlanLimits) -> None:
@@ -206,7 +227,11 @@ def _vocabulary(digests: list[Digest]) -> dict[str, list[str]]:
         "since": ["2026-02-03", "2026-02-04"],
         "until": ["2026-02-03", "2026-02-04"],
         "stars": ["1", "2", "3", "4", "5"],
-        "text": sorted({w.strip() for w in words if fold(w.strip())} | {"%", "_", "a_b"}),
+        "category": ["学术研究", "产品 动态", "研究", "none"],
+        "text": sorted(
+            {w.strip() for w in words if fold(w.strip())}
+            | {"%", "_", "a_b", "*", "a*c", "[a", "?", "RL", "rl 框架", "starlink", "link"}
+        ),
     }
 
 

@@ -39,7 +39,8 @@ def test_ingest_config_sources_then_again(workdir: Path, capsys) -> None:
     assert run(["--config", config, "ingest"]) == 0
     captured = capsys.readouterr()
     assert "1 files: 1 created, 0 updated, 0 unchanged; 14 items; 0 problems" in captured.out
-    assert captured.err == ""
+    assert captured.err.endswith("2026-02-03.md: 14 items, 0 dropped; missing: none; 0 problems\n")
+    assert captured.err.count("\n") == 1  # one file: no separate total
     assert stored_dates(workdir) == [dt.date(2026, 2, 3)]
     assert run(["--config", config, "ingest"]) == 0
     assert "0 created, 0 updated, 1 unchanged" in capsys.readouterr().out
@@ -55,6 +56,14 @@ def test_explicit_paths_with_a_broken_file(workdir: Path, capsys) -> None:
     assert "2 files: 2 created" in captured.out
     assert "17 items; 5 problems" in captured.out  # 14 + the 3 good items of the broken file
     assert f"{broken}:9: item 2 has no title" in captured.err.splitlines()[0]
+    *files, total = captured.err.splitlines()[-3:]
+    assert (
+        f"{broken}: 3 items, 3 dropped; missing: url 3, summary 3, source 1, "
+        "published_at 1, stars 1, tags 2; 5 problems"
+    ) in files
+    reference = str(workdir / "digests" / "2026-02-03.md")
+    assert f"{reference}: 14 items, 0 dropped; missing: none; 0 problems" in files
+    assert total.startswith("total: 17 items, 3 dropped; missing: url 3, summary 3,")
     assert stored_dates(workdir) == [dt.date(2026, 2, 3), dt.date(2026, 2, 6)]
 
 

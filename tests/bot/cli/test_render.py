@@ -11,8 +11,11 @@ import pytest
 from bot.archive import Archive
 from bot.cli.render import BLOCK_KIT_BUILDER, PARENT_TS
 from bot.ingest import file_sha256, parse_file
+from tests.fakes.dingtalk_validation import validate_dingtalk_message
+from tests.fakes.feishu_validation import validate_feishu_message
 from tests.fakes.slack_validation import check_slack_message, live_mentions, slack_mrkdwn
 from tests.fakes.telegram_validation import check_telegram_message
+from tests.fakes.wecom_validation import validate_wecom_message
 from tests.support.cli import run
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -125,3 +128,22 @@ def test_usage_errors_name_the_problem(argv: list[str], message: str, capsys) ->
     captured = capsys.readouterr()
     assert code == 2
     assert message in captured.err
+
+
+@pytest.mark.parametrize("platform", ["feishu", "dingtalk", "wecom"])
+def test_robot_platforms_print_webhook_bodies_the_fakes_accept(
+    reference_digest_path: Path, capsys, platform: str
+) -> None:
+    validate = {
+        "feishu": validate_feishu_message,
+        "dingtalk": validate_dingtalk_message,
+        "wecom": validate_wecom_message,
+    }[platform]
+    assert run(["render", str(reference_digest_path), "-p", platform, "--json"]) == 0
+    payloads = json.loads(capsys.readouterr().out)
+    assert payloads
+    seen = [validate(payload) for payload in payloads]
+    assert all(not m["mentions"] for m in seen)
+    assert run(["render", str(reference_digest_path), "-p", platform]) == 0
+    preview = capsys.readouterr().out
+    assert f"#{len(payloads)} · {platform}" in preview

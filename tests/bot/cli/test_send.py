@@ -278,3 +278,48 @@ def test_the_readme_command_on_a_copy_of_config_example(
     assert (tmp_path / "digestbot.db").exists()
     (row,) = ledger_rows(tmp_path, "digestbot.db")
     assert (row.platform, row.status) == ("console", "done")
+
+
+def test_send_to_group_robots_with_secrets_from_the_environment(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    fake_feishu_webhook: Any,
+    fake_dingtalk: Any,
+    fake_wecom: Any,
+) -> None:
+    feishu = fake_feishu_webhook.add_robot("feishu-signing")
+    dingtalk = fake_dingtalk.add_robot("SECdingtalk")
+    wecom = fake_wecom.add_robot()
+    monkeypatch.setenv("TEST_DINGTALK_SECRET", "SECdingtalk")
+    monkeypatch.setenv("TEST_WECOM_WEBHOOK", wecom)
+    config = write_config(
+        tmp_path,
+        channels=[
+            {"platform": "feishu", "id": "team", "webhook": feishu, "secret": "feishu-signing"},
+            {
+                "platform": "dingtalk",
+                "id": "team",
+                "webhook": dingtalk,
+                "secret": "${TEST_DINGTALK_SECRET}",
+                "topics": ["tag:Agent"],
+            },
+            {"platform": "wecom", "id": "team", "webhook": "${TEST_WECOM_WEBHOOK}"},
+        ],
+    )
+    code, out, err = run(["--config", str(config), "send", "--date", "2026-02-03"], capsys)
+    assert code == 0, out + err
+    assert out.count("delivered") == 3
+
+    def links(fake: Any, hook: str) -> list[str]:
+        return [link for m in fake.sent(hook) for link in m["links"]]
+
+    assert ranks_seen(links(fake_feishu_webhook, feishu)) == list(range(1, 15))
+    assert ranks_seen(links(fake_dingtalk, dingtalk)) == AGENT_RANKS
+    assert ranks_seen(links(fake_wecom, wecom)) == list(range(1, 15))
+    for secret in ("SECdingtalk", "feishu-signing", fake_wecom.robot(wecom).token):
+        assert secret not in out + err
+    code, out, _ = run(
+        ["--config", str(config), "send", "--date", "2026-02-03", "--dry-run"], capsys
+    )
+    assert code == 0 and "already" in out

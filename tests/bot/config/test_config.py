@@ -187,3 +187,60 @@ def test_web_and_http_disagreeing_is_a_located_error(tmp_path: Path) -> None:
 def test_bad_web_values_name_the_key(tmp_path: Path, text: str, fragment: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(fragment)):
         load_settings(write(tmp_path, text), environ={})
+
+
+def test_robot_channels_take_webhooks_and_secrets_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DT_SECRET", "SECfromenv")
+    path = write(
+        tmp_path,
+        "channels:\n"
+        "  - platform: dingtalk\n"
+        "    id: ai-team\n"
+        "    webhook: https://oapi.dingtalk.com/robot/send?access_token=tok123\n"
+        "    secret: ${DT_SECRET}\n"
+        "  - platform: feishu\n"
+        "    id: app-chat\n"
+        "    chat_id: oc_abc\n",
+    )
+    settings = load_settings(path, environ={})
+    robot = settings.channels[0]
+    assert robot.secret is not None and robot.secret.get_secret_value() == "SECfromenv"
+    assert "tok123" not in repr(settings) and "SECfromenv" not in repr(settings)
+    assert {"SECfromenv", robot.webhook.get_secret_value()} <= set(settings.secret_values())  # type: ignore[union-attr]
+    assert settings.channels[1].chat_id == "oc_abc"
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ("platform: wecom\n    id: g", "channels.0: webhook: required for the wecom platform"),
+        ("platform: feishu\n    id: g", "chat_id or webhook: set exactly one"),
+        (
+            "platform: feishu\n    id: g\n    chat_id: oc_1\n    webhook: https://x.y/hook",
+            "chat_id or webhook: set exactly one",
+        ),
+        ("platform: wecom\n    id: g\n    webhook: ftp://x/y", "channels.0.webhook: must be"),
+        (
+            "platform: wecom\n    id: g\n    webhook: https://x.y/h\n    secret: s",
+            "secret: not used",
+        ),
+        (
+            "platform: dingtalk\n    id: g\n    webhook: https://x.y/h\n    secret: ${NOPE_UNSET}",
+            "NOPE_UNSET is not set",
+        ),
+        (
+            "platform: slack\n    id: C1\n    webhook: https://x.y/h",
+            "webhook: not used by the slack",
+        ),
+    ],
+)
+def test_robot_channel_keys_are_checked_with_the_key_named(
+    tmp_path: Path, entry: str, fragment: str
+) -> None:
+    path = write(tmp_path, f"channels:\n  - {entry}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert fragment in str(caught.value)
+    assert re.search(rf"{re.escape(str(path))}:[2-5]: ", str(caught.value))

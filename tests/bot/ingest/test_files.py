@@ -319,3 +319,34 @@ def test_a_failed_batch_is_stored_file_by_file(db_url: str, tmp_path: Path) -> N
     assert error.path.endswith("2025-01-03.md") and "CHECK constraint failed" in error.message
     assert len(archive.dates()) == 9 and FailingBatches.bad not in archive.dates()
     archive.close()
+
+
+def test_formats_json_files_and_coverage_reach_the_archive(
+    archive: Archive, tmp_path: Path, reference_digest_path: Path
+) -> None:
+    """A folder of markdown and contract JSON, a layout from ``formats``, new columns stored."""
+    from bot.ingest import Formats, parse_file
+
+    folder = tmp_path / "feed"
+    folder.mkdir()
+    (folder / "2026-03-20.md").write_text(
+        "# D\n\n## 🔬 研究\n\n### 1. 第一条\n出处: 某媒体\n评分: 8.3/10\n\n"
+        "## 🚀 产品\n\n### 2024 回顾\n出处: 另一家\n\n> 文章摘要生成失败。原标题：2024 回顾\n",
+        encoding="utf-8",
+    )
+    reference = parse_file(reference_digest_path).digest
+    (folder / "2026-02-03.json").write_text(reference.model_dump_json(), encoding="utf-8")
+    formats = Formats.of({"feed/*.md": "unnumbered"}, {"出处": "source"}, base=tmp_path)
+    summary = ingest_paths(archive, [str(folder)], formats=formats, workers=0)
+    assert (summary.problems, summary.created, summary.items) == ([], 2, 16)
+    md = summary.coverage[str(folder / "2026-03-20.md")]
+    assert (md.items, md.dropped, md.fallbacks, md.missing["url"]) == (2, 0, 1, 2)
+    assert summary.total.items == 16
+    first, second = archive.digest(dt.date(2026, 3, 20)).items  # type: ignore[union-attr]
+    assert (first.title, first.source, first.category) == ("1. 第一条", "某媒体", "研究")
+    assert (first.score, first.score_scale, first.stars) == (8.3, 10, 4)
+    assert (second.category, second.pipeline_failed, second.summary) == ("产品", True, None)
+    stored = archive.digest(dt.date(2026, 2, 3))
+    assert stored is not None and stored.model_dump_json() == reference.model_dump_json()
+    hits = archive.search(parse_query("category:产品", today=dt.date(2026, 3, 20)))
+    assert [(h.title, h.pipeline_failed) for h in hits] == [("2024 回顾", True)]

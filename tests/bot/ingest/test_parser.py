@@ -167,7 +167,7 @@ EXPECTED: list[dict] = [
     {
         "rank": 9,
         "line": 274,
-        "orgs": ["SpaceX & xAI"],
+        "orgs": ["SpaceX", "xAI"],  # `[SpaceX & xAI]`: `&` separates orgs, as `/` does
         "title": "天基 AI 愿景：通过 Starship 构建 1TW 级轨道数据中心星座",
         "source": "机器之心",
         "published_at": T(2026, 2, 3, 11, 32),

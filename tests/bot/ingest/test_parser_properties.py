@@ -34,7 +34,8 @@ NOISE = st.text(
 #: Subprocesses, crashes, replicas or property tests: outside the fast inner loop.
 pytestmark = pytest.mark.slow
 FALLBACK = dt.date(2026, 2, 3)
-RIVAL = re.compile(r"^ {0,3}###(?!#)(.*)$")
+# Items may be headings of any level, so a rival is a heading of any level.
+RIVAL = re.compile(r"^ {0,3}#{1,6}(?!#)(.*)$")
 OPS = ("delete", "duplicate", "shuffle", "inject", "levels", "truncate")
 
 
@@ -114,7 +115,7 @@ def test_mangled_digests_never_crash(text: str, fallback: bool) -> None:
     ranks = [item.rank for item in result.digest.items]
     assert len(ranks) == len(set(ranks))
     for item in result.digest.items:
-        assert item.line is not None and lines[item.line - 1].lstrip(" ").startswith("###")
+        assert item.line is not None and lines[item.line - 1].lstrip(" ").startswith("#")
     by_rank = {item.rank: item for item in result.digest.items}
     for rank, heading in _intact_ranks(lines).items():
         assert rank in by_rank, f"item {rank} lost; its heading {heading!r} is intact"

@@ -12,6 +12,7 @@ from bot.archive import Archive
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.platforms.listeners import listener_needs, start_listeners, stop_listeners
+from tests.bot.platforms.conftest import free_port
 from tests.fakes import FakeSlack, FakeTelegram
 
 
@@ -58,6 +59,7 @@ async def test_slack_and_telegram_run_in_this_loop_and_answer(
             {"telegram": {"token": "1:x", "mode": "webhook", "webhook_url": "https://e.x/h"}},
             "telegram.webhook_secret",
         ),
+        ({"feishu": {"app_id": "cli_1"}}, "feishu.app_secret"),
     ],
 )
 async def test_missing_keys_are_named(
@@ -110,6 +112,13 @@ async def test_telegram_token_never_reaches_the_logs(
             {"telegram": {"token": "1:x", "mode": "webhook", "webhook_url": "https://e.x/h"}},
             "telegram.webhook_secret",
         ),
+        ("feishu", {"feishu": {"app_id": "cli_1"}}, "feishu.app_secret"),
+        ("feishu", {"feishu": {"app_id": "cli_1", "app_secret": "s"}}, None),
+        (
+            "feishu",
+            {"feishu": {"app_id": "cli_1", "app_secret": "s", "mode": "http"}},
+            "feishu.encrypt_key",
+        ),
     ],
 )
 def test_each_listener_names_its_missing_key(
@@ -120,3 +129,33 @@ def test_each_listener_names_its_missing_key(
         assert problem is None
     else:
         assert problem is not None and problem.startswith(f"{key}: required")
+
+
+async def test_the_feishu_app_bot_starts_with_the_others_and_answers(
+    reference_archive: Archive, fake_feishu_api: Any
+) -> None:
+    port = free_port()
+    fake_feishu_api.add_chat("oc_g", owner="ou_o")
+    settings = Settings(
+        feishu={
+            "app_id": fake_feishu_api.app_id,
+            "app_secret": fake_feishu_api.app_secret,
+            "encrypt_key": fake_feishu_api.encrypt_key,
+            "verification_token": fake_feishu_api.verification_token,
+            "mode": "http",
+            "port": port,
+            "api_url": fake_feishu_api.base_url,
+        }
+    )
+    listeners = await start_listeners(settings, reference_archive)
+    try:
+        assert [listener.name for listener in listeners] == ["feishu"]
+        assert listeners[0].connected
+        event = fake_feishu_api.message_event("oc_g", "tag:RL")
+        status, _ = await fake_feishu_api.deliver(f"http://127.0.0.1:{port}/feishu/events", event)
+        assert status == 200
+        [reply] = await fake_feishu_api.wait_until(lambda: fake_feishu_api.sent("oc_g"), timeout=30)
+        assert "INT4" in reply["text"]
+    finally:
+        await stop_listeners(listeners)
+    assert not listeners[0].connected

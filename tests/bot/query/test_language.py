@@ -78,6 +78,10 @@ def test_equal_queries_compare_equal_whatever_the_order() -> None:
         ("“非参数化”能力", Clause(TEXT, ("“非参数化”能力",))),
         ("「异形互联网」", Clause(TEXT, ("异形互联网",))),
         ("Kimi-K2", Clause(TEXT, ("Kimi-K2",))),
+        ('"OR"', Clause(TEXT, ("OR",))),  # quoted, the word itself
+        ("or", Clause(TEXT, ("or",))),
+        ("category:学术研究", Clause("category", ("学术研究",))),
+        ('tag:"Reinforcement Learning"', Clause("tag", ("Reinforcement Learning",))),
         ('"say \\"hi\\""', Clause(TEXT, ('say "hi"',))),
     ],
 )
@@ -101,6 +105,12 @@ def test_single_terms(text: str, clause: Clause) -> None:
         ('QAT "abc', ["unbalanced quote in '\"abc'"]),
         ("QAT - RL", ['nothing after "-"', "valid keys"]),
         ('""', ["empty phrase"]),
+        ("tag:RL OR tag:Agent", ['"OR" is not an operator', "tag:RL tag:Agent", 'quote it: "OR"']),
+        (
+            "tag:Reinforcement Learning",
+            ['a tag with a space needs quotes, write tag:"Reinforcement Learning"'],
+        ),
+        ("category:", ["empty value in", "category:学术研究"]),
     ],
 )
 def test_errors_name_the_bad_term(text: str, fragments: list[str]) -> None:
@@ -196,6 +206,21 @@ def test_stars_dates_and_free_text(reference: list[Item]) -> None:
     assert ranks(reference, "强化") == [i.rank for i in reference if "强化" in item_search_text(i)]
     assert ranks(reference, "qat 显存") == [2]
     assert ranks(reference, '"int4 qat"') == [2]
+
+
+def test_ascii_words_match_whole_words_cjk_substrings() -> None:
+    item = Item(
+        rank=1,
+        title="Starlink 卫星接入 (RL) 训练，强化学习与RL训练",
+        category="学术 研究",
+    )
+    day = dt.date(2026, 2, 4)
+    for text in ["RL", "starlink", "rl训练", "强化", "化学", "(rl)", "category:学术研究"]:
+        assert parse(text).matches(item, day, ALIASES), text
+    for text in ["link", "star", "R", "tarl", "category:研究", "-category:学术研究"]:
+        assert not parse(text).matches(item, day, ALIASES), text
+    no_category = Item(rank=2, title="x")
+    assert parse("-category:学术研究").matches(no_category, day, ALIASES)
 
 
 def test_free_text_is_case_width_and_space_insensitive() -> None:

@@ -82,13 +82,13 @@ async def test_searching_tag_rl_shows_items_2_and_7(page: Page) -> None:
 async def test_no_page_has_console_errors(page: Page) -> None:
     for path in ("/", "/d/2026-02-03", "/d/2026-02-03/2", "/search?q=tag:RL", "/search",
                  "/tags", "/d/2026-02-06"):  # fmt: skip
-        response = await page.goto(path)
+        response = await page.goto(path, wait_until="networkidle")  # favicon included
         assert response is not None and response.status == 200, path
         for summary in await page.locator("details > summary").all():
             await summary.click()
     assert page.problems == []  # type: ignore[attr-defined]
     # A bad query is answered 400, which Chromium reports; nothing else may be reported.
-    response = await page.goto("/search?q=tga:RL")
+    response = await page.goto("/search?q=tga:RL", wait_until="networkidle")
     assert response is not None and response.status == 400
     await expect(page.locator(".error .message")).to_contain_text('unknown key "tga"')
     assert [p for p in page.problems if "status of 400" not in p] == []  # type: ignore[attr-defined]

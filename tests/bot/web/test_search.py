@@ -76,7 +76,7 @@ async def test_no_query_explains_the_keys_and_no_match_says_so(any_archive: Arch
     client = await serve(any_archive)
     doc = page(await (await client.get("/search")).text())
     keys = [text_of(code) for code in doc.cssselect(".help code")]
-    assert keys == ["tag:", "source:", "org:", "date:", "since:", "until:", "stars:"]
+    assert keys == ["tag:", "source:", "org:", "category:", "date:", "since:", "until:", "stars:"]
     doc = page(await (await client.get("/search", params={"q": "不存在的词"})).text())
     assert doc.cssselect(".empty") and not items(doc)
 

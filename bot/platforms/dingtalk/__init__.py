@@ -1,0 +1,3 @@
+"""The dingtalk platform: its transport (and for Feishu, the app bot)."""
+
+from __future__ import annotations

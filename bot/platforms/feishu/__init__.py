@@ -1,0 +1,3 @@
+"""The feishu platform: its transport (and for Feishu, the app bot)."""
+
+from __future__ import annotations

@@ -1,0 +1,148 @@
+"""The Feishu app bot's open API, through lark-oapi: send, reply, and who runs a group.
+
+One ``lark.Client`` per app (tenant token fetched and cached by the SDK), pointed at
+``feishu.api_url``. Answers are mapped to the error tree here, at the edge:
+
+- frequency limit (99991400, HTTP 429), 5xx, network errors: ``TransientDeliveryError``;
+- the bot is not in the chat, or the chat is gone: ``PermanentDeliveryError``;
+- the app's credentials or token are refused: ``PlatformUnavailable``;
+- anything else (a card Feishu rejects): ``DeliveryError``.
+
+Sends carry a ``uuid``: Feishu posts a message with a ``uuid`` it has seen within the hour
+only once, so re-sending after a crash or a lost answer does not duplicate it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import httpx
+import lark_oapi as lark
+import requests
+from lark_oapi.api.im.v1 import (
+    CreateMessageRequest,
+    CreateMessageRequestBody,
+    GetChatRequest,
+    ReplyMessageRequest,
+    ReplyMessageRequestBody,
+)
+from lark_oapi.core.exception import ObtainAccessTokenException
+
+from bot.errors import (
+    DeliveryError,
+    PermanentDeliveryError,
+    PlatformUnavailable,
+    TransientDeliveryError,
+)
+from bot.redact import redact_in_logs
+
+log = logging.getLogger(__name__)
+
+RATE_LIMITED = {99991400, 230020}
+#: The bot is not in the chat, or the chat does not exist (any more).
+CHAT_GONE = {230002, 232011, 232010, 230006}
+#: The app's credentials or token are refused.
+APP_REFUSED = {99991661, 99991663, 99991664, 99991665, 10014, 10003, 99991672}
+
+
+class FeishuApi:
+    """The IM calls digestbot makes, as coroutines with mapped errors."""
+
+    def __init__(
+        self,
+        app_id: str,
+        app_secret: str,
+        *,
+        domain: str = "https://open.feishu.cn",
+        timeout: float = 10.0,
+        rate_window: float = 1.0,
+    ) -> None:
+        redact_in_logs(app_secret, "Lark", "httpx")
+        self.client = (
+            lark.Client.builder()
+            .app_id(app_id)
+            .app_secret(app_secret)
+            .domain(domain.rstrip("/"))
+            .timeout(timeout)
+            .log_level(lark.LogLevel.WARNING)
+            .build()
+        )
+        self.rate_window = rate_window
+
+    async def send_card(
+        self, chat_id: str, card: dict[str, Any], *, uuid: str | None = None
+    ) -> str:
+        body = (
+            CreateMessageRequestBody.builder()
+            .receive_id(chat_id)
+            .msg_type("interactive")
+            .content(json.dumps(card, ensure_ascii=False))
+        )
+        if uuid:
+            body = body.uuid(uuid[:50])
+        request = (
+            CreateMessageRequest.builder().receive_id_type("chat_id").request_body(body.build())
+        )
+        where = f"feishu:{chat_id}: im/v1/messages"
+        response = await self._call(where, self.client.im.v1.message.acreate, request.build())
+        return str(response.data.message_id)
+
+    async def reply_card(self, message_id: str, card: dict[str, Any]) -> str:
+        body = (
+            ReplyMessageRequestBody.builder()
+            .msg_type("interactive")
+            .content(json.dumps(card, ensure_ascii=False))
+            .build()
+        )
+        request = ReplyMessageRequest.builder().message_id(message_id).request_body(body).build()
+        where = f"feishu: reply to {message_id}"
+        response = await self._call(where, self.client.im.v1.message.areply, request)
+        return str(response.data.message_id)
+
+    async def chat_admins(self, chat_id: str) -> set[str]:
+        """Open ids of the group's owner and managers."""
+        request = GetChatRequest.builder().chat_id(chat_id).user_id_type("open_id").build()
+        response = await self._call(
+            f"feishu:{chat_id}: im/v1/chats", self.client.im.v1.chat.aget, request
+        )
+        data = response.data
+        return {data.owner_id, *(data.user_manager_id_list or [])} - {None}  # type: ignore[arg-type]
+
+    async def _call(self, where: str, method: Any, request: Any) -> Any:
+        try:
+            response = await method(request)
+        except ObtainAccessTokenException as exc:
+            raise PlatformUnavailable(
+                f"{where}: the app's credentials were refused (code {exc.code}); check "
+                "feishu.app_id and feishu.app_secret",
+                code=str(exc.code),
+            ) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout, requests.ConnectionError) as exc:
+            raise TransientDeliveryError(f"{where}: {type(exc).__name__}", code="network") from None
+        except (httpx.HTTPError, requests.RequestException) as exc:
+            raise TransientDeliveryError(
+                f"{where}: {type(exc).__name__}", code="network", maybe_posted=True
+            ) from None
+        except ValueError as exc:  # an answer that is not JSON (a proxy's 502 page)
+            raise TransientDeliveryError(
+                f"{where}: unreadable answer ({exc})", code="5xx", maybe_posted=True
+            ) from None
+        if response.success():
+            return response
+        raise self._error(where, response)
+
+    def _error(self, where: str, response: Any) -> Exception:
+        code, message = response.code, str(response.msg or "")[:200]
+        status = response.raw.status_code if response.raw is not None else None
+        text = f"{where}: code {code}: {message}"
+        if code in RATE_LIMITED or status == 429:
+            return TransientDeliveryError(text, code=str(code), retry_after=self.rate_window)
+        if status is not None and status >= 500:
+            return TransientDeliveryError(text, code=str(status), maybe_posted=True)
+        if code in CHAT_GONE:
+            return PermanentDeliveryError(text, code=str(code))
+        if code in APP_REFUSED:
+            return PlatformUnavailable(text, code=str(code))
+        return DeliveryError(text, code=str(code))

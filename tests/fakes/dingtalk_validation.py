@@ -1,0 +1,53 @@
+"""Check DingTalk robot messages the way the robot API does (pure functions).
+
+``markdown`` takes ``{title, text}``; the text must stay within 20,000 bytes of UTF-8. Only
+``<font>`` and ``<br>`` are rendered as tags; an ``at`` block (``isAtAll``, ``atMobiles``,
+``atUserIds``) mentions people, and so does ``@…`` text naming them: a digest has neither.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.fakes.robot_markdown import check_markdown, mass_mentions
+
+TEXT_LIMIT = 20_000
+MSGTYPES = {"text", "link", "markdown", "actionCard", "feedCard"}
+TAGS = frozenset({"font", "br"})
+
+
+class DingTalkRefused(ValueError):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def validate_dingtalk_message(body: dict[str, Any]) -> dict[str, Any]:
+    """The visible text and mentions of one message; DingTalkRefused as the API refuses."""
+    kind = body.get("msgtype")
+    if kind not in MSGTYPES:
+        raise DingTalkRefused(40035, f"不合法的参数: msgtype {kind!r}")
+    if kind != "markdown":
+        raise DingTalkRefused(40035, "only markdown is expected from digestbot")
+    markdown = body.get("markdown")
+    if not isinstance(markdown, dict) or not markdown.get("title") or not markdown.get("text"):
+        raise DingTalkRefused(40035, "缺少参数 markdown.title / markdown.text")
+    text = str(markdown["text"])
+    if len(text.encode("utf-8")) > TEXT_LIMIT:
+        raise DingTalkRefused(460101, f"message too long, exceed {TEXT_LIMIT} bytes")
+    try:
+        rendered = check_markdown(text, TAGS)
+    except ValueError as exc:
+        raise DingTalkRefused(40035, str(exc)) from None
+    mentions = mass_mentions(rendered.text)
+    at = body.get("at") or {}
+    if at.get("isAtAll"):
+        mentions.append("isAtAll")
+    mentions += [f"@{m}" for m in at.get("atMobiles", []) + at.get("atUserIds", [])]
+    return {
+        "title": markdown["title"],
+        "text": rendered.text,
+        "markdown": text,
+        "links": rendered.links,
+        "mentions": mentions,
+    }

@@ -1,0 +1,39 @@
+"""A local WeCom group-robot webhook: the key, content limits, markup, 20 a minute.
+
+``POST /cgi-bin/webhook/send?key=…``; an unknown or removed robot's key answers
+``errcode 93000`` (invalid webhook url), the 21st message within a minute ``45009``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.robot_server import FakeRobots, RateLimit, RobotFail
+from tests.fakes.wecom_validation import WeComRefused, validate_wecom_message
+
+
+class FakeWeCom(FakeRobots):
+    LIMIT = RateLimit(per_window=20, window=60.0)
+
+    def webhook_path(self) -> str:
+        return "/cgi-bin/webhook/send"
+
+    def webhook_url(self, token: str) -> str:
+        return f"{self.base_url}/cgi-bin/webhook/send?key={token}"
+
+    def token_of(self, request: web.Request) -> str:
+        return request.query.get("key", "")
+
+    def validate(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return validate_wecom_message(body)
+        except WeComRefused as exc:
+            raise RobotFail(exc.code, str(exc)) from None
+
+    def rate_fail(self) -> RobotFail:
+        return RobotFail(45009, "api freq out of limit")
+
+    def gone_fail(self) -> RobotFail:
+        return RobotFail(93000, "invalid webhook url")
