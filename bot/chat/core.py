@@ -1,6 +1,6 @@
 """The platform-agnostic command core: a ``CommandRequest`` in, a ``ReplyEnvelope`` out.
 
-Slack and Telegram adapters translate their requests into ``CommandRequest`` and render
+Slack, Telegram and Feishu adapters translate their requests into ``CommandRequest`` and render
 the envelope; what a command *means* lives here (dispatch, search, digests) or in
 ``bot.chat.subscriptions`` (the state-changing verbs), once. This is also the one place
 where a ``DigestbotError`` becomes an ``ErrorReply`` (the problem named, plus an example),

@@ -1,10 +1,11 @@
-"""Platforms: the thin edge between the core and Slack, Telegram, the console and files.
+"""Platforms: the thin edge between the core and Slack, Telegram, Feishu, the DingTalk and
+WeCom group robots, the console and files.
 
 Each platform is one entry in ``bot.registry`` plus its own modules here: a transport
 (``bot.delivery.Transport``) and, for chat platforms, a light ``listener`` module (what the
 listener needs) and an ``app`` adapter; ``listeners`` starts the wanted ones.
 Transports are built lazily per platform by ``Transports`` so that a console-only setup
-never imports slack_sdk or python-telegram-bot, and a missing token becomes one clear
+never imports slack_sdk, python-telegram-bot or lark-oapi, and a missing token becomes one clear
 error for that platform's channels.
 """
 
