@@ -55,6 +55,10 @@ class Transport:
         """The digest as this platform's ordered payloads (message 0 first)."""
         raise NotImplementedError
 
+    def addendum(self, payloads: list[Any]) -> list[Any]:
+        """Payloads that follow a digest already posted (Slack puts them in its thread)."""
+        return payloads
+
     async def send(
         self,
         channel: Channel,
@@ -78,6 +82,13 @@ class Transport:
     ) -> str | None:
         """The id of message ``index`` of that digest if it is already in the channel."""
         return None
+
+    async def check(self) -> str:
+        """Prove the credentials work (one cheap API call); return who we are.
+
+        Raises ``PlatformUnavailable`` when the platform refuses us. Platforms without
+        credentials have nothing to check."""
+        return "no credentials needed"
 
     def describe(self, payload: Any) -> str:
         """A one-line summary of a payload, for ``send --dry-run``."""
