@@ -64,7 +64,11 @@ CHANNEL_METHODS = {
 }
 #: Methods that need the bot to be a member (posting to a public channel does not: the
 #: bot has ``chat:write.public``, as the manifest asks).
-MEMBER_METHODS = {"conversations.history", "conversations.replies"}
+MEMBER_METHODS = {
+    "conversations.history",
+    "conversations.replies",
+    "files.completeUploadExternal",
+}
 POSTING_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
 
 
