@@ -285,7 +285,7 @@ class WebSettings(_Section):
     enabled: bool = False
     """Serve the web reader and Atom feeds (off: only ``/healthz`` and ``/metrics``)."""
     host: str = "127.0.0.1"
-    port: int | None = None
+    port: Port | None = None
     """None: no HTTP server at all."""
     base_url: str | None = None
     """The public URL of the reader, for links posted to chat and in feeds."""
