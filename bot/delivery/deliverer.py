@@ -271,7 +271,8 @@ class Deliverer:
             return await run.deactivate(exc)
         except PlatformUnavailable as exc:
             await run.release(str(exc))
-            self.platforms.down(channel.platform, str(exc))
+            if transport.shared_credentials:
+                self.platforms.down(channel.platform, str(exc))
             return run.result(Outcome.PAUSED, str(exc))
         except LostClaim as exc:
             return run.result(Outcome.BUSY, str(exc))

@@ -38,6 +38,10 @@ class Transport:
     platform: ClassVar[str]
     #: True when ``find_posted`` can really see earlier posts (Slack history, the JSONL file).
     reconciles: ClassVar[bool] = False
+    #: True when one credential serves every channel (a bot token): a refusal then pauses
+    #: the whole platform. Robots with a secret per webhook leave it False: only that
+    #: delivery is paused (released for a retry), the platform's other channels go on.
+    shared_credentials: ClassVar[bool] = False
     #: The payload model, so a claim's first rendering can be stored and resumed exactly.
     payload_type: ClassVar[type[BaseModel] | None] = None
 

@@ -207,6 +207,7 @@ class SlackTransport(Transport):
 
     platform = "slack"
     reconciles = True
+    shared_credentials = True
     payload_type = SlackMessage
 
     @classmethod

@@ -80,6 +80,7 @@ class TelegramTransport(Transport):
     """Telegram Bot API transport over one ExtBot."""
 
     platform = "telegram"
+    shared_credentials = True
     payload_type = TelegramMessage
 
     @classmethod
