@@ -12,12 +12,11 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -35,7 +34,8 @@ from bot.config_platforms import FeishuSettings, RobotSecret
 from bot.config_platforms import http_url as _http_url
 from bot.config_platforms import no_empty_secret as _no_empty_secret
 from bot.config_sources import SECRET_ENV, did_you_mean
-from bot.cron import check_timezone, cron_trigger, parse_schedule
+from bot.cron import check_fires_sensibly, check_timezone, parse_schedule
+from bot.durations import NonNegativeDuration, Port, PositiveDuration
 from bot.errors import ConfigError
 from bot.registry import PLATFORM_CHANNEL_KEYS, platform_spec
 
@@ -48,30 +48,13 @@ CONFIG_ENV = "DIGESTBOT_CONFIG"
 SECRETS_DIR_ENV = "DIGESTBOT_SECRETS_DIR"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|h|m|s|days?|hours?|minutes?|seconds?)\s*$")
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def _parse_duration(value: Any) -> Any:
-    """Accept ``2d``, ``3h``, ``90m``, ``45s`` or a number of seconds."""
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return dt.timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2][0]])
-    if isinstance(value, int | float):
-        return dt.timedelta(seconds=value)
-    return value
-
-
-Duration = Annotated[dt.timedelta, BeforeValidator(_parse_duration)]
-
 
 def check_cron(value: str | None) -> str | None:
     """Validate a 5-field crontab expression with APScheduler's own parser."""
     if value is None:
         return None
     try:
-        cron_trigger(value)
+        check_fires_sensibly(value)
     except ValueError as exc:
         raise ValueError(f"invalid cron expression {value!r}: {exc}") from exc
     return value
@@ -132,11 +115,11 @@ class SlackSettings(_Section):
     app_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     mode: Literal["socket", "http"] = "socket"
-    port: int = 3000
+    port: Port = 3000
     api_url: str = "https://slack.com/api/"
     admins: list[str] = Field(default_factory=list)
     """User ids allowed to change subscriptions; empty means anyone in the channel."""
-    per_channel_interval: float = 1.0
+    per_channel_interval: float = Field(default=1.0, ge=0)
     """Seconds between two posts to one channel (Slack allows about one per second)."""
     proxy: str | None = None
     """HTTP(S) proxy for the Web API and Socket Mode (``http://host:3128``)."""
@@ -152,8 +135,8 @@ class TelegramSettings(_Section):
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    port: int = 8443
-    per_chat_interval: float = 1.0
+    port: Port = 8443
+    per_chat_interval: float = Field(default=1.0, ge=0)
     """Seconds between two messages to one chat (AIORateLimiter has no per-chat limit)."""
     proxy: str | None = None
     """HTTP(S) or SOCKS5 proxy for the Bot API (``socks5://host:1080`` needs httpx[socks])."""
@@ -262,17 +245,17 @@ class FormatsSettings(_Section):
 class DeliverySettings(_Section):
     """Timings of the exactly-once sender; the defaults suit production."""
 
-    lease: Duration = dt.timedelta(minutes=10)
+    lease: PositiveDuration = dt.timedelta(minutes=10)
     """How long a claim is held without renewal before another run may take it over."""
-    window: Duration = dt.timedelta(hours=3)
+    window: PositiveDuration = dt.timedelta(hours=3)
     """How long transient errors (429, 5xx, timeouts) are retried before giving up for now."""
-    retry_base: Duration = dt.timedelta(seconds=1)
-    retry_cap: Duration = dt.timedelta(seconds=60)
-    concurrency: int = 500
+    retry_base: PositiveDuration = dt.timedelta(seconds=1)
+    retry_cap: PositiveDuration = dt.timedelta(seconds=60)
+    concurrency: int = Field(default=500, ge=1)
     """Channels delivered at once: sends are paced I/O, so this can be large."""
-    misfire_grace: Duration = dt.timedelta(hours=3)
+    misfire_grace: NonNegativeDuration = dt.timedelta(hours=3)
     """A bot that was down at delivery time still delivers if it is back within this."""
-    reload_interval: Duration = dt.timedelta(seconds=60)
+    reload_interval: PositiveDuration = dt.timedelta(seconds=60)
     """How often `run` re-reads subscriptions to pick up runtime changes."""
 
 
@@ -280,7 +263,7 @@ class HttpSettings(_Section):
     """The older name of ``web.host`` and ``web.port``, still accepted."""
 
     host: str = "127.0.0.1"
-    port: int | None = None
+    port: Port | None = None
     """Port for ``/healthz`` and ``/metrics`` in ``digestbot run``; None turns them off."""
 
 
@@ -302,7 +285,7 @@ class WebSettings(_Section):
     enabled: bool = False
     """Serve the web reader and Atom feeds (off: only ``/healthz`` and ``/metrics``)."""
     host: str = "127.0.0.1"
-    port: int | None = None
+    port: Port | None = None
     """None: no HTTP server at all."""
     base_url: str | None = None
     """The public URL of the reader, for links posted to chat and in feeds."""
@@ -329,9 +312,16 @@ class Settings(BaseSettings):
     language: Literal["zh", "en"] = "zh"
     templates_dir: str | None = None
     sources: list[str] = Field(default_factory=list)
-    max_age: Duration = dt.timedelta(days=2)
-    wait_for_digest: Duration = dt.timedelta(hours=3)
-    poll_interval: Duration = dt.timedelta(minutes=5)
+    sources_settle: NonNegativeDuration = dt.timedelta(seconds=30)
+    """A source file is ingested once its size and mtime have not changed for this long
+    (0: at once, for pipelines that write elsewhere and rename into place)."""
+    date_conflict: Literal["refuse", "header", "name"] = "refuse"
+    """A file whose name says one date and whose header another: refuse it, or which wins."""
+    max_age: NonNegativeDuration = dt.timedelta(days=2)
+    max_future: NonNegativeDuration = dt.timedelta(days=1)
+    """A digest dated further ahead of today is refused (a typo in the year hid real days)."""
+    wait_for_digest: NonNegativeDuration = dt.timedelta(hours=3)
+    poll_interval: PositiveDuration = dt.timedelta(minutes=5)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     """``json``: one JSON object a line, for log collectors."""

@@ -15,6 +15,7 @@ from bot.errors import LostClaim
 
 __all__ = [
     "FINAL",
+    "UNFINISHED",
     "Claim",
     "DeliveryRecord",
     "Kind",
@@ -34,6 +35,8 @@ class Status(enum.StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     RETRY = "retry"
+    GIVEN_UP = "given_up"
+    """Not finished within ``max_age``: reported, and left for ``send --date D --retry``."""
 
 
 class Kind(enum.StrEnum):
@@ -45,7 +48,9 @@ class Kind(enum.StrEnum):
 
 
 #: States that end a delivery for good: a claim on such a row is refused.
-FINAL = frozenset({Status.DONE, Status.SKIPPED, Status.FAILED})
+FINAL = frozenset({Status.DONE, Status.SKIPPED, Status.FAILED, Status.GIVEN_UP})
+#: States of a delivery that started and has not finished yet.
+UNFINISHED = frozenset({Status.CLAIMED, Status.RETRY})
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class DeliveryRecord:
     updated_at: dt.datetime
     messages: dict[int, str] = field(default_factory=dict)
     kind: Kind = Kind.DAILY
+    snapshot: dict[str, Any] | None = None
+    """The payloads the delivery started with (addenda extend them)."""
 
 
 def utcnow() -> dt.datetime:
@@ -126,4 +133,5 @@ def record_of(row: Any, messages: dict[int, str]) -> DeliveryRecord:
         updated_at=aware(row.updated_at) or utcnow(),
         messages=messages,
         kind=Kind(row.kind or Kind.DAILY.value),
+        snapshot=row.snapshot,
     )

@@ -21,11 +21,12 @@ class Outcome(enum.StrEnum):
     NOTHING_NEW = "nothing new"
     FAILED = "failed"
     DEACTIVATED = "deactivated"
+    PAUSED = "paused: platform unavailable"
     DRY_RUN = "dry run"
 
 
 #: Outcomes that mean something went wrong (non-zero exit of ``digestbot send``).
-FAILURES = frozenset({Outcome.FAILED, Outcome.DEACTIVATED})
+FAILURES = frozenset({Outcome.FAILED, Outcome.DEACTIVATED, Outcome.PAUSED})
 #: No digest to deliver (yet): ``run`` waits for a late file after these.
 WAITING = frozenset({Outcome.NO_DIGEST, Outcome.NOTHING_NEW})
 

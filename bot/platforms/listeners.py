@@ -53,29 +53,39 @@ async def start_listeners(
     core: CommandCore | None = None,
     slack_host: str = "0.0.0.0",
     telegram_listen: str = "0.0.0.0",
+    failures: dict[str, str] | None = None,
 ) -> list[Listener]:
-    """Start every configured listener; returns them running (possibly an empty list)."""
+    """Start every configured listener; returns them running (possibly an empty list).
+
+    With ``failures``, a listener that cannot start (a rejected app token, a port in use)
+    is recorded there with its reason and logged, and the others still start: the service
+    keeps delivering and ``/healthz`` reports it. Without, the first failure is raised."""
     check_listener_config(settings)
     from formatters.templates import Templates
 
     core = core or CommandCore(archive, settings)
     templates = Templates.from_settings(settings)
     started: list[Listener] = []
+
+    async def start(name: str, starting: object) -> None:
+        try:
+            started.append(await _starting(name, starting, settings))
+        except DigestbotError as exc:
+            if failures is None:
+                raise
+            failures[name] = str(exc)
+            log.error("the %s listener is off: %s (deliveries go on)", name, exc)
+
     try:
         if settings.slack.bot_token is not None:
             from bot.platforms.slack.app import start_slack
 
-            starting = start_slack(settings, core, templates, host=slack_host)
-            started.append(await _starting("slack", starting, settings))
+            await start("slack", start_slack(settings, core, templates, host=slack_host))
         if settings.telegram.token is not None:
             from bot.platforms.telegram.app import start_telegram
 
-            started.append(
-                await _starting(
-                    "telegram",
-                    start_telegram(settings, core, templates, listen=telegram_listen),
-                    settings,
-                )
+            await start(
+                "telegram", start_telegram(settings, core, templates, listen=telegram_listen)
             )
         if settings.feishu.app_id:
             from bot.platforms.feishu.app import start_feishu

@@ -13,8 +13,11 @@ transient with ``maybe_posted`` and the engine reconciles through the history fi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import math
+import random
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -30,8 +33,15 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels import Channel
 from bot.delivery.transport import Transport
-from bot.errors import ConfigError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.errors import (
+    ConfigError,
+    DeliveryError,
+    PermanentDeliveryError,
+    PlatformUnavailable,
+    TransientDeliveryError,
+)
 from bot.platforms.pacing import Pacer
 from formatters.payloads import SlackMessage
 from formatters.slack import render_digest
@@ -39,7 +49,6 @@ from formatters.slack import render_digest
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bot.channels import Channel
     from bot.config import Settings
     from bot.models import Digest
 
@@ -47,21 +56,39 @@ log = logging.getLogger(__name__)
 
 EVENT_TYPE = "digest_message"
 
-#: Error codes after which posting to the channel cannot succeed: deactivate it.
+#: Error codes after which posting to this one channel cannot succeed: deactivate it.
 PERMANENT_CODES = frozenset(
     {
         "channel_not_found",
         "is_archived",
         "not_in_channel",
-        "account_inactive",
-        "token_revoked",
-        "invalid_auth",
-        "not_authed",
         "team_access_not_granted",
         "restricted_action",
         "ekm_access_denied",
     }
 )
+#: Error codes that refuse the token itself: every channel of the workspace is affected, so
+#: the platform pauses and its deliveries stay retryable (no channel is deactivated).
+PLATFORM_CODES = frozenset(
+    {
+        "invalid_auth",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "not_authed",
+        "not_allowed_token_type",
+    }
+)
+#: ``conversations.join`` answers that mean "this channel cannot be joined, post anyway"
+#: (private channels, a missing ``channels:join`` scope): posting decides.
+JOIN_IGNORED = frozenset(
+    {"method_not_supported_for_channel_type", "missing_scope", "is_private", "not_allowed"}
+)
+#: The longest ``Retry-After`` slack_sdk's handler may sleep through; longer waits go back
+#: to the delivery engine, which renews its lease while waiting and stops at the window.
+MAX_HANDLER_WAIT = 30.0
+#: Any wait is capped here (a ``Retry-After: inf`` would otherwise overflow timedelta).
+MAX_WAIT = 10.0**7
 #: Error codes Slack returns for its own trouble: try again later.
 TRANSIENT_CODES = frozenset(
     {
@@ -117,12 +144,52 @@ class _SafeConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
         )
 
 
+class _BoundedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler with every wait bounded and every header value accepted.
+
+    The stock handler sleeps ``int(Retry-After)`` seconds inside the call (a day for
+    ``86400``, past the lease and the window) and crashes on ``inf`` or ``abc``. Here only
+    short, well-formed waits are slept through; the rest go back to the engine as a
+    transient error, whose wait renews the lease and stops at ``delivery.window``.
+    """
+
+    def __init__(self, *, max_retry_count: int, max_wait: float = MAX_HANDLER_WAIT) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after_seconds(response.headers)
+        return wait is not None and wait <= self.max_wait
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        wait = retry_after_seconds(response.headers) if response is not None else None
+        state.next_attempt_requested = True
+        await asyncio.sleep(min(wait if wait is not None else 1.0, self.max_wait) + random.random())
+        state.increment_current_attempt()
+
+
 def retry_handlers(
-    *, rate_limit_retries: int = 3, server_retries: int = 2
+    *, rate_limit_retries: int = 3, server_retries: int = 2, max_wait: float = MAX_HANDLER_WAIT
 ) -> list[AsyncRetryHandler]:
     """slack_sdk's rate-limit, connection and server-error handlers, made post-safe."""
     return [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
+        _BoundedRateLimitRetryHandler(max_retry_count=rate_limit_retries, max_wait=max_wait),
         _SafeConnectionErrorRetryHandler(
             max_retry_count=server_retries,
             error_types=[
@@ -140,6 +207,7 @@ class SlackTransport(Transport):
 
     platform = "slack"
     reconciles = True
+    shared_credentials = True
     payload_type = SlackMessage
 
     @classmethod
@@ -175,6 +243,7 @@ class SlackTransport(Transport):
         self.pacer = Pacer(per_channel_interval)
         self._client: AsyncWebClient | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._joined: set[str] = set()
 
     @property
     def client(self) -> AsyncWebClient:
@@ -198,6 +267,10 @@ class SlackTransport(Transport):
     def render(self, digest: Digest, templates: Any) -> list[SlackMessage]:
         return list(render_digest(digest, templates))
 
+    def addendum(self, payloads: list[SlackMessage]) -> list[SlackMessage]:
+        """An addendum goes into the digest's thread, under message 0."""
+        return [payload.model_copy(update={"in_thread": True}) for payload in payloads]
+
     def describe(self, payload: SlackMessage) -> str:
         where = "thread reply" if payload.in_thread else "message"
         first = payload.text.strip().splitlines()[0] if payload.text.strip() else ""
@@ -214,6 +287,7 @@ class SlackTransport(Transport):
     ) -> str:
         if payload.in_thread and parent_id is None:
             raise DeliveryError(f"{channel}: thread reply {message_index} has no parent message")
+        await self.join(channel)
         kwargs = payload.api_kwargs(channel.id, thread_ts=parent_id)
         kwargs["metadata"] = {
             "event_type": EVENT_TYPE,
@@ -227,6 +301,33 @@ class SlackTransport(Transport):
         if not ts:
             raise DeliveryError(f"{channel}: chat.postMessage returned no ts")
         return str(ts)
+
+    async def join(self, channel: Channel) -> None:
+        """Join the channel once per process, so its history can be read after a lost answer.
+
+        ``chat:write.public`` lets the bot post where it is no member, but reading the
+        history (to find a message whose response was lost) needs membership. Joining a
+        channel the bot is in already is a no-op; private channels and a missing
+        ``channels:join`` scope are left to the post itself."""
+        if channel.id in self._joined or not channel.id.startswith("C"):
+            return  # only conversations (C…) can be joined; DMs and user ids cannot
+        try:
+            await self._call(
+                channel, "conversations.join", self.client.conversations_join, channel=channel.id
+            )
+        except (PermanentDeliveryError, DeliveryError) as exc:
+            if isinstance(exc, PlatformUnavailable | TransientDeliveryError):
+                raise
+            if exc.code not in JOIN_IGNORED:
+                raise
+            log.info("slack: %s: not joined (%s); posting anyway", channel.id, exc.code)
+        self._joined.add(channel.id)
+
+    async def check(self) -> str:
+        """Prove the bot token works (``auth.test``); PlatformUnavailable says why not."""
+        probe = Channel(platform="slack", id="-", schedule="0 9 * * *", timezone="UTC")
+        response = await self._call(probe, "auth.test", self.client.auth_test)
+        return f"team {response.get('team') or '?'} as {response.get('user') or '?'}"
 
     async def find_posted(
         self,
@@ -248,7 +349,7 @@ class SlackTransport(Transport):
             )
         cursor: str | None = None
         for _ in range(self._history_pages):
-            response = await self._call(
+            response = await self._read_history(
                 channel,
                 method,
                 call,
@@ -266,6 +367,21 @@ class SlackTransport(Transport):
             if not cursor:
                 break
         return None
+
+    async def _read_history(
+        self, channel: Channel, method: str, call: Any, /, **kwargs: Any
+    ) -> Any:
+        """A history read; ``not_in_channel`` here is no reason to deactivate the channel."""
+        try:
+            return await self._call(channel, method, call, **kwargs)
+        except PermanentDeliveryError as exc:
+            if exc.code != "not_in_channel":
+                raise
+            raise DeliveryError(
+                f"{channel}: cannot read the channel to check whether a message already "
+                f"went out (not_in_channel): /invite the bot, or grant channels:join",
+                code="not_in_channel",
+            ) from exc
 
     async def _call(self, channel: Channel, method: str, call: Any, /, **kwargs: Any) -> Any:
         """Run one API call, mapping every failure to our error hierarchy."""
@@ -308,10 +424,15 @@ def _map_api_error(channel: Channel, method: str, exc: SlackApiError) -> Excepti
     code = data.get("error") if isinstance(data, dict) else None
     where = f"{channel}: {method}"
     if status == 429 or code in ("ratelimited", "rate_limited"):
-        headers = getattr(response, "headers", None) or {}
-        retry_after = _header(headers, "Retry-After")
+        retry_after = retry_after_seconds(getattr(response, "headers", None))
         return TransientDeliveryError(
             f"{where}: rate limited", code="ratelimited", retry_after=retry_after
+        )
+    if code in PLATFORM_CODES:
+        return PlatformUnavailable(f"slack: the bot token was refused ({code})", code=code)
+    if status in (401, 403, 404) and not isinstance(data, dict):
+        return PlatformUnavailable(
+            f"slack: {method} answered HTTP {status}: check slack.api_url", code=str(status)
         )
     if code in PERMANENT_CODES:
         return PermanentDeliveryError(f"{where}: {code}", code=code)
@@ -324,14 +445,19 @@ def _map_api_error(channel: Channel, method: str, exc: SlackApiError) -> Excepti
     return DeliveryError(f"{where}: rejected: {code or f'HTTP {status}'}", code=code)
 
 
-def _header(headers: Any, name: str) -> float | None:
-    for key in headers:
-        if key.lower() == name.lower():
-            value = headers[key]
-            if isinstance(value, list | tuple):
-                value = value[0] if value else None
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                return None
+def retry_after_seconds(headers: Any) -> float | None:
+    """``Retry-After`` in seconds, capped at MAX_WAIT; None when absent or not a number."""
+    for key in headers or {}:
+        if key.lower() != "retry-after":
+            continue
+        value = headers[key]
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            return None
+        if math.isnan(seconds) or seconds < 0:
+            return None
+        return min(seconds, MAX_WAIT)
     return None
