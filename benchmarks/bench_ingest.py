@@ -6,6 +6,7 @@ with bare markdown-it-py tokenisation of the same text (the floor any parser on 
 markdown-it pays).
 
     python benchmarks/bench_ingest.py [--files N] [--workers W] [--sample S] [--per-file]
+        [--no-skip]
 """
 
 from __future__ import annotations
@@ -116,9 +117,12 @@ class TimedArchive:
         finally:
             self.store_seconds += time.perf_counter() - start
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, *, remember: bool = True) -> None:
         self.archive = archive
         self.store_seconds = 0.0
+        # What ingest last saw of each file: an unchanged one is skipped after a stat.
+        # ``--no-skip`` leaves it out, to measure re-reading and re-parsing everything.
+        self.source_files = archive.source_files if remember else None
 
     def store(self, digest, *, path: str, sha256: str):
         start = time.perf_counter()
@@ -144,13 +148,14 @@ class PerFileArchive(TimedArchive):
 
 
 def timed_ingest(
-    url: str, folder: Path, workers: int | None, bulk: bool = True
+    url: str, folder: Path, workers: int | None, bulk: bool = True, remember: bool = True
 ) -> tuple[float, float, float, object]:
     """(wall s, CPU s, seconds inside Archive.store, summary) of one ingest run."""
     archive = Archive(url)
     try:
         archive.create_schema()
-        timed = TimedArchive(archive) if bulk else PerFileArchive(archive)
+        kind = TimedArchive if bulk else PerFileArchive
+        timed = kind(archive, remember=remember)
         start, cpu = time.perf_counter(), cpu_seconds()
         summary = ingest_paths(timed, [str(folder)], progress=False, workers=workers)
         wall = time.perf_counter() - start
@@ -172,6 +177,11 @@ def main() -> None:
     parser.add_argument(
         "--per-file", action="store_true", help="store file by file (no store_many), as before"
     )
+    parser.add_argument(
+        "--no-skip",
+        action="store_true",
+        help="re-read and re-parse unchanged files (no source_files bookkeeping), as before",
+    )
     args = parser.parse_args()
     console = Console()
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -179,12 +189,13 @@ def main() -> None:
         paths = generate(folder, args.files)
         size = sum(p.stat().st_size for p in paths)
         url = f"sqlite:///{Path(tmp) / 'archive.db'}"
+        remember = not args.no_skip
         cold, cold_cpu, cold_store, summary = timed_ingest(
-            url, folder, args.workers, not args.per_file
+            url, folder, args.workers, not args.per_file, remember
         )
         assert summary.ok and summary.created == args.files, summary
         warm, warm_cpu, warm_store, again = timed_ingest(
-            url, folder, args.workers, not args.per_file
+            url, folder, args.workers, not args.per_file, remember
         )
         assert again.unchanged == args.files, again
         texts = [p.read_text(encoding="utf-8") for p in paths[: args.sample]]

@@ -8,6 +8,7 @@ are rewritten as names, which both agree on.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 from dataclasses import dataclass
@@ -123,7 +124,7 @@ def parse_schedule(text: str) -> ScheduleSpec:
             f"'{parts[0]}' is not a time: use HH:MM (24-hour) or a 5-field cron expression."
         )
     try:
-        cron_trigger(cron)
+        check_fires_sensibly(cron)
     except ValueError as exc:
         raise ValueError(f"'{cron}' is not a valid schedule: {exc}.") from exc
     timezone = None
@@ -171,3 +172,28 @@ def _days_field(token: str) -> str:
             f"'{token}' is not a set of days: use daily, weekdays, weekends or e.g. mon,wed,fri."
         ) from exc
     return field
+
+
+#: Schedules firing more often than this are refused: one digest a day, not a flood.
+MIN_GAP_SECONDS = 3600
+#: How many future fire times are looked at for that.
+_SAMPLES = 30
+
+
+def check_fires_sensibly(expr: str, timezone: str | None = None) -> None:
+    """ValueError unless ``expr`` fires at all and at most once an hour.
+
+    ``0 9 31 2 *`` (February 31st) never fires: the channel would silently get nothing;
+    ``* * * * *`` fires every minute. Both are mistakes worth naming at load."""
+    trigger = cron_trigger(expr, timezone)
+    now = dt.datetime.now(ZoneInfo(timezone) if timezone else dt.UTC)
+    fire = trigger.get_next_fire_time(None, now)
+    if fire is None:
+        raise ValueError("it never fires (no such date); check the day and month fields")
+    for _ in range(_SAMPLES):
+        following = trigger.get_next_fire_time(fire, fire + dt.timedelta(microseconds=1))
+        if following is None:
+            return
+        if (following - fire).total_seconds() < MIN_GAP_SECONDS:
+            raise ValueError("it fires more than once an hour; a digest is daily (e.g. 0 9 * * *)")
+        fire = following

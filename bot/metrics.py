@@ -56,3 +56,15 @@ LAST_DELIVERY = Gauge(
     ["platform", "channel"],
     registry=REGISTRY,
 )
+PLATFORM_UP = Gauge(
+    "digestbot_platform_up",
+    "1 while a platform accepts our credentials, 0 while it refuses them (deliveries paused)",
+    ["platform"],
+    registry=REGISTRY,
+)
+DELIVERIES_GIVEN_UP = Counter(
+    "digestbot_deliveries_given_up",
+    "Started deliveries that did not finish within max_age",
+    ["platform"],
+    registry=REGISTRY,
+)

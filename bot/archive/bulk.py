@@ -64,6 +64,7 @@ def store_many(
     }
     outcomes: list[StoreOutcome] = []
     changed: list[Digest] = []
+    moved: list[tuple[str, dt.date]] = []
     updates: list[dict[str, Any]] = []
     creates: list[dict[str, Any]] = []
     for digest, path, sha256 in entries:
@@ -73,6 +74,7 @@ def store_many(
             outcomes.append("unchanged")
             continue
         changed.append(digest)
+        moved.append((path, digest.date))
         if old is None:
             outcomes.append("created")
             creates.append({"date": digest.date, "ingested_at": now, **values})
@@ -96,7 +98,23 @@ def store_many(
         )
         days = [(ids[digest.date], digest) for digest in changed]
         _insert_many(conn, days, aliases, fts_min_items=fts_min_items)
+        _drop_moved_days(conn, moved)
     return outcomes
+
+
+def _drop_moved_days(conn: Connection, stored: list[tuple[str, dt.date]]) -> None:
+    """A path holds one day: when a file's header date was edited, the day it used to
+    hold is removed, so a stale copy can never be delivered."""
+    stale: list[int] = []
+    for path, date in stored:
+        stale.extend(
+            conn.execute(
+                select(digests.c.id).where(digests.c.path == path, digests.c.date != date)
+            ).scalars()
+        )
+    if stale:
+        _delete_items(conn, stale)
+        conn.execute(delete(digests).where(digests.c.id.in_(stale)))
 
 
 def _insert_many(

@@ -12,39 +12,37 @@ assumed to keep their clocks within a small fraction of the lease (NTP).
 
 A row's ``kind`` says what it delivers: ``daily`` (one day's digest, keyed by its date) or
 ``weekly`` (the rollup of an ISO week, keyed by that week's Monday). The values a caller
-reads back live in ``bot.archive.ledger_records``.
+reads back live in ``bot.archive.ledger_records``; the reads in ``bot.archive.ledger_reads``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy import Connection, delete, insert, or_, update
+from sqlalchemy.exc import IntegrityError
 
+from bot.archive.ledger_base import select_row
+from bot.archive.ledger_reads import LedgerReads
 from bot.archive.ledger_records import (
     FINAL,
+    UNFINISHED,
     Claim,
     DeliveryRecord,
     Kind,
     Status,
     aware,
-    record_of,
-    utcnow,
 )
-from bot.archive.schema import deliveries, delivery_messages
+from bot.archive.schema import deliveries, delivery_items, delivery_messages
 from bot.errors import ArchiveError, LostClaim
 
 
-class Ledger:
-    """Claims, progress and outcomes of deliveries, shared by every replica via the archive."""
+class Ledger(LedgerReads):
+    """Claims, progress and outcomes of deliveries, shared by every replica via the archive.
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self.engine = engine
-        self.clock = clock
+    The reads (one row, history, unfinished, given up) come from ``LedgerReads``."""
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -112,7 +110,7 @@ class Ledger:
         # below is atomic on its own, so the read needs no lock.
         platform, channel_id, digest_date, kind = key
         with self._connect() as conn:
-            row = conn.execute(_select_row(platform, channel_id, digest_date, kind)).one_or_none()
+            row = conn.execute(select_row(platform, channel_id, digest_date, kind)).one_or_none()
         if row is None:  # deleted between our insert and this read: let the caller retry
             return None
         status = Status(row.status)
@@ -238,6 +236,76 @@ class Ledger:
         status = Status.FAILED if permanent else Status.RETRY
         self._finish(delivery_id, status, message_count=None, error=error[:2000], owner=owner)
 
+    def give_up(self, delivery_id: int, reason: str) -> bool:
+        """End an unfinished delivery that ran out of ``max_age``; False if it moved on.
+
+        Guarded by the unfinished states and an expired (or no) lease, so a live sender is
+        never overruled."""
+        now = self.clock()
+        with self._begin() as conn:
+            count = conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.status.in_(sorted(s.value for s in UNFINISHED)),
+                    or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until <= now),
+                )
+                .values(
+                    status=Status.GIVEN_UP.value,
+                    lease_until=None,
+                    error=reason[:2000],
+                    updated_at=now,
+                )
+            ).rowcount
+        return count == 1
+
+    def retry(
+        self, platform: str, channel_id: str, digest_date: dt.date, *, kind: Kind = Kind.DAILY
+    ) -> DeliveryRecord | None:
+        """Make a failed or given-up delivery retryable again (``send --date D --retry``).
+
+        Recorded messages stay: the retry resumes at the first unrecorded one. Returns the
+        row as it was, or None if there is none."""
+        record = self.status(platform, channel_id, digest_date, kind=kind)
+        if record is None or record.status not in (Status.FAILED, Status.GIVEN_UP):
+            return record
+        with self._begin() as conn:
+            conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == record.delivery_id, deliveries.c.status == record.status)
+                .values(status=Status.RETRY.value, lease_until=None, updated_at=self.clock())
+            )
+        return record
+
+    def reopen(self, delivery_id: int, snapshot: dict[str, Any]) -> bool:
+        """Reopen a finished delivery to post more messages after the ones it has (an addendum).
+
+        The row goes back to ``retry`` with the longer snapshot; its recorded messages keep
+        their indices, so only the new ones are posted. False if the row was not done."""
+        with self._begin() as conn:
+            count = conn.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.status.in_([Status.DONE.value, Status.SKIPPED.value]),
+                )
+                .values(
+                    status=Status.RETRY.value,
+                    snapshot=snapshot,
+                    error=None,
+                    updated_at=self.clock(),
+                )
+            ).rowcount
+        return count == 1
+
+    def record_items(self, delivery_id: int, keys: Iterable[str]) -> None:
+        """Remember which items a delivery carries (so later additions become an addendum)."""
+        rows = [{"delivery_id": delivery_id, "item_key": key} for key in sorted(set(keys))]
+        with self._begin() as conn:
+            conn.execute(delete(delivery_items).where(delivery_items.c.delivery_id == delivery_id))
+            if rows:
+                conn.execute(insert(delivery_items), rows)
+
     def _finish(
         self,
         delivery_id: int,
@@ -263,96 +331,6 @@ class Ledger:
             count = conn.execute(update(deliveries).where(*where).values(**values)).rowcount
         if owner is not None and count != 1:
             raise LostClaim(f"lease lost: delivery {delivery_id} is no longer held by {owner}")
-
-    # -- reading -------------------------------------------------------------------------
-
-    def status(
-        self, platform: str, channel_id: str, digest_date: dt.date, *, kind: Kind = Kind.DAILY
-    ) -> DeliveryRecord | None:
-        """The ledger row for one delivery, with its recorded messages, or None."""
-        with self._connect() as conn:
-            row = conn.execute(_select_row(platform, channel_id, digest_date, kind)).one_or_none()
-            if row is None:
-                return None
-            return record_of(row, self._messages(conn, row.id))
-
-    def messages(self, delivery_id: int) -> dict[int, str]:
-        with self._connect() as conn:
-            return self._messages(conn, delivery_id)
-
-    def last_delivered_date(
-        self, platform: str, channel_id: str, *, kind: Kind = Kind.DAILY
-    ) -> dt.date | None:
-        """Newest digest date (or rollup week's Monday) this channel has received or
-        deliberately skipped."""
-        with self._connect() as conn:
-            return conn.execute(
-                select(func.max(deliveries.c.digest_date)).where(
-                    deliveries.c.platform == platform,
-                    deliveries.c.channel_id == channel_id,
-                    deliveries.c.kind == Kind(kind).value,
-                    deliveries.c.status.in_([Status.DONE.value, Status.SKIPPED.value]),
-                )
-            ).scalar()
-
-    def history(
-        self, platform: str | None = None, channel_id: str | None = None, limit: int = 100
-    ) -> list[DeliveryRecord]:
-        """Recent ledger rows, newest digest first (for the CLI and /healthz)."""
-        stmt = select(deliveries).order_by(deliveries.c.digest_date.desc(), deliveries.c.id)
-        conditions = []
-        if platform:
-            conditions.append(deliveries.c.platform == platform)
-        if channel_id:
-            conditions.append(deliveries.c.channel_id == channel_id)
-        if conditions:
-            stmt = stmt.where(and_(*conditions))
-        with self._connect() as conn:
-            rows = conn.execute(stmt.limit(limit)).all()
-            return [record_of(row, self._messages(conn, row.id)) for row in rows]
-
-    @staticmethod
-    def _messages(conn: Connection, delivery_id: int) -> dict[int, str]:
-        rows = conn.execute(
-            select(delivery_messages.c.idx, delivery_messages.c.message_id)
-            .where(delivery_messages.c.delivery_id == delivery_id)
-            .order_by(delivery_messages.c.idx)
-        )
-        return {int(idx): str(message_id) for idx, message_id in rows}
-
-    # -- plumbing ------------------------------------------------------------------------
-
-    @contextmanager
-    def _begin(self) -> Iterator[Connection]:
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except IntegrityError:
-            raise
-        except OperationalError as exc:
-            raise ArchiveError(f"delivery ledger: database unavailable: {exc.orig}") from exc
-        except SQLAlchemyError as exc:
-            raise ArchiveError(f"delivery ledger: {exc}") from exc
-
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise ArchiveError(f"delivery ledger: database unavailable: {exc.orig}") from exc
-        except SQLAlchemyError as exc:
-            raise ArchiveError(f"delivery ledger: {exc}") from exc
-
-
-def _select_row(platform: str, channel_id: str, digest_date: dt.date, kind: Kind) -> Any:
-    """The one ledger row of a (platform, channel, kind, day) delivery."""
-    return select(deliveries).where(
-        deliveries.c.platform == platform,
-        deliveries.c.channel_id == channel_id,
-        deliveries.c.digest_date == digest_date,
-        deliveries.c.kind == Kind(kind).value,
-    )
 
 
 def _same_owner_clause(owner: str | None) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "FINAL",
+    "UNFINISHED",
     "Claim",
     "DeliveryRecord",
     "Kind",
@@ -31,6 +32,8 @@ class Status(enum.StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     RETRY = "retry"
+    GIVEN_UP = "given_up"
+    """Not finished within ``max_age``: reported, and left for ``send --date D --retry``."""
 
 
 class Kind(enum.StrEnum):
@@ -42,7 +45,9 @@ class Kind(enum.StrEnum):
 
 
 #: States that end a delivery for good: a claim on such a row is refused.
-FINAL = frozenset({Status.DONE, Status.SKIPPED, Status.FAILED})
+FINAL = frozenset({Status.DONE, Status.SKIPPED, Status.FAILED, Status.GIVEN_UP})
+#: States of a delivery that started and has not finished yet.
+UNFINISHED = frozenset({Status.CLAIMED, Status.RETRY})
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,8 @@ class DeliveryRecord:
     updated_at: dt.datetime
     messages: dict[int, str] = field(default_factory=dict)
     kind: Kind = Kind.DAILY
+    snapshot: dict[str, Any] | None = None
+    """The payloads the delivery started with (addenda extend them)."""
 
 
 def utcnow() -> dt.datetime:
@@ -123,4 +130,5 @@ def record_of(row: Any, messages: dict[int, str]) -> DeliveryRecord:
         updated_at=aware(row.updated_at) or utcnow(),
         messages=messages,
         kind=Kind(row.kind or Kind.DAILY.value),
+        snapshot=row.snapshot,
     )

@@ -1,7 +1,8 @@
 """The archive's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
 digests ─< items ─< item_tags; subscriptions (channels added or changed at runtime);
-deliveries ─< delivery_messages (the exactly-once ledger). Beyond the tables, each database
+deliveries ─< delivery_messages, delivery_items (the exactly-once ledger); source_files
+(what ingest last saw of each file). Beyond the tables, each database
 gets its own text index (``install_text_search``) and SQLite a few covering indexes that
 its search plans name (bot/archive/search.py).
 """
@@ -165,6 +166,30 @@ delivery_messages = Table(
     Column("posted_at", DateTime(timezone=True), nullable=False),
 )
 
+
+# Which items a delivery carried (by plan.item_key): items that appear later in the same
+# day's file are posted as an addendum, and nothing is posted twice.
+delivery_items = Table(
+    "delivery_items",
+    metadata,
+    Column(
+        "delivery_id", Integer, ForeignKey("deliveries.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("item_key", String(64), primary_key=True),
+)
+
+# What ingest last saw of each source file (size, mtime, hash): unchanged files are skipped
+# without being read or parsed again.
+source_files = Table(
+    "source_files",
+    metadata,
+    Column("path", Text, primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("mtime_ns", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("digest_date", Date),
+    Column("checked_at", DateTime(timezone=True), nullable=False),
+)
 
 # -- text search indexes (bot/archive/search.py) ------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from bot.archive.engine import make_engine
 from bot.archive.ledger import Ledger
 from bot.archive.migrate import SchemaState
 from bot.archive.schema import digests, item_tags, items
+from bot.archive.source_files import SourceFiles
 from bot.archive.sqlite_plan import PlanLimits
 from bot.archive.subscriptions import SubscriptionStore
 from bot.errors import ArchiveError
@@ -68,8 +70,10 @@ class Archive:
             event.listen(self.engine, "connect", _sqlite_cache)
         self.aliases = aliases if aliases is not None else TagAliases.builtin()
         self.subscriptions = SubscriptionStore(self.engine)
+        self.source_files = SourceFiles(self.engine)
         self._ledger: Ledger | None = None
         self._hit_columns = _HIT_COLUMNS
+        self._seen_file: bool | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Archive:
@@ -98,6 +102,22 @@ class Archive:
         """The URL without its password, for messages."""
         return _safe_url(self.url)
 
+    def missing_file(self) -> str | None:
+        """Why a SQLite archive's file is gone (deleted or moved under us), or None.
+
+        An open SQLite connection keeps writing to a deleted file, so nothing else notices;
+        a restart would then start from an empty ledger and post whole digests again."""
+        if self.engine.dialect.name != "sqlite":
+            return None
+        database = self.engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        if self._seen_file is None:
+            self._seen_file = os.path.exists(database)
+        if self._seen_file and not os.path.exists(database):
+            return f"archive file {database} has vanished; restore it before restarting"
+        return None
+
     def __repr__(self) -> str:
         return f"Archive({self.where!r})"
 
@@ -123,6 +143,7 @@ class Archive:
                         before.current or "0.1.0 (unversioned)",
                         after.current,
                     )
+                self.missing_file()  # from now on, the file must stay
                 return before, after
             except SQLAlchemyError:
                 # Two processes creating the same table at once: the second one retries.

@@ -10,6 +10,7 @@ from rich.text import Text
 from bot.archive import Archive
 from bot.cli.app import err, out, state
 from bot.cli.parse import coverage_line
+from bot.delivery import ingest_horizon
 from bot.errors import ConfigError
 from bot.ingest import Formats, ingest_paths
 from bot.models import Problem
@@ -53,6 +54,8 @@ def ingest(
             console=err,
             base=base,
             formats=Formats.from_settings(settings),
+            not_after=ingest_horizon(settings),
+            date_conflict=settings.date_conflict,
         )
     finally:
         archive.close()

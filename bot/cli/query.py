@@ -16,6 +16,9 @@ from bot.cli.app import out, state
 from bot.models import Hit
 from bot.query import parse_query
 
+#: How far past the shown page ``query`` counts matches before it says "N+".
+COUNT_CAP = 1000
+
 
 def hits_table(hits: list[Hit], *, title: str) -> Table:
     """One row per hit; all digest text goes through Text so rich markup is never applied."""
@@ -61,7 +64,9 @@ def query(
     try:
         archive.open_for_reading()
         hits = archive.search(parsed, limit=limit, offset=offset)
-        total = archive.count(parsed) if hits and not as_json else len(hits)
+        # Counting every match of a common word costs a scan; past COUNT_CAP it says "N+".
+        cap = offset + limit + COUNT_CAP
+        total = archive.count(parsed, cap=cap) if hits and not as_json else len(hits)
     finally:
         archive.close()
     if as_json:
@@ -72,5 +77,5 @@ def query(
         where = f" (after skipping {offset})" if offset else ""
         out.print(Text(f"No items match {str(parsed) or '(everything)'}{where}."))
         return
-    shown = f"{offset + 1}-{offset + len(hits)} of {total}"
+    shown = f"{offset + 1}-{offset + len(hits)} of {total}{'+' if total >= cap else ''}"
     out.print(hits_table(hits, title=f"{parsed} — {shown}"))

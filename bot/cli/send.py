@@ -1,5 +1,5 @@
-"""``digestbot send [--date D | --week W] [--channel ID] [--dry-run]``: deliver now, through
-the ledger.
+"""``digestbot send [--date D [--retry] | --week W] [--channel ID] [--dry-run]``: deliver
+now, through the ledger.
 
 It ingests ``sources`` first, then delivers to every effective channel (config plus
 subscriptions) the newest digest it has not received (at most ``max_age`` old), or the
@@ -11,6 +11,9 @@ console channel prints headlines; ``--show`` prints whole digests.
 
 Exit status: 0 delivered or nothing to do; 1 a delivery failed, or no digest where one
 was expected (none archived, or the newest older than ``max_age``: said which); 2 usage.
+
+Without ``--date``, unfinished deliveries are finished first, oldest first; ``--date D
+--retry`` tries a failed or given-up day again, from where it stopped.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bot.delivery import (
     Outcome,
     Plan,
     describe_topics,
+    ingest_horizon,
     settled_outcome,
 )
 from bot.errors import ConfigError, QueryError, UsageError
@@ -59,6 +63,7 @@ _STYLE = {
     Outcome.NOTHING_NEW: "dim",
     Outcome.FAILED: "red",
     Outcome.DEACTIVATED: "red",
+    Outcome.PAUSED: "red",
     Outcome.DRY_RUN: "cyan",
 }
 
@@ -113,11 +118,20 @@ def send(
             metavar="YYYY-Www",
         ),
     ] = None,
+    retry: Annotated[
+        bool,
+        typer.Option(
+            "--retry",
+            help="With --date: try a failed or given-up day again (resumes where it stopped).",
+        ),
+    ] = False,
 ) -> None:
     """Deliver the digest to every channel now (each channel gets it exactly once)."""
     settings = state(ctx).settings
     if date is not None and week is not None:
         raise UsageError("--date and --week: give one of them, not both", option="--week")
+    if retry and date is None:
+        raise UsageError("--retry needs --date D (the day to try again)", option="--retry")
     results = asyncio.run(
         run_send(
             settings,
@@ -128,6 +142,7 @@ def send(
             week=parse_week(week),
             show=show,
             show_again=show,
+            retry=retry,
         )
     )
     raise typer.Exit(exit_code(results))
@@ -150,6 +165,7 @@ async def run_send(
     week: IsoWeek | None = None,
     show: bool = True,
     show_again: bool = False,
+    retry: bool = False,
 ) -> list[DeliveryResult]:
     """The body of ``send``, callable from tests and scripts; prints the summary table.
 
@@ -178,6 +194,8 @@ async def run_send(
             owner=make_owner(),
             options=options,
         )
+        if retry and date is not None and not dry_run:
+            await asyncio.to_thread(_reopen_failed, archive, channels, date, console)
         if dry_run:
             results = await asyncio.to_thread(_dry_run, deliverer, channels, date, week, console)
         else:
@@ -226,10 +244,31 @@ def _ingest_sources(settings: Settings, archive: Archive) -> None:
         console=err,
         base=settings.base_dir(),
         formats=Formats.from_settings(settings),
+        settle=settings.sources_settle,
+        not_after=ingest_horizon(settings),
+        date_conflict=settings.date_conflict,
     )
+    for path in summary.unsettled:
+        err.print(
+            f"[yellow]warning:[/yellow] {escape(path)}: still being written (modified less "
+            f"than sources_settle ago); not ingested yet"
+        )
     for problem in summary.problems:
         where = str(problem) if problem.line > 0 else f"{problem.path}: {problem.message}"
         err.print(f"[yellow]warning:[/yellow] {escape(where)}")
+
+
+def _reopen_failed(
+    archive: Archive, channels: list[Channel], date: dt.date, console: Console
+) -> None:
+    """``--retry``: make that day's failed or given-up deliveries retryable again."""
+    for channel in channels:
+        before = archive.ledger.retry(channel.platform, channel.id, date)
+        if before is not None and before.status.value in ("failed", "given_up"):
+            console.print(
+                f"[dim]{escape(channel.key)} {date}: retrying ({escape(before.status.value)}: "
+                f"{escape(before.error or '')})[/dim]"
+            )
 
 
 def _channels(

@@ -1,9 +1,10 @@
-"""``digestbot subscriptions list|add|remove``: the subscriptions table from the shell.
+"""``digestbot subscriptions list|add|activate|remove``: the subscriptions table from the shell.
 
 The same rows ``/ai subscribe`` writes, through the same code (``SubscriptionCommands.add``),
 so an operator can fix a channel without opening a chat and gets the chat's answer for the
 same mistake. Each option is checked with the chat grammar on its own (``--schedule
 "08:30 weekdays"`` works as well as a cron expression), so an error names its option.
+``list`` also shows deliveries that started and have not finished, and those given up.
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from bot.archive import Archive
 from bot.chat import CommandCore, CommandRequest, check_zone, effective_channel, parse_schedule
 from bot.cli.app import out, state
 from bot.errors import CommandError, ConfigError
-from bot.registry import chat_platforms
+from bot.registry import PLATFORMS, chat_platforms
 
 if TYPE_CHECKING:
+    from bot.archive import DeliveryRecord
     from bot.config import Settings
 
 T = TypeVar("T")
@@ -70,8 +73,12 @@ def list_subscriptions(
     archive = _archive(settings)
     try:
         rows = archive.subscriptions.list(platform)
+        unfinished = archive.ledger.unfinished(platform)
+        given_up = archive.ledger.given_up(platform, limit=50)
     finally:
         archive.close()
+    if unfinished or given_up:
+        out.print(deliveries_table(unfinished, given_up))
     if not rows:
         out.print("No subscriptions stored. Add one with: digestbot subscriptions add slack C0123")
         return
@@ -81,7 +88,10 @@ def list_subscriptions(
     for row in rows:
         effective = effective_channel(settings, row, row.platform, row.channel_id)
         channel = row.channel_id + (f" (thread {row.thread_id})" if row.thread_id else "")
-        status = "active" if row.active else f"inactive: {row.inactive_reason or '?'}"
+        status = "active"
+        if not row.active:
+            when = row.updated_at.isoformat(timespec="minutes") if row.updated_at else "?"
+            status = f"inactive since {when}: {row.inactive_reason or '?'}"
         table.add_row(
             row.platform,
             channel,
@@ -91,6 +101,55 @@ def list_subscriptions(
             status,
         )
     out.print(table)
+
+
+def deliveries_table(unfinished: list[DeliveryRecord], given_up: list[DeliveryRecord]) -> Table:
+    """Deliveries that started and have not finished, and those that never will."""
+    table = Table(title="Deliveries needing attention", show_lines=False)
+    for column in ("channel", "digest", "status", "messages posted", "since", "last error"):
+        table.add_column(column, overflow="fold")
+    for record in [*unfinished, *given_up]:
+        status = {"claimed": "in progress", "retry": "unfinished, will resume"}.get(
+            record.status.value, record.status.value.replace("_", " ")
+        )
+        table.add_row(
+            Text(f"{record.platform}:{record.channel_id}"),
+            record.digest_date.isoformat(),
+            status,
+            str(len(record.messages)),
+            record.updated_at.isoformat(timespec="minutes"),
+            Text(record.error or ""),
+        )
+    table.caption = "retry a failed day: digestbot send --date D --channel PLATFORM:ID --retry"
+    return table
+
+
+@subscriptions_app.command("activate", context_settings={"ignore_unknown_options": True})
+def activate_subscription(
+    ctx: typer.Context,
+    platform: str = typer.Argument(..., help=f"one of: {', '.join(PLATFORMS)}"),
+    channel: str = typer.Argument(..., help="Channel id"),
+) -> None:
+    """Bring back a channel that was deactivated (after fixing why), keeping its settings."""
+    settings = state(ctx).settings
+    if platform not in PLATFORMS:  # config channels of any platform can be deactivated
+        raise ConfigError(
+            f"PLATFORM: unknown platform {platform!r} (use one of {', '.join(PLATFORMS)})"
+        )
+    archive = _archive(settings)
+    try:
+        existing = archive.subscriptions.get(platform, channel)
+        if existing is None:
+            raise ConfigError(f"CHANNEL: no subscription stored for {platform}:{channel}")
+        if existing.active:
+            out.print(f"{platform}:{channel} is already active")
+            return
+        archive.subscriptions.upsert(platform, channel, active=True, inactive_reason=None)
+    finally:
+        archive.close()
+    out.print(
+        Text(f"Activated {platform}:{channel} (was: {existing.inactive_reason or 'inactive'})")
+    )
 
 
 @subscriptions_app.command("add", context_settings={"ignore_unknown_options": True})

@@ -28,8 +28,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.config import sources
+from bot.config.durations import NonNegativeDuration, PositiveDuration
 from bot.config.fields import (
-    Duration,
     check_cron,
     check_log_level,
     human_schedule,
@@ -148,9 +148,16 @@ class Settings(BaseSettings):
     language: Literal["zh", "en"] = "zh"
     templates_dir: str | None = None
     sources: list[str] = Field(default_factory=list)
-    max_age: Duration = dt.timedelta(days=2)
-    wait_for_digest: Duration = dt.timedelta(hours=3)
-    poll_interval: Duration = dt.timedelta(minutes=5)
+    sources_settle: NonNegativeDuration = dt.timedelta(seconds=30)
+    """A source file is ingested once its size and mtime have not changed for this long
+    (0: at once, for pipelines that write elsewhere and rename into place)."""
+    date_conflict: Literal["refuse", "header", "name"] = "refuse"
+    """A file whose name says one date and whose header another: refuse it, or which wins."""
+    max_age: NonNegativeDuration = dt.timedelta(days=2)
+    max_future: NonNegativeDuration = dt.timedelta(days=1)
+    """A digest dated further ahead of today is refused (a typo in the year hid real days)."""
+    wait_for_digest: NonNegativeDuration = dt.timedelta(hours=3)
+    poll_interval: PositiveDuration = dt.timedelta(minutes=5)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
     """``json``: one JSON object a line, for log collectors."""

@@ -5,33 +5,15 @@ places under the key.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BeforeValidator, SecretStr
+from pydantic import SecretStr
 
 from bot.config.sources import did_you_mean
-from bot.cron import cron_trigger, parse_schedule
+from bot.cron import check_fires_sensibly, parse_schedule
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|h|m|s|days?|hours?|minutes?|seconds?)\s*$")
-_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def _parse_duration(value: Any) -> Any:
-    """Accept ``2d``, ``3h``, ``90m``, ``45s`` or a number of seconds."""
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if match:
-            return dt.timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2][0]])
-    if isinstance(value, int | float):
-        return dt.timedelta(seconds=value)
-    return value
-
-
-Duration = Annotated[dt.timedelta, BeforeValidator(_parse_duration)]
 
 
 def check_cron(value: str | None) -> str | None:
@@ -39,7 +21,7 @@ def check_cron(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        cron_trigger(value)
+        check_fires_sensibly(value)
     except ValueError as exc:
         raise ValueError(f"invalid cron expression {value!r}: {exc}") from exc
     return value

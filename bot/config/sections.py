@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from bot.config.fields import Duration, check_proxy, no_empty_secret
+from bot.config.durations import NonNegativeDuration, Port, PositiveDuration
+from bot.config.fields import check_proxy, no_empty_secret
 
 
 class _Section(BaseModel):
@@ -28,11 +29,11 @@ class SlackSettings(_Section):
     app_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     mode: Literal["socket", "http"] = "socket"
-    port: int = 3000
+    port: Port = 3000
     api_url: str = "https://slack.com/api/"
     admins: list[str] = Field(default_factory=list)
     """User ids allowed to change subscriptions; empty means anyone in the channel."""
-    per_channel_interval: float = 1.0
+    per_channel_interval: float = Field(default=1.0, ge=0)
     """Seconds between two posts to one channel (Slack allows about one per second)."""
     proxy: str | None = None
     """HTTP(S) proxy for the Web API and Socket Mode (``http://host:3128``)."""
@@ -48,8 +49,8 @@ class TelegramSettings(_Section):
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    port: int = 8443
-    per_chat_interval: float = 1.0
+    port: Port = 8443
+    per_chat_interval: float = Field(default=1.0, ge=0)
     """Seconds between two messages to one chat (AIORateLimiter has no per-chat limit)."""
     proxy: str | None = None
     """HTTP(S) or SOCKS5 proxy for the Bot API (``socks5://host:1080`` needs httpx[socks])."""
@@ -94,17 +95,17 @@ class FormatsSettings(_Section):
 class DeliverySettings(_Section):
     """Timings of the exactly-once sender; the defaults suit production."""
 
-    lease: Duration = dt.timedelta(minutes=10)
+    lease: PositiveDuration = dt.timedelta(minutes=10)
     """How long a claim is held without renewal before another run may take it over."""
-    window: Duration = dt.timedelta(hours=3)
+    window: PositiveDuration = dt.timedelta(hours=3)
     """How long transient errors (429, 5xx, timeouts) are retried before giving up for now."""
-    retry_base: Duration = dt.timedelta(seconds=1)
-    retry_cap: Duration = dt.timedelta(seconds=60)
-    concurrency: int = 500
+    retry_base: PositiveDuration = dt.timedelta(seconds=1)
+    retry_cap: PositiveDuration = dt.timedelta(seconds=60)
+    concurrency: int = Field(default=500, ge=1)
     """Channels delivered at once: sends are paced I/O, so this can be large."""
-    misfire_grace: Duration = dt.timedelta(hours=3)
+    misfire_grace: NonNegativeDuration = dt.timedelta(hours=3)
     """A bot that was down at delivery time still delivers if it is back within this."""
-    reload_interval: Duration = dt.timedelta(seconds=60)
+    reload_interval: PositiveDuration = dt.timedelta(seconds=60)
     """How often `run` re-reads subscriptions to pick up runtime changes."""
 
 
@@ -112,7 +113,7 @@ class HttpSettings(_Section):
     """The older name of ``web.host`` and ``web.port``, still accepted."""
 
     host: str = "127.0.0.1"
-    port: int | None = None
+    port: Port | None = None
     """Port for ``/healthz`` and ``/metrics`` in ``digestbot run``; None turns them off."""
 
 
@@ -134,7 +135,7 @@ class WebSettings(_Section):
     enabled: bool = False
     """Serve the web reader and Atom feeds (off: only ``/healthz`` and ``/metrics``)."""
     host: str = "127.0.0.1"
-    port: int | None = None
+    port: Port | None = None
     """None: no HTTP server at all."""
     base_url: str | None = None
     """The public URL of the reader, for links posted to chat and in feeds."""

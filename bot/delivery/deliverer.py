@@ -24,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot import metrics
 from bot.archive import Claim, Kind, utcnow
+from bot.delivery import addendum, backlog
 from bot.delivery import snapshot as payload_snapshot
-from bot.delivery.plan import DeliveryOptions, Plan, Planner
+from bot.delivery.plan import DeliveryOptions, Plan, Planner, item_key
+from bot.delivery.platform_state import PlatformStates
 from bot.delivery.result import DeliveryResult, Outcome, settled_outcome
 from bot.delivery.run import DeliveryRun
 from bot.delivery.weekly import RenderWeekly, WeeklyPlanner
@@ -35,6 +37,7 @@ from bot.errors import (
     DigestbotError,
     LostClaim,
     PermanentDeliveryError,
+    PlatformUnavailable,
     WindowClosed,
 )
 
@@ -67,6 +70,7 @@ class Deliverer:
         clock: Callable[[], dt.datetime] = utcnow,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         render_weekly: RenderWeekly | None = None,
+        platforms: PlatformStates | None = None,
     ) -> None:
         self.archive = archive
         self._transports = transports
@@ -77,6 +81,7 @@ class Deliverer:
         self.ledger: Ledger = ledger if ledger is not None else archive.ledger
         self.clock = clock
         self.sleep = sleep
+        self.platforms = platforms if platforms is not None else PlatformStates()
         self.planner = Planner(
             archive,
             self.ledger,
@@ -85,6 +90,7 @@ class Deliverer:
             clock=clock,
             max_age=self.options.max_age,
         )
+        self.planner.max_future = self.options.max_future
         self.weekly = WeeklyPlanner(
             archive, render_weekly or _no_weekly, aliases=aliases, clock=clock
         )
@@ -100,6 +106,7 @@ class Deliverer:
         render_weekly: RenderWeekly | None = None,
         owner: str,
         options: DeliveryOptions | None = None,
+        platforms: PlatformStates | None = None,
     ) -> Deliverer:
         """The deliverer `send` and `run` both use: the config's timings, the caller's
         templates and weekly renderer (delivery imports no formatter)."""
@@ -111,6 +118,7 @@ class Deliverer:
             owner=owner,
             options=options or DeliveryOptions.from_settings(settings),
             render_weekly=render_weekly,
+            platforms=platforms,
         )
 
     def transport(self, platform: str) -> Transport:
@@ -147,17 +155,47 @@ class Deliverer:
         on_result: Callable[[DeliveryResult], None] | None = None,
         week: IsoWeek | None = None,
     ) -> list[DeliveryResult]:
-        """Deliver to many channels concurrently (bounded), results in channel order."""
+        """Deliver to many channels concurrently (bounded), results in channel order.
+
+        Without ``date`` each channel first finishes its unfinished deliveries, oldest
+        first (one result each), then gets its newest digest."""
         gate = asyncio.Semaphore(max(1, self.options.concurrency))
 
-        async def one(channel: Channel) -> DeliveryResult:
+        async def one(channel: Channel) -> list[DeliveryResult]:
             async with gate:
-                result = await self.deliver(channel, date=date, deadline=deadline, week=week)
+                if date is None and week is None:
+                    results = await self.deliver_due(channel, deadline=deadline)
+                else:
+                    results = [await self.deliver(channel, date=date, deadline=deadline, week=week)]
             if on_result is not None:
-                on_result(result)
-            return result
+                for result in results:
+                    on_result(result)
+            return results
 
-        return list(await asyncio.gather(*(one(channel) for channel in channels)))
+        done = await asyncio.gather(*(one(channel) for channel in channels))
+        return [result for results in done for result in results]
+
+    async def deliver_due(
+        self,
+        channel: Channel,
+        *,
+        deadline: dt.datetime | None = None,
+        backlog_only: bool = False,
+    ) -> list[DeliveryResult]:
+        """Everything the channel is owed now, unfinished days first (``backlog``)."""
+        return await backlog.deliver_due(
+            self, channel, deadline=deadline, backlog_only=backlog_only
+        )
+
+    async def deliver_addenda(
+        self, channel: Channel, *, deadline: dt.datetime | None = None
+    ) -> list[DeliveryResult]:
+        """Post the items added to a day after it was delivered (see ``addendum``)."""
+        try:
+            return await addendum.deliver_addenda(self, channel, deadline=deadline)
+        except DigestbotError as exc:
+            log.warning("delivery %s: cannot check for an addendum: %s", channel.key, exc)
+            return []
 
     async def deliver(
         self,
@@ -198,6 +236,10 @@ class Deliverer:
         if isinstance(planned, DeliveryResult):
             return planned
         plan = planned
+        transport = self.transport(channel.platform)
+        paused = await self.platforms.usable(channel.platform, transport.check)
+        if paused is not None:
+            return DeliveryResult(channel, Outcome.PAUSED, plan.digest_date, error=paused)
         claim = await asyncio.to_thread(
             self.ledger.claim,
             channel.platform,
@@ -235,6 +277,11 @@ class Deliverer:
             await run.send_all()
         except PermanentDeliveryError as exc:
             return await run.deactivate(exc)
+        except PlatformUnavailable as exc:
+            await run.release(str(exc))
+            if transport.shared_credentials:
+                self.platforms.down(channel.platform, str(exc))
+            return run.result(Outcome.PAUSED, str(exc))
         except LostClaim as exc:
             return run.result(Outcome.BUSY, str(exc))
         except (WindowClosed, DeliveryError, DigestbotError) as exc:
@@ -252,10 +299,17 @@ class Deliverer:
             raise
         try:
             await asyncio.to_thread(
+                self.ledger.record_items,
+                claim.delivery_id,
+                [item_key(item) for item in plan.digest.items],
+            )
+            await asyncio.to_thread(
                 self.ledger.complete, claim.delivery_id, len(plan.payloads), owner=claim.owner
             )
         except LostClaim as exc:
             return run.result(Outcome.BUSY, str(exc))
+        if run.posted:
+            self.platforms.up(channel.platform)
         return run.result(Outcome.DELIVERED)
 
     async def _pin(self, plan: Plan, claim: Claim) -> Plan:
@@ -296,7 +350,11 @@ class Deliverer:
         if settled is not None:
             outcome, error = settled
         else:
-            outcome, error = Outcome.BUSY, f"claimed by {record.owner}" if record else None
+            outcome, error = Outcome.BUSY, None
+            if record is not None:
+                error = f"claimed by {record.owner}"
+                if record.lease_until is not None:
+                    error += f" until {record.lease_until.isoformat(timespec='seconds')}"
         total = (record.message_count or 0) if record else 0
         return DeliveryResult(plan.channel, outcome, plan.digest_date, total=total, error=error)
 

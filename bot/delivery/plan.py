@@ -3,9 +3,8 @@
 Why separate from sending: ``send --dry-run`` and the scheduler's wait-for-digest loop need
 the same answer without claiming anything. The rules:
 
-- the newest archived digest the channel has not received yet (newer than the last one it
-  received or deliberately skipped), at most ``max_age`` old in the channel's timezone;
-  an explicit date ignores both rules;
+- which date: ``bot.delivery.choice`` (unfinished deliveries first, then the newest new
+  digest within ``max_age``); an explicit date ignores them;
 - filtered by the channel's topics (queries): an item is kept if it matches ANY topic; no
   topics means the whole digest; nothing matching means nothing is posted that day.
 """
@@ -13,12 +12,13 @@ the same answer without claiming anything. The rules:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
-from zoneinfo import ZoneInfo
 
+from bot.delivery.choice import Choice, choose, local_today
 from bot.errors import QueryError
 from bot.query import parse_query
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from bot.archive import Ledger
     from bot.channels import Channel
     from bot.config import Settings
-    from bot.models import Digest
+    from bot.models import Digest, Item
     from bot.query import Query, TagAliases
 
 
@@ -41,6 +41,8 @@ class DeliveryOptions:
     retry_base: float = 1.0
     retry_cap: float = 60.0
     max_age: dt.timedelta = dt.timedelta(days=2)
+    max_future: dt.timedelta = dt.timedelta(days=1)
+    """Digests dated further ahead of the channel's today are not delivered (typos)."""
     concurrency: int = 500
     """Channels delivered at once: sends are paced I/O, so this can be large."""
 
@@ -50,6 +52,7 @@ class DeliveryOptions:
         section = settings.delivery
         values: dict[str, Any] = {
             "max_age": settings.max_age,
+            "max_future": settings.max_future,
             "lease": section.lease,
             "window": section.window,
             "retry_base": section.retry_base.total_seconds(),
@@ -64,6 +67,10 @@ class DigestSource(Protocol):
     """The part of ``bot.archive.Archive`` planning reads."""
 
     def dates(self) -> list[dt.date]: ...
+
+    def forget(self) -> None:
+        """Drop the cached reads: the next plan sees what was ingested a moment ago."""
+        self._digests.clear()
 
     def digest(self, date: dt.date) -> Digest | None: ...
 
@@ -83,11 +90,6 @@ class Plan:
     @property
     def empty(self) -> bool:
         return not self.digest.items
-
-
-def local_today(channel: Channel, now: dt.datetime) -> dt.date:
-    """The channel's calendar date: 'today' is where the readers are."""
-    return now.astimezone(ZoneInfo(channel.timezone)).date()
 
 
 def topic_queries(channel: Channel, *, today: dt.date) -> list[Query]:
@@ -110,6 +112,12 @@ def filter_digest(digest: Digest, queries: Iterable[Query], aliases: TagAliases)
         item for item in digest.items if any(q.matches(item, digest.date, aliases) for q in queries)
     ]
     return digest.model_copy(update={"items": kept})
+
+
+def item_key(item: Item) -> str:
+    """An item's identity within its day: its link, else its title (for addenda)."""
+    basis = item.url or " ".join(item.title.split()).casefold()
+    return hashlib.sha1(basis.encode("utf-8")).hexdigest()
 
 
 def describe_topics(channel: Channel) -> str:
@@ -184,17 +192,24 @@ class Planner:
         self.render = render
         self.aliases = aliases
         self.clock = clock
+        #: How far ahead of a channel's today a digest may be dated (``max_future``).
+        self.max_future = dt.timedelta(days=1)
         self._digests: dict[dt.date, tuple[float, Digest | None]] = {}
         self._rendered: dict[tuple[Any, ...], tuple[Digest, Digest, list[Any]]] = {}
 
+    def choose(self, channel: Channel) -> Choice:
+        """The channel's next digest date, within this planner's ``max_age``."""
+        return choose(
+            self.archive,
+            self.ledger,
+            channel,
+            now=self.clock(),
+            max_age=self.max_age,
+            max_future=self.max_future,
+        )
+
     def choose_date(self, channel: Channel) -> dt.date | None:
-        """The newest digest date this channel should receive now, or None if there is none:
-        not yet delivered to it, and no older than ``max_age`` in the channel's timezone."""
-        cutoff = (self.clock().astimezone(ZoneInfo(channel.timezone)) - self.max_age).date()
-        last = self.ledger.last_delivered_date(channel.platform, channel.id)
-        dates = self.archive.dates()
-        candidates = [d for d in dates if d >= cutoff and (last is None or d > last)]
-        return max(candidates) if candidates else None
+        return self.choose(channel).date
 
     def plan(self, channel: Channel, *, date: dt.date | None) -> Plan | NoPlan:
         chosen = date if date is not None else self.choose_date(channel)
@@ -216,6 +231,10 @@ class Planner:
             cached = self._rendered[key] = (digest, filtered, payloads)
         _, filtered, payloads = cached
         return Plan(channel, chosen, filtered, len(digest.items), list(payloads))
+
+    def forget(self) -> None:
+        """Drop the cached reads: the next plan sees what was ingested a moment ago."""
+        self._digests.clear()
 
     def digest(self, date: dt.date) -> Digest | None:
         """The archived digest of ``date``, re-read at most every few seconds."""

@@ -24,11 +24,12 @@ class Outcome(enum.StrEnum):
     NOTHING_NEW = "nothing new"
     FAILED = "failed"
     DEACTIVATED = "deactivated"
+    PAUSED = "paused: platform unavailable"
     DRY_RUN = "dry run"
 
 
 #: Outcomes that mean something went wrong (non-zero exit of ``digestbot send``).
-FAILURES = frozenset({Outcome.FAILED, Outcome.DEACTIVATED})
+FAILURES = frozenset({Outcome.FAILED, Outcome.DEACTIVATED, Outcome.PAUSED})
 #: No digest to deliver (yet): ``run`` waits for a late file after these.
 WAITING = frozenset({Outcome.NO_DIGEST, Outcome.NOTHING_NEW})
 
@@ -90,4 +91,6 @@ def settled_outcome(record: DeliveryRecord | None) -> tuple[Outcome, str | None]
         return Outcome.SKIPPED, record.error
     if record.status is Status.FAILED:
         return Outcome.FAILED, f"failed earlier: {record.error}"
+    if record.status is Status.GIVEN_UP:
+        return Outcome.FAILED, f"given up: {record.error} (retry with --retry)"
     return None

@@ -18,6 +18,7 @@ from bot.errors import (
     DeliveryError,
     LostClaim,
     PermanentDeliveryError,
+    PlatformUnavailable,
     TransientDeliveryError,
     WindowClosed,
 )
@@ -159,6 +160,9 @@ class DeliveryRun:
                 await self._sleep(delay)
             except PermanentDeliveryError:
                 metrics.DELIVERY_FAILURES.labels(platform, "permanent").inc()
+                raise
+            except PlatformUnavailable:
+                metrics.DELIVERY_FAILURES.labels(platform, "platform").inc()
                 raise
             except DeliveryError:
                 metrics.DELIVERY_FAILURES.labels(platform, "rejected").inc()

@@ -98,6 +98,7 @@ class DeliveryScheduler:
         )
         self.scheduler.add_listener(self._on_event, EVENT_JOB_MISSED | EVENT_JOB_ERROR)
         self.channels: dict[str, Channel] = {}
+        self._periodic: set[str] = {RELOAD_JOB}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -126,6 +127,21 @@ class DeliveryScheduler:
                 misfire_grace_time=None,
             )
         log.info("scheduler: %d channels scheduled", len(self.channels))
+
+    def add_periodic(
+        self, job_id: str, func: Callable[[], Awaitable[Any]], every: dt.timedelta
+    ) -> None:
+        """A housekeeping job every ``every`` (not a channel: not in ``next_runs``)."""
+        self._periodic.add(job_id)
+        self.scheduler.add_job(
+            func,
+            IntervalTrigger(seconds=every.total_seconds()),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=1,
+        )
 
     def shutdown(self) -> None:
         if self.scheduler.running:
@@ -201,15 +217,15 @@ class DeliveryScheduler:
         """Next delivery time per channel (for /healthz); None for a paused job."""
         runs: dict[str, dt.datetime | None] = {}
         for job in self.scheduler.get_jobs():
-            if job.id == RELOAD_JOB:
+            if job.id in self._periodic:
                 continue
             runs[job.id] = getattr(job, "next_run_time", None)
         return dict(sorted(runs.items()))
 
     def _on_event(self, event: JobExecutionEvent) -> None:
-        if event.job_id == RELOAD_JOB:
+        if event.job_id in self._periodic:
             if event.exception is not None:
-                log.error("scheduler: reload failed: %s", event.exception)
+                log.error("scheduler: %s failed: %s", event.job_id, event.exception)
             return
         if event.code == EVENT_JOB_MISSED:
             log.warning(

@@ -38,6 +38,10 @@ class Transport:
     platform: ClassVar[str]
     #: True when ``find_posted`` can really see earlier posts (Slack history, the JSONL file).
     reconciles: ClassVar[bool] = False
+    #: True when one credential serves every channel (a bot token): a refusal then pauses
+    #: the whole platform. Robots with a secret per webhook leave it False: only that
+    #: delivery is paused (released for a retry), the platform's other channels go on.
+    shared_credentials: ClassVar[bool] = False
     #: The payload model, so a claim's first rendering can be stored and resumed exactly.
     payload_type: ClassVar[type[BaseModel] | None] = None
 
@@ -54,6 +58,10 @@ class Transport:
     def render(self, digest: Digest, templates: Any) -> list[Any]:
         """The digest as this platform's ordered payloads (message 0 first)."""
         raise NotImplementedError
+
+    def addendum(self, payloads: list[Any]) -> list[Any]:
+        """Payloads that follow a digest already posted (Slack puts them in its thread)."""
+        return payloads
 
     async def send(
         self,
@@ -78,6 +86,13 @@ class Transport:
     ) -> str | None:
         """The id of message ``index`` of that digest if it is already in the channel."""
         return None
+
+    async def check(self) -> str:
+        """Prove the credentials work (one cheap API call); return who we are.
+
+        Raises ``PlatformUnavailable`` when the platform refuses us. Platforms without
+        credentials have nothing to check."""
+        return "no credentials needed"
 
     def describe(self, payload: Any) -> str:
         """A one-line summary of a payload, for ``send --dry-run``."""

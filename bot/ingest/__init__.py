@@ -17,6 +17,7 @@ from bot.ingest.files import IngestSummary, expand_paths, ingest_paths
 from bot.ingest.formats import DEFAULT_OPTIONS, Formats, ParseOptions
 from bot.ingest.parser import file_sha256, parse_bytes, parse_file, parse_text
 from bot.ingest.sources import SourceWatcher
+from bot.ingest.stable import SourceStat
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -24,6 +25,7 @@ __all__ = [
     "Formats",
     "IngestSummary",
     "ParseOptions",
+    "SourceStat",
     "SourceWatcher",
     "date_in_name",
     "expand_paths",

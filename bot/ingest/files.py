@@ -9,14 +9,14 @@ database rejects is stored again file by file, so only the bad file is lost).
 
 from __future__ import annotations
 
-import glob
+import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -27,10 +27,9 @@ from bot.ingest.coverage import Coverage
 from bot.ingest.dates import date_in_name
 from bot.ingest.formats import Formats
 from bot.ingest.parser import parse_bytes
+from bot.ingest.paths import expand_paths
+from bot.ingest.stable import FileStat, screen, source_stat
 from bot.models import Digest, ParseResult, Problem
-
-if TYPE_CHECKING:
-    import datetime as dt
 
 __all__ = ["IngestSummary", "expand_paths", "ingest_paths"]
 
@@ -44,6 +43,7 @@ MAX_WORKERS = 4
 STORE_BATCH = 100
 
 StoreOutcome = Literal["created", "updated", "unchanged"]
+DateConflict = Literal["refuse", "header", "name"]
 
 
 class _Store(Protocol):
@@ -78,6 +78,9 @@ class IngestSummary:
         """The coverage of every parsed file together."""
         return sum(self.coverage.values(), Coverage())
 
+    unsettled: list[str] = field(default_factory=list)
+    """Files left for a later run: modified less than ``settle`` ago."""
+
     @property
     def ok(self) -> bool:
         """True when nothing at all was reported."""
@@ -93,54 +96,6 @@ class IngestSummary:
             f"{self.files} files: {self.created} created, {self.updated} updated, "
             f"{self.unchanged} unchanged; {self.items} items; {len(self.problems)} problems"
         )
-
-
-def _has_magic(pattern: str) -> bool:
-    return any(char in pattern for char in "*?[")
-
-
-#: What a directory's digests are: markdown, or the contract JSON a pipeline wrote instead.
-DIGEST_SUFFIXES = (".md", ".json")
-
-
-def _markdown_in(directory: Path) -> list[Path]:
-    return [
-        path
-        for path in directory.rglob("*")
-        if path.suffix.lower() in DIGEST_SUFFIXES and path.is_file()
-    ]
-
-
-def expand_paths(
-    patterns: Iterable[str], *, base: Path | None = None
-) -> tuple[list[Path], list[Problem]]:
-    """Files named, ``*.md`` and ``*.json`` under directories (recursively) and glob matches.
-
-    Relative patterns are taken relative to ``base`` when given (config ``sources`` are
-    relative to the config file). Returns sorted, de-duplicated files and one problem per
-    pattern that matched nothing.
-    """
-    found: dict[Path, Path] = {}
-    missing: list[Problem] = []
-    for pattern in patterns:
-        full = pattern
-        if base is not None and not Path(pattern).expanduser().is_absolute():
-            full = str(base / pattern)
-        full = os.path.expanduser(full)
-        matches: list[Path] = []
-        candidates = (
-            [Path(p) for p in glob.glob(full, recursive=True)] if _has_magic(full) else [Path(full)]
-        )
-        for candidate in candidates:
-            if candidate.is_dir():
-                matches.extend(_markdown_in(candidate))
-            elif candidate.is_file():
-                matches.append(candidate)
-        if not matches:
-            missing.append(Problem(path=pattern, line=0, message="no digest files match this path"))
-        for match in matches:
-            found.setdefault(match.resolve(), match)
-    return sorted(found.values(), key=lambda p: str(p)), missing
 
 
 def _parse_one(
@@ -185,25 +140,49 @@ def ingest_paths(
     workers: int | None = None,
     batch_size: int = STORE_BATCH,
     formats: Formats | None = None,
+    settle: dt.timedelta | None = None,
+    not_after: dt.date | None = None,
+    date_conflict: DateConflict = "refuse",
 ) -> IngestSummary:
     """Ingest every digest file that ``patterns`` name into ``archive``.
 
     Never stops at a bad file: parse errors, item problems and storage failures are all
     collected in the summary. Two files for the same date in one run are a problem too
     (the second is skipped), since storing both would make the archive flip between them.
+
+    ``settle``: leave files modified less than this long ago for a later run (they may
+    still be being written). ``not_after``: refuse digests dated later (a typo in the
+    year). ``date_conflict``: a file name's date against its header's (see the config's
+    ``date_conflict``). Files the archive's ``source_files`` remembers unchanged are not
+    read again.
     """
-    files, missing = expand_paths(patterns, base=base)
+    all_files, missing = expand_paths(patterns, base=base)
     summary = IngestSummary()
     for problem in missing:
         summary.fail(problem)
+    sources = getattr(archive, "source_files", None)
+    seen = sources.seen(str(path) for path in all_files) if sources is not None else {}
+    screened = screen(all_files, seen, settle=settle)
+    files = screened.parse
+    summary.files += len(screened.unchanged)
+    summary.unchanged += len(screened.unchanged)
+    summary.unsettled = [str(path) for path in screened.unsettled]
+    if sources is not None and screened.touched:
+        sources.remember(
+            [
+                source_stat(path, screened.stats[path], known.sha256, known.digest_date)
+                for path, known in screened.touched
+            ]
+        )
+    checks = _Checks(not_after, date_conflict)
     if workers is None:
         # One parser per core: the main process only stores (SQLite has one writer), in
         # batches that leave it waiting for parsed files most of the time.
         workers = max(1, min(os.cpu_count() or 1, MAX_WORKERS))
-    dates: dict[dt.date, str] = {}
+    dates: dict[dt.date, str] = dict(screened.dates)
     bar = _progress_bar(console) if progress and len(files) >= PROGRESS_MIN_FILES else None
     task = bar.add_task("ingest", total=len(files)) if bar else None
-    batch = _Batch(archive, summary, batch_size)
+    batch = _Batch(archive, summary, batch_size, screened.stats, checks.conflicted)
 
     def advance(paths: list[Path]) -> None:
         if bar is not None and task is not None and paths:
@@ -217,8 +196,10 @@ def ingest_paths(
             if failure is not None:
                 summary.fail(failure)
                 advance(batch.skipped(path))
-            elif _accept(path, result, summary, dates):
-                advance(batch.add(path, sha256, result.digest))
+            elif (digest := checks.digest(path, result, summary)) is not None and _accept(
+                path, digest, summary, dates
+            ):
+                advance(batch.add(path, sha256, digest))
             else:
                 advance(batch.skipped(path))
         advance(batch.flush())
@@ -228,13 +209,53 @@ def ingest_paths(
     return summary
 
 
-def _accept(
-    path: Path, result: ParseResult, summary: IngestSummary, dates: dict[dt.date, str]
-) -> bool:
-    """Record a parsed file's problems; False if another file already had its date."""
-    summary.problems.extend(result.problems)
-    summary.coverage[str(path)] = Coverage.of(result)
-    date = result.digest.date
+class _Checks:
+    """The date rules a parsed file must pass before it is stored."""
+
+    def __init__(self, not_after: dt.date | None, date_conflict: DateConflict) -> None:
+        self.not_after = not_after
+        self.date_conflict = date_conflict
+        #: Files whose name and header disagree: never remembered as unchanged, so a
+        #: change of ``date_conflict`` takes effect without touching them.
+        self.conflicted: set[Path] = set()
+
+    def digest(self, path: Path, result: ParseResult, summary: IngestSummary) -> Digest | None:
+        """The digest to store (its date settled), or None with a located problem."""
+        summary.problems.extend(result.problems)
+        summary.coverage[str(path)] = Coverage.of(result)
+        digest = result.digest
+        named = date_in_name(path.name)
+        if named is not None and named != digest.date:
+            self.conflicted.add(path)
+            if self.date_conflict == "refuse":
+                summary.fail(
+                    Problem(
+                        path=str(path),
+                        line=1,
+                        message=f"the file name says {named} but the header says "
+                        f"{digest.date}; not stored (fix one, or set date_conflict: header "
+                        f"or name)",
+                    )
+                )
+                return None
+            if self.date_conflict == "name":
+                digest = digest.model_copy(update={"date": named})
+        if self.not_after is not None and digest.date > self.not_after:
+            summary.fail(
+                Problem(
+                    path=str(path),
+                    line=1,
+                    message=f"dated {digest.date}, more than a day ahead of today; not "
+                    f"stored (a typo in the date would hide the real digests)",
+                )
+            )
+            return None
+        return digest
+
+
+def _accept(path: Path, digest: Digest, summary: IngestSummary, dates: dict[dt.date, str]) -> bool:
+    """False (with a problem) if another file already had this digest's date."""
+    date = digest.date
     if date in dates:
         message = f"same date {date} as {dates[date]}; not stored"
         summary.fail(Problem(path=str(path), line=1, message=message))
@@ -246,8 +267,17 @@ def _accept(
 class _Batch:
     """Parsed files waiting to be stored together; returns the paths that got done."""
 
-    def __init__(self, archive: _Store, summary: IngestSummary, size: int) -> None:
-        self.archive, self.summary, self.size = archive, summary, size
+    def __init__(
+        self,
+        archive: _Store,
+        summary: IngestSummary,
+        size: int,
+        stats: dict[Path, FileStat],
+        uncached: set[Path],
+    ) -> None:
+        self.archive, self.summary, self.size, self.stats = archive, summary, size, stats
+        self.uncached = uncached
+        self.sources = getattr(archive, "source_files", None)
         self.bulk = callable(getattr(archive, "store_many", None))
         self.pending: list[tuple[Path, str, Digest]] = []
         self.done: list[Path] = []
@@ -274,8 +304,13 @@ class _Batch:
                 outcomes = None  # one file spoils the batch: find it file by file
         if outcomes is None:
             outcomes = [self._store_one(path, sha256, digest) for path, sha256, digest in pending]
-        for (_, _, digest), outcome in zip(pending, outcomes, strict=True):
+        remember = []
+        for (path, sha256, digest), outcome in zip(pending, outcomes, strict=True):
             self._count(digest, outcome)
+            if outcome is not None and path in self.stats and path not in self.uncached:
+                remember.append(source_stat(path, self.stats[path], sha256, digest.date))
+        if self.sources is not None and remember:
+            self.sources.remember(remember)
         done, self.done = [*self.done, *(path for path, _, _ in pending)], []
         return done
 

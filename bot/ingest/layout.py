@@ -20,6 +20,7 @@ Decided by structure, per file, on the headings below the title:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -175,11 +176,19 @@ def _numbered(headings: list[Heading], probe: _Probe) -> bool:
     return numbered > 0 and numbered >= unnumbered
 
 
+def _item_level(headings: list[Heading], probe: _Probe) -> int | None:
+    """The heading level most numbered items with fields use: a numbered heading at that
+    level is an item even where a broken neighbour above would swallow it as a section."""
+    levels = Counter(h.level for h in headings if h.numbered and probe.fields(h))
+    return levels.most_common(1)[0][0] if levels else None
+
+
 def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") -> Layout:
     """Decide the items, their categories and the numbering of one token stream."""
     headings = _headings(tokens)
     probe = _Probe(tokens, labels)
     numbered = _numbered(headings, probe) if name == "auto" else name == "numbered"
+    item_level = _item_level(headings, probe) if numbered else None
     items: list[Heading] = []
     item_ids: set[int] = set()
     stack: list[Heading] = []
@@ -188,7 +197,9 @@ def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") 
         while stack and stack[-1].level >= heading.level:
             stack.pop()
         inside = next((h for h in reversed(stack) if id(h) in item_ids), None)
-        promoted = numbered and heading.numbered and probe.fields(heading)
+        promoted = (
+            numbered and heading.numbered and (heading.level == item_level or probe.fields(heading))
+        )
         if inside is not None and not promoted:
             heading.parent_item = inside
         elif probe.evidence(heading) and not _groups_items(headings, pos, numbered, probe):

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.ingest.files import ingest_paths
+from bot.ingest.files import DateConflict, ingest_paths
 from bot.ingest.formats import Formats
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,9 @@ class SourceWatcher:
         wait_for_digest: dt.timedelta = dt.timedelta(hours=3),
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         formats: Formats | None = None,
+        settle: dt.timedelta | None = None,
+        not_after: Callable[[], dt.date] | None = None,
+        date_conflict: DateConflict = "refuse",
     ) -> None:
         self.archive = archive
         self.patterns = list(patterns)
@@ -46,25 +49,46 @@ class SourceWatcher:
         self.poll_interval = poll_interval
         self.wait_for_digest = wait_for_digest
         self.sleep = sleep
+        self.settle = settle
+        self.not_after = not_after
+        self.date_conflict = date_conflict
         self._lock = asyncio.Lock()
         self._last_ingest: float | None = None
+        self._unsettled = False
         self.ingests = 0
 
-    async def refresh(self, *, force: bool = False) -> None:
-        """Ingest the sources unless another waiter just did (new files become digests)."""
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Ingest the sources unless another waiter just did (new files become digests).
+
+        True when a day was created or changed. A file still being written (modified
+        less than ``settle`` ago) is left for a poll soon after it settles."""
         if not self.patterns:
-            return
+            return False
         async with self._lock:
             gap = self.poll_interval.total_seconds() / 2
+            if self._unsettled and self.settle is not None:
+                gap = min(gap, self.settle.total_seconds())
             now = time.monotonic()
             if not force and self._last_ingest is not None and now - self._last_ingest < gap:
-                return
-            await asyncio.to_thread(self._ingest)
+                return False
+            changed = await asyncio.to_thread(self._ingest)
             self._last_ingest = time.monotonic()
+            return changed
 
-    def _ingest(self) -> None:
-        summary = ingest_paths(self.archive, self.patterns, base=self.base, formats=self.formats)
+    def _ingest(self) -> bool:
+        summary = ingest_paths(
+            self.archive,
+            self.patterns,
+            base=self.base,
+            formats=self.formats,
+            settle=self.settle,
+            not_after=self.not_after() if self.not_after else None,
+            date_conflict=self.date_conflict,
+        )
         self.ingests += 1
+        self._unsettled = bool(summary.unsettled)
+        for path in summary.unsettled:
+            log.info("sources: %s is still being written; ingesting it once it settles", path)
         if summary.created or summary.updated:
             log.info("sources: %s", summary.line())
         for problem in summary.errors:
@@ -73,6 +97,7 @@ class SourceWatcher:
                 log.debug("sources: %s", problem)
             else:
                 log.warning("sources: %s", problem)
+        return bool(summary.created or summary.updated)
 
     async def wait_for(
         self,
@@ -99,4 +124,7 @@ class SourceWatcher:
                     self.patterns or "(none configured)",
                 )
                 return None
-            await self.sleep(min(self.poll_interval.total_seconds(), max(0.0, limit - waited)))
+            interval = self.poll_interval.total_seconds()
+            if self._unsettled and self.settle is not None:
+                interval = min(interval, self.settle.total_seconds() + 1.0)
+            await self.sleep(min(interval, max(0.0, limit - waited)))

@@ -86,8 +86,13 @@ async def start_listeners(
     *,
     core: CommandCore | None = None,
     host: str | None = None,
+    failures: dict[str, str] | None = None,
 ) -> list[Listener]:
     """Start every configured listener; returns them running (possibly an empty list).
+
+    With ``failures``, a listener that cannot start (a rejected app token, a port in use)
+    is recorded there with its reason and logged, and the others still start: the service
+    keeps delivering and ``/healthz`` reports it. Without, the first failure is raised.
 
     ``host`` overrides where HTTP listeners bind (tests: loopback); without it each
     listener binds where its own config says, or on every interface."""
@@ -95,16 +100,27 @@ async def start_listeners(
     core = core or CommandCore(archive, settings)
     templates = Templates(**settings.template_options())
     started: list[Listener] = []
+
+    async def start(name: str, starting: object, keys: str) -> None:
+        try:
+            started.append(await _starting(name, starting, settings, keys))
+        except DigestbotError as exc:
+            if failures is None:
+                raise
+            failures[name] = str(exc)
+            log.error("the %s listener is off: %s (deliveries go on)", name, exc)
+
     try:
         for name, needs in wanted_listeners(settings):
-            start = load(needs.START)
-            starting = start(settings, core, templates, **({"host": host} if host else {}))
-            started.append(await _starting(name, starting, settings, needs.KEYS))
+            starting = load(needs.START)(
+                settings, core, templates, **({"host": host} if host else {})
+            )
+            await start(name, starting, needs.KEYS)
     except BaseException:
         for listener in reversed(started):
             await _quietly_stop(listener)
         raise
-    if not started:
+    if not started and not failures:
         log.info(
             "no chat listener configured (set slack.bot_token, telegram.token or feishu.app_id)"
         )

@@ -1,8 +1,9 @@
 """``GET /healthz`` and ``GET /metrics`` for ``digestbot run``.
 
 Why a health endpoint that looks inside: a process can be alive while its archive is
-unreachable or its Slack socket has dropped; an orchestrator should see that (503) and
-an operator should see which part and when each channel's next delivery is due.
+unreachable (or its SQLite file was deleted under it), its Slack socket has dropped, a
+platform refuses its token, or a delivery is overdue; an orchestrator should see that (503)
+and an operator should see which part, why, and when each channel's next delivery is due.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
@@ -23,7 +24,12 @@ from bot.metrics import REGISTRY
 if TYPE_CHECKING:
     from bot.archive import Archive
     from bot.config import Settings
+    from bot.delivery import PlatformStates
     from bot.platforms import Listener
+
+#: What ``/healthz`` reports beyond the archive and the listeners: the platforms refusing
+#: us, listeners that could not start, and overdue deliveries (each with its reason).
+ProblemSource = Callable[[], Mapping[str, str]]
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +47,13 @@ def _probe_archive(archive: Archive) -> None:
 
 
 async def archive_reachable(archive: Archive | None) -> bool:
-    """One ``SELECT 1`` in a worker thread, bounded by ARCHIVE_PROBE_TIMEOUT."""
+    """One ``SELECT 1`` in a worker thread, bounded by ARCHIVE_PROBE_TIMEOUT; a SQLite
+    file deleted under the running process counts as unreachable (its writes go nowhere)."""
     if archive is None:
+        return False
+    missing = archive.missing_file()
+    if missing:
+        log.error("healthz: %s", missing)
         return False
     try:
         await asyncio.wait_for(asyncio.to_thread(_probe_archive, archive), ARCHIVE_PROBE_TIMEOUT)
@@ -63,29 +74,65 @@ def _next_deliveries(scheduler: HasNextRuns | None) -> dict[str, str | None]:
     return {key: when.isoformat() if when else None for key, when in sorted(runs.items())}
 
 
+def _problems(sources: Mapping[str, ProblemSource]) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for name, source in sources.items():
+        try:
+            problems = dict(source())
+        except Exception as exc:  # a broken probe is itself a problem worth a 503
+            problems = {"probe": f"{type(exc).__name__}: {exc}"}
+        if problems:
+            found[name] = problems
+    return found
+
+
+def platform_problems(platforms: PlatformStates) -> ProblemSource:
+    """The platforms refusing our credentials, with the reason and since when."""
+
+    def read() -> dict[str, str]:
+        return {
+            name: f"{down.reason} (since {down.since.isoformat(timespec='seconds')})"
+            for name, down in platforms.failing().items()
+        }
+
+    return read
+
+
 async def health_report(
-    archive: Archive | None, scheduler: HasNextRuns | None, listeners: Sequence[Listener]
+    archive: Archive | None,
+    scheduler: HasNextRuns | None,
+    listeners: Sequence[Listener],
+    problems: Mapping[str, ProblemSource] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """The status code and JSON body of ``/healthz``: 503 when any part is down."""
+    """The status code and JSON body of ``/healthz``: 503 when any part is down.
+
+    ``problems`` names more probes (``platforms``, ``listeners_failed``, ``overdue``...):
+    any of them reporting something makes the service unhealthy."""
     reachable = await archive_reachable(archive)
     connected = {listener.name: bool(listener.connected) for listener in listeners}
-    healthy = reachable and all(connected.values())
+    found = await asyncio.to_thread(_problems, problems or {})
+    healthy = reachable and all(connected.values()) and not found
     body = {
         "status": "ok" if healthy else "degraded",
         "archive": reachable,
         "listeners": connected,
+        "problems": found,
         "next_deliveries": _next_deliveries(scheduler),
     }
     return (200 if healthy else 503), body
 
 
 def make_health_app(
-    *, archive: Archive | None, scheduler: HasNextRuns | None, listeners: Sequence[Listener]
+    *,
+    archive: Archive | None,
+    scheduler: HasNextRuns | None,
+    listeners: Sequence[Listener],
+    problems: Mapping[str, ProblemSource] | None = None,
 ) -> web.Application:
     """The aiohttp app; ``listeners`` is read at request time, so it may be filled later."""
 
     async def healthz(_request: web.Request) -> web.Response:
-        status, body = await health_report(archive, scheduler, listeners)
+        status, body = await health_report(archive, scheduler, listeners, problems)
         return web.json_response(body, status=status)
 
     async def metrics(_request: web.Request) -> web.Response:
@@ -105,9 +152,12 @@ async def start_health_server(
     archive: Archive | None,
     scheduler: HasNextRuns | None,
     listeners: Sequence[Listener],
+    problems: Mapping[str, ProblemSource] | None = None,
 ) -> web.AppRunner:
     """Serve /healthz and /metrics on host:port; ``await runner.cleanup()`` stops it."""
-    app = make_health_app(archive=archive, scheduler=scheduler, listeners=listeners)
+    app = make_health_app(
+        archive=archive, scheduler=scheduler, listeners=listeners, problems=problems
+    )
     return await serve_app(app, host, port)
 
 
@@ -117,6 +167,7 @@ async def start_http_server(
     archive: Archive,
     scheduler: HasNextRuns | None,
     listeners: Sequence[Listener],
+    problems: Mapping[str, ProblemSource] | None = None,
 ) -> web.AppRunner:
     """The one HTTP server of ``digestbot run`` on ``web.host:web.port``: /healthz,
     /metrics and, with ``web.enabled``, the reader and feeds (``web.token`` guarding all
@@ -125,7 +176,9 @@ async def start_http_server(
 
     if settings.web.port is None:
         raise ConfigError("web.port: not set, so there is no HTTP server to start")
-    app = make_health_app(archive=archive, scheduler=scheduler, listeners=listeners)
+    app = make_health_app(
+        archive=archive, scheduler=scheduler, listeners=listeners, problems=problems
+    )
     mount(app, settings, archive)
     return await serve_app(app, settings.web.host, settings.web.port)
 

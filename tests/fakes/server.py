@@ -37,10 +37,13 @@ class Fault:
     """A failure to inject into the next matching call(s)."""
 
     status: int = 429
-    retry_after: int | None = 1
+    retry_after: int | str | None = 1
+    """Seconds; a string is sent as is (Slack's header may be malformed: ``inf``, ``abc``)."""
     drop: bool = False
     error: str | None = None
     times: int = 1
+    lose_response: bool = False
+    """Carry the call out, then close the connection unanswered (the response is lost)."""
 
 
 class DropConnection(Exception):
@@ -241,17 +244,27 @@ class FakeServer:
         self,
         method: str,
         status: int = 429,
-        retry_after: int | None = 1,
+        retry_after: int | str | None = 1,
         times: int = 1,
         drop: bool = False,
         error: str | None = None,
+        lose_response: bool = False,
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail (``"*"`` matches any method).
 
         ``drop=True`` closes the connection without a response; otherwise the fake answers
         with HTTP ``status`` in the platform's error format (``retry_after`` for 429).
+        ``lose_response=True`` (Slack fake) carries the call out, then closes the connection:
+        the message is posted but the client never hears so.
         """
-        fault = Fault(status=status, retry_after=retry_after, drop=drop, error=error, times=times)
+        fault = Fault(
+            status=status,
+            retry_after=retry_after,
+            drop=drop,
+            error=error,
+            times=times,
+            lose_response=lose_response,
+        )
         with self._lock:
             self._faults.setdefault(method, deque()).append(fault)
 

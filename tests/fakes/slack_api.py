@@ -60,6 +60,14 @@ CHANNEL_METHODS = {
     "conversations.history",
     "conversations.replies",
     "conversations.info",
+    "conversations.join",
+}
+#: Methods that need the bot to be a member (posting to a public channel does not: the
+#: bot has ``chat:write.public``, as the manifest asks).
+MEMBER_METHODS = {
+    "conversations.history",
+    "conversations.replies",
+    "files.completeUploadExternal",
 }
 POSTING_METHODS = {"chat.postMessage", "chat.update", "chat.postEphemeral"}
 
@@ -131,6 +139,7 @@ class FakeSlack(SlackFiles):
             "conversations.history": self._history,
             "conversations.replies": self._replies,
             "conversations.info": self._info,
+            "conversations.join": self._join,
             "apps.connections.open": self._connections_open,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
@@ -207,7 +216,7 @@ class FakeSlack(SlackFiles):
         token = _token(request, params)
         self.record(method, params)
         fault = self.take_fault(method)
-        if fault is not None:
+        if fault is not None and not fault.lose_response:
             return self._fault_response(request, fault)
         try:
             self._check_token(method, token)
@@ -222,6 +231,8 @@ class FakeSlack(SlackFiles):
                 if limited is not None:
                     return limited
             body = await handler(params)
+            if fault is not None:  # done, but the answer never reaches the client
+                return self.drop(request)
         except SlackFail as fail:
             self.count(f"error:{fail.error}")
             return web.json_response({"ok": False, "error": fail.error, **fail.extra})
@@ -270,9 +281,11 @@ class FakeSlack(SlackFiles):
                 known = self._known.get(str(channel))
                 if known is None:
                     raise SlackFail("channel_not_found")
-                if method in POSTING_METHODS and known.archived:
+                if (method in POSTING_METHODS or method == "conversations.join") and known.archived:
                     raise SlackFail("is_archived")
-                if method in POSTING_METHODS and not known.member:
+                if method in POSTING_METHODS and not known.member and known.private:
+                    raise SlackFail("not_in_channel")
+                if method in MEMBER_METHODS and not known.member:
                     raise SlackFail("not_in_channel")
 
     def _rate_limited(self, channel: str) -> web.Response | None:
@@ -387,6 +400,17 @@ class FakeSlack(SlackFiles):
             self._note_mentions(f"chat.postEphemeral {entry['channel']}", params)
             self.changed()
         return {"message_ts": ts}
+
+    async def _join(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params["channel"])
+        with self._lock:
+            known = self._known.get(channel)
+            if known is not None and known.private:
+                raise SlackFail("method_not_supported_for_channel_type")
+            if known is not None:
+                known.member = True
+        info = await self._info(params)
+        return {"channel": info["channel"]}
 
     async def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"url": self.socket.url}

@@ -28,6 +28,7 @@ class Channel:
     name: str
     archived: bool = False
     member: bool = True
+    private: bool = False
     messages: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -42,12 +43,23 @@ class SlackChannels(FakeServer):
 
     # -- configuration -------------------------------------------------------------
     def add_channel(
-        self, channel: str, name: str | None = None, *, archived: bool = False, member: bool = True
+        self,
+        channel: str,
+        name: str | None = None,
+        *,
+        archived: bool = False,
+        member: bool = True,
+        private: bool = False,
     ) -> None:
-        """Register a channel; once any is registered, unknown ones are ``channel_not_found``."""
+        """Register a channel; once any is registered, unknown ones are ``channel_not_found``.
+
+        Like Slack: a non-member may post to a public channel (``chat:write.public``) but
+        not read its history (``not_in_channel``); a private channel needs membership for
+        both, and cannot be joined."""
         with self._lock:
             ch = self._channel(channel)
             ch.name, ch.archived, ch.member = name or channel.lower(), archived, member
+            ch.private = private
             self._known[channel] = ch
 
     def _reset_state(self) -> None:
@@ -158,7 +170,7 @@ class SlackChannels(FakeServer):
                 "id": ch.id,
                 "name": ch.name,
                 "is_channel": True,
-                "is_private": False,
+                "is_private": ch.private,
                 "is_archived": ch.archived,
                 "is_member": ch.member,
                 "created": 1_700_000_000,

@@ -78,7 +78,7 @@ class SlackFiles(SlackChannels):
             raise SlackFail("invalid_arguments") from None
         channel = params.get("channel_id")
         if channel:
-            self._check_channel(channel, "chat.postMessage")
+            self._check_channel(channel, "files.completeUploadExternal")
         shared = []
         with self._lock:
             for entry in wanted:

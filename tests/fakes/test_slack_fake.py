@@ -188,7 +188,7 @@ async def test_permanent_channel_errors(fake_slack: FakeSlack, error: str) -> No
 async def test_known_channels_and_tokens() -> None:
     with FakeSlack(token=TOKEN, channels={"C1": "general"}) as fake:
         fake.add_channel("C_OLD", archived=True)
-        fake.add_channel("C_OUT", member=False)
+        fake.add_channel("C_OUT", member=False, private=True)
         client = _client(fake)
         assert (await client.chat_postMessage(channel="C1", text="x"))["ok"]
         for channel, error in [

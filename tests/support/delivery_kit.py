@@ -81,6 +81,12 @@ def write_config(
     return path
 
 
+def missed_minutes_ago(minutes: int) -> str:
+    """A daily cron (UTC) that fired ``minutes`` ago: a service catches it up at start."""
+    moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
+    return f"{moment.minute} {moment.hour} * * *"
+
+
 def reference_items() -> list[Any]:
     from bot.ingest import parse_file
 

@@ -308,6 +308,7 @@ async def start_slack(
     assert app_token is not None  # missing_key checked it for Socket Mode
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+    await check_app_token(app_token.get_secret_value(), settings.slack.api_url)
     handler = AsyncSocketModeHandler(
         app,
         app_token.get_secret_value(),
@@ -317,6 +318,22 @@ async def start_slack(
     await handler.connect_async()
     log.info("slack: connected in Socket Mode")
     return SlackListener(app, responder, handler=handler)
+
+
+async def check_app_token(app_token: str, api_url: str) -> None:
+    """Ask for a Socket Mode URL once before connecting: a rejected app token is then one
+    clear error, instead of the socket client retrying it forever in the background."""
+    from slack_sdk.errors import SlackApiError
+
+    client = AsyncWebClient(base_url=api_url)
+    try:
+        await client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        code = exc.response.get("error") if isinstance(exc.response.data, dict) else None
+        raise ConfigError(
+            f"slack.app_token: Slack refused the app token ({code or exc.response.status_code}); "
+            "create an app-level token with connections:write (SLACK_APP_TOKEN)"
+        ) from None
 
 
 async def _start_http(app: AsyncApp, responder: Responder, host: str, port: int) -> SlackListener:

@@ -16,6 +16,8 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.history": ("channels:history", "groups:history"),
     "conversations.replies": ("channels:history", "groups:history"),
     "conversations.info": ("channels:read", "groups:read"),
+    # Public channels only: private ones cannot be joined (the bot is /invite-d there).
+    "conversations.join": ("channels:join",),
 }
 #: Methods called with the app-level token (its scope is ``connections:write``).
 APP_TOKEN_METHODS = frozenset({"apps.connections.open"})

@@ -19,27 +19,25 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels import Channel
 from bot.delivery import Transport
-from bot.errors import ConfigError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.errors import (
+    ConfigError,
+    DeliveryError,
+    PermanentDeliveryError,
+    PlatformUnavailable,
+    TransientDeliveryError,
+)
 from bot.platforms.pacing import Pacer
+from bot.platforms.slack.retry import UNSAFE_METHODS, retry_after_seconds, retry_handlers
 from formatters import SlackMessage
 from formatters import slack as slack_format
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bot.channels import Channel
     from bot.config import Settings
     from bot.models import Digest
 
@@ -47,20 +45,33 @@ log = logging.getLogger(__name__)
 
 EVENT_TYPE = "digest_message"
 
-#: Error codes after which posting to the channel cannot succeed: deactivate it.
+#: Error codes after which posting to this one channel cannot succeed: deactivate it.
 PERMANENT_CODES = frozenset(
     {
         "channel_not_found",
         "is_archived",
         "not_in_channel",
-        "account_inactive",
-        "token_revoked",
-        "invalid_auth",
-        "not_authed",
         "team_access_not_granted",
         "restricted_action",
         "ekm_access_denied",
     }
+)
+#: Error codes that refuse the token itself: every channel of the workspace is affected, so
+#: the platform pauses and its deliveries stay retryable (no channel is deactivated).
+PLATFORM_CODES = frozenset(
+    {
+        "invalid_auth",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "not_authed",
+        "not_allowed_token_type",
+    }
+)
+#: ``conversations.join`` answers that mean "this channel cannot be joined, post anyway"
+#: (private channels, a missing ``channels:join`` scope): posting decides.
+JOIN_IGNORED = frozenset(
+    {"method_not_supported_for_channel_type", "missing_scope", "is_private", "not_allowed"}
 )
 #: Error codes Slack returns for its own trouble: try again later.
 TRANSIENT_CODES = frozenset(
@@ -73,73 +84,15 @@ TRANSIENT_CODES = frozenset(
         "request_timeout",
     }
 )
+
+
 #: Methods whose retry could post a second message.
-_UNSAFE_METHODS = ("chat.postMessage",)
-
-
-def _unsafe(request: HttpRequest) -> bool:
-    return request.url.rstrip("/").endswith(_UNSAFE_METHODS)
-
-
-class _ReadServerErrorRetryHandler(AsyncServerErrorRetryHandler):
-    """Retries 5xx for reads only: a 5xx on chat.postMessage is reconciled by the engine."""
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if _unsafe(request):
-            return False
-        return await super()._can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
-
-
-class _SafeConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
-    """Retries connection errors, except a connection dropped mid-post (it may have posted)."""
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if _unsafe(request) and not isinstance(error, aiohttp.ClientConnectorError):
-            return False
-        return await super()._can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
-
-
-def retry_handlers(
-    *, rate_limit_retries: int = 3, server_retries: int = 2
-) -> list[AsyncRetryHandler]:
-    """slack_sdk's rate-limit, connection and server-error handlers, made post-safe."""
-    return [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
-        _SafeConnectionErrorRetryHandler(
-            max_retry_count=server_retries,
-            error_types=[
-                aiohttp.ServerConnectionError,
-                aiohttp.ServerDisconnectedError,
-                aiohttp.ClientOSError,
-            ],
-        ),
-        _ReadServerErrorRetryHandler(max_retry_count=server_retries),
-    ]
-
-
 class SlackTransport(Transport):
     """Slack Web API transport; one aiohttp session shared by every call."""
 
     platform = "slack"
     reconciles = True
+    shared_credentials = True
     payload_type = SlackMessage
 
     @classmethod
@@ -175,6 +128,7 @@ class SlackTransport(Transport):
         self.pacer = Pacer(per_channel_interval)
         self._client: AsyncWebClient | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._joined: set[str] = set()
 
     @property
     def client(self) -> AsyncWebClient:
@@ -198,6 +152,10 @@ class SlackTransport(Transport):
     def render(self, digest: Digest, templates: Any) -> list[SlackMessage]:
         return list(slack_format.render_digest(digest, templates))
 
+    def addendum(self, payloads: list[SlackMessage]) -> list[SlackMessage]:
+        """An addendum goes into the digest's thread, under message 0."""
+        return [payload.model_copy(update={"in_thread": True}) for payload in payloads]
+
     def describe(self, payload: SlackMessage) -> str:
         where = "thread reply" if payload.in_thread else "message"
         first = payload.text.strip().splitlines()[0] if payload.text.strip() else ""
@@ -214,6 +172,7 @@ class SlackTransport(Transport):
     ) -> str:
         if payload.in_thread and parent_id is None:
             raise DeliveryError(f"{channel}: thread reply {message_index} has no parent message")
+        await self.join(channel)
         kwargs = payload.api_kwargs(channel.id, thread_ts=parent_id)
         kwargs["metadata"] = {
             "event_type": EVENT_TYPE,
@@ -227,6 +186,33 @@ class SlackTransport(Transport):
         if not ts:
             raise DeliveryError(f"{channel}: chat.postMessage returned no ts")
         return str(ts)
+
+    async def join(self, channel: Channel) -> None:
+        """Join the channel once per process, so its history can be read after a lost answer.
+
+        ``chat:write.public`` lets the bot post where it is no member, but reading the
+        history (to find a message whose response was lost) needs membership. Joining a
+        channel the bot is in already is a no-op; private channels and a missing
+        ``channels:join`` scope are left to the post itself."""
+        if channel.id in self._joined or not channel.id.startswith("C"):
+            return  # only conversations (C…) can be joined; DMs and user ids cannot
+        try:
+            await self._call(
+                channel, "conversations.join", self.client.conversations_join, channel=channel.id
+            )
+        except (PermanentDeliveryError, DeliveryError) as exc:
+            if isinstance(exc, PlatformUnavailable | TransientDeliveryError):
+                raise
+            if exc.code not in JOIN_IGNORED:
+                raise
+            log.info("slack: %s: not joined (%s); posting anyway", channel.id, exc.code)
+        self._joined.add(channel.id)
+
+    async def check(self) -> str:
+        """Prove the bot token works (``auth.test``); PlatformUnavailable says why not."""
+        probe = Channel(platform="slack", id="-", schedule="0 9 * * *", timezone="UTC")
+        response = await self._call(probe, "auth.test", self.client.auth_test)
+        return f"team {response.get('team') or '?'} as {response.get('user') or '?'}"
 
     async def find_posted(
         self,
@@ -248,7 +234,7 @@ class SlackTransport(Transport):
             )
         cursor: str | None = None
         for _ in range(self._history_pages):
-            response = await self._call(
+            response = await self._read_history(
                 channel,
                 method,
                 call,
@@ -267,6 +253,21 @@ class SlackTransport(Transport):
                 break
         return None
 
+    async def _read_history(
+        self, channel: Channel, method: str, call: Any, /, **kwargs: Any
+    ) -> Any:
+        """A history read; ``not_in_channel`` here is no reason to deactivate the channel."""
+        try:
+            return await self._call(channel, method, call, **kwargs)
+        except PermanentDeliveryError as exc:
+            if exc.code != "not_in_channel":
+                raise
+            raise DeliveryError(
+                f"{channel}: cannot read the channel to check whether a message already "
+                f"went out (not_in_channel): /invite the bot, or grant channels:join",
+                code="not_in_channel",
+            ) from exc
+
     async def _call(self, channel: Channel, method: str, call: Any, /, **kwargs: Any) -> Any:
         """Run one API call, mapping every failure to our error hierarchy."""
         try:
@@ -278,7 +279,7 @@ class SlackTransport(Transport):
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise TransientDeliveryError(
                 f"{channel}: {method}: {type(exc).__name__}: {exc}",
-                maybe_posted=method in _UNSAFE_METHODS,
+                maybe_posted=method in UNSAFE_METHODS,
             ) from exc
         except SlackClientError as exc:
             raise DeliveryError(f"{channel}: {method}: {exc}") from exc
@@ -308,10 +309,15 @@ def _map_api_error(channel: Channel, method: str, exc: SlackApiError) -> Excepti
     code = data.get("error") if isinstance(data, dict) else None
     where = f"{channel}: {method}"
     if status == 429 or code in ("ratelimited", "rate_limited"):
-        headers = getattr(response, "headers", None) or {}
-        retry_after = _header(headers, "Retry-After")
+        retry_after = retry_after_seconds(getattr(response, "headers", None))
         return TransientDeliveryError(
             f"{where}: rate limited", code="ratelimited", retry_after=retry_after
+        )
+    if code in PLATFORM_CODES:
+        return PlatformUnavailable(f"slack: the bot token was refused ({code})", code=code)
+    if status in (401, 403, 404) and not isinstance(data, dict):
+        return PlatformUnavailable(
+            f"slack: {method} answered HTTP {status}: check slack.api_url", code=str(status)
         )
     if code in PERMANENT_CODES:
         return PermanentDeliveryError(f"{where}: {code}", code=code)
@@ -319,19 +325,6 @@ def _map_api_error(channel: Channel, method: str, exc: SlackApiError) -> Excepti
         return TransientDeliveryError(
             f"{where}: server error {status or ''} {code or ''}".rstrip(),
             code=code or str(status),
-            maybe_posted=method in _UNSAFE_METHODS,
+            maybe_posted=method in UNSAFE_METHODS,
         )
     return DeliveryError(f"{where}: rejected: {code or f'HTTP {status}'}", code=code)
-
-
-def _header(headers: Any, name: str) -> float | None:
-    for key in headers:
-        if key.lower() == name.lower():
-            value = headers[key]
-            if isinstance(value, list | tuple):
-                value = value[0] if value else None
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                return None
-    return None

@@ -34,8 +34,15 @@ from telegram.error import (
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.channels import Channel
 from bot.delivery import Transport
-from bot.errors import ConfigError, DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.errors import (
+    ConfigError,
+    DeliveryError,
+    PermanentDeliveryError,
+    PlatformUnavailable,
+    TransientDeliveryError,
+)
 from bot.platforms.pacing import Pacer
 from bot.redact import blank_secrets, redact_in_logs
 from formatters import TelegramMessage
@@ -44,7 +51,6 @@ from formatters import telegram as telegram_format
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from bot.channels import Channel
     from bot.config import Settings
     from bot.models import Digest
 
@@ -73,6 +79,7 @@ class TelegramTransport(Transport):
     """Telegram Bot API transport over one ExtBot."""
 
     platform = "telegram"
+    shared_credentials = True
     payload_type = TelegramMessage
 
     @classmethod
@@ -147,6 +154,11 @@ class TelegramTransport(Transport):
             self._initialized = True
         return self.bot
 
+    async def check(self) -> str:
+        """Prove the token and ``telegram.api_url`` work (``getMe``)."""
+        bot = await self._ready(Channel("telegram", "-", "0 9 * * *", "UTC"))
+        return f"@{bot.username}"
+
     def render(self, digest: Digest, templates: Any) -> list[TelegramMessage]:
         return list(telegram_format.render_digest(digest, templates))
 
@@ -214,7 +226,12 @@ def _map_error(
     if isinstance(exc, Forbidden):
         return PermanentDeliveryError(f"{where}: forbidden: {text}", code="forbidden")
     if isinstance(exc, InvalidToken):
-        return PermanentDeliveryError(f"{where}: invalid token: {text}", code="invalid_token")
+        # 401 (a token Telegram does not know) and 404 (a malformed token, or a wrong
+        # telegram.api_url): the platform refuses us, not this chat.
+        return PlatformUnavailable(
+            f"telegram: the bot token or telegram.api_url was refused ({text})",
+            code="invalid_token",
+        )
     if isinstance(exc, ChatMigrated):
         return PermanentDeliveryError(
             f"{where}: the group became supergroup {exc.new_chat_id}; update the channel id",

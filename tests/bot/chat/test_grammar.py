@@ -131,3 +131,9 @@ def test_parse_schedule_errors_name_the_bad_part(text: str, named: str) -> None:
         parse_schedule(text)
     assert named in str(info.value)
     assert info.value.example and info.value.example.startswith("/ai schedule")
+
+
+@pytest.mark.parametrize("text", ["0 9 31 2 *", "* * * * *", "*/10 9 * * *"])
+def test_a_schedule_that_never_fires_or_fires_every_few_minutes_is_refused(text: str) -> None:
+    with pytest.raises(CommandError, match=r"never fires|more than once an hour"):
+        parse_schedule(text)

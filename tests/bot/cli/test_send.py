@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,7 @@ def test_a_failed_channel_makes_the_exit_status_non_zero(
     code, out, err = run(["--config", str(config), "send", "--date", "2026-02-03"], capsys)
     assert code == 1
     assert "deactivated" in out
-    assert "error: slack:CAGENT: chat.postMessage: is_archived" in err
+    assert "error: slack:CAGENT: conversations.join: is_archived" in err  # before any post
     # The deactivated channel is skipped from now on; the rest is already delivered.
     code, out, _ = run(["--config", str(config), "send", "--date", "2026-02-03"], capsys)
     assert code == 0
@@ -323,3 +324,30 @@ def test_send_to_group_robots_with_secrets_from_the_environment(
         ["--config", str(config), "send", "--date", "2026-02-03", "--dry-run"], capsys
     )
     assert code == 0 and "already" in out
+
+
+def test_send_retry_tries_a_failed_day_again(
+    tmp_path: Path, fake_slack: FakeSlack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(
+        tmp_path, channels=[{"platform": "slack", "id": "C1"}], slack_url=fake_slack.api_url
+    )
+    fake_slack.fail_next("chat.postMessage", status=400, error="invalid_blocks")
+    argv = ["--config", str(config), "send", "--date", "2026-02-03"]
+    code, _, err = run(argv, capsys)
+    assert code == 1 and "invalid_blocks" in err
+    from bot.archive import Archive
+
+    archive = Archive(f"sqlite:///{tmp_path / 'archive.db'}")
+    claim = archive.ledger.claim("slack", "C1", dt.date(2026, 2, 3), "x", dt.timedelta(0))
+    assert claim is not None  # it was released; now fail it for good, as a bad day would be
+    archive.ledger.fail(claim.delivery_id, "gave up by hand", permanent=True)
+    archive.close()
+    code, out, err = run(argv, capsys)
+    assert code == 1 and "failed earlier" in " ".join(out.split()) + err
+    code, out, err = run([*argv, "--retry"], capsys)
+    assert code == 0, err
+    assert "retrying" in out and "delivered" in out
+    assert len(fake_slack.messages("C1")) == 15
+    code, _, err = run(["--config", str(config), "send", "--retry"], capsys)
+    assert code != 0 and "--retry" in err

@@ -107,7 +107,8 @@ def test_inactive_rows_show_their_reason(config: Path, capsys: pytest.CaptureFix
     archive.subscriptions.deactivate("slack", "CDEAD", "is_archived")
     archive.close()
     assert run(config, "list") == 0
-    assert "inactive: is_archived" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "inactive since" in out and ": is_archived" in out
 
 
 @pytest.mark.parametrize(
@@ -159,3 +160,45 @@ def test_cli_and_chat_give_the_same_answer(
     archive.close()
     assert isinstance(reply, ErrorReply)
     assert " ".join(reply.message.split()) in " ".join(cli_error.split())
+
+
+def test_list_shows_why_and_when_a_channel_went_inactive_and_activate_undoes_it(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(config, "list") == 0
+    archive = stored(config)
+    archive.create_schema()
+    archive.subscriptions.deactivate("slack", "CGONE", "slack:CGONE: chat.postMessage: is_archived")
+    capsys.readouterr()
+    assert run(config, "list") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "inactive since" in out and "is_archived" in out
+    assert run(config, "activate", "slack", "CGONE") == 0
+    assert "Activated slack:CGONE" in capsys.readouterr().out
+    row = archive.subscriptions.get("slack", "CGONE")
+    assert row is not None and row.active and row.inactive_reason is None
+    assert run(config, "activate", "slack", "CNONE") == 1
+    archive.close()
+
+
+def test_list_shows_unfinished_and_given_up_deliveries(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime as dt
+
+    archive = stored(config)
+    archive.create_schema()
+    ledger = archive.ledger
+    old = ledger.claim("slack", "CCONF", dt.date(2026, 2, 1), "dead", dt.timedelta(seconds=0))
+    assert old is not None
+    ledger.record(old.delivery_id, 0, "1.0")
+    assert ledger.give_up(old.delivery_id, "not finished within max_age (2 days)")
+    new = ledger.claim("slack", "CCONF", dt.date(2026, 2, 3), "dead", dt.timedelta(minutes=5))
+    assert new is not None
+    ledger.fail(new.delivery_id, "window closed after 3h of 429s", permanent=False)
+    archive.close()
+    assert run(config, "list") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "2026-02-01" in out and "given up" in out and "max_age" in out
+    assert "2026-02-03" in out and "unfinished, will resume" in out and "429s" in out
+    assert "--retry" in out

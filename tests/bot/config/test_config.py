@@ -244,3 +244,41 @@ def test_robot_channel_keys_are_checked_with_the_key_named(
         load_settings(path, environ={})
     assert fragment in str(caught.value)
     assert re.search(rf"{re.escape(str(path))}:[2-5]: ", str(caught.value))
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key"),
+    [
+        ("delivery:\n  lease: 0s\n", "delivery.lease"),
+        ("poll_interval: 0s\n", "poll_interval"),
+        ("max_age: -1\n", "max_age"),
+        ("http:\n  port: 70000\n", "http.port"),
+        ("slack:\n  port: -1\n", "slack.port"),
+        ("telegram:\n  port: 65536\n", "telegram.port"),
+        ("schedule: '0 9 31 2 *'\n", "schedule"),
+        ("schedule: '* * * * *'\n", "schedule"),
+        (
+            "channels:\n  - platform: console\n    id: t\n    schedule: '*/5 * * * *'\n",
+            "channels.0.schedule",
+        ),
+        ("sources_settle: -5\n", "sources_settle"),
+    ],
+)
+def test_timings_that_break_the_guarantees_are_refused_naming_the_key(
+    tmp_path: Path, yaml_text: str, key: str
+) -> None:
+    path = write(tmp_path, yaml_text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert f": {key}: " in str(info.value)
+    assert f"{path}:" in str(info.value)
+
+
+def test_sensible_timings_still_load(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "schedule: '0 * * * *'\nmax_age: 0s\nsources_settle: 0s\nhttp:\n  port: 0\n"
+        "date_conflict: name\n",
+    )
+    settings = load_settings(path, environ={})
+    assert settings.sources_settle == dt.timedelta(0) and settings.date_conflict == "name"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,8 @@ import pytest
 
 from bot.archive import Archive, Status
 from bot.archive.schema import deliveries
-from bot.channels import Channel, load_channels
-from bot.config import load_settings
+from bot.channels import Channel
 from bot.delivery import Deliverer, DeliveryOptions, Outcome
-from bot.ingest import ingest_paths
-from bot.platforms import Transports
-from formatters.templates import Templates
 from tests.fakes import FakeSlack, FakeTelegram
 from tests.support.delivery_kit import (
     AGENT_RANKS,
@@ -30,84 +26,11 @@ from tests.support.delivery_kit import (
     REFERENCE,
     ranks_seen,
     slack_text,
-    write_config,
 )
+from tests.support.delivery_world import FAST, World
 from tests.support.metrics import sample
 
 ALL = list(range(1, 15))
-FAST = DeliveryOptions(
-    lease=dt.timedelta(minutes=5),
-    window=dt.timedelta(seconds=30),
-    retry_base=0.01,
-    retry_cap=0.05,
-)
-
-
-class World:
-    """Archive + settings + deliverer wired to the fakes, for one test."""
-
-    def __init__(
-        self,
-        tmp_path: Path,
-        slack: FakeSlack,
-        telegram: FakeTelegram,
-        channels: list[dict[str, Any]],
-        *,
-        archive_url: str | None = None,
-        options: DeliveryOptions = FAST,
-        clock: Callable[[], dt.datetime] | None = None,
-    ) -> None:
-        path = write_config(
-            tmp_path,
-            archive_url=archive_url,
-            channels=channels,
-            slack_url=slack.api_url,
-            telegram_url=telegram.api_url,
-            telegram_token=telegram.token,
-            timings={"slack.per_channel_interval": 0, "telegram.per_chat_interval": 0},
-        )
-        self.settings = load_settings(path, environ={})
-        self.archive = Archive.from_settings(self.settings)
-        self.archive.create_schema()
-        summary = ingest_paths(self.archive, [str(REFERENCE)])
-        assert summary.ok, summary.problems
-        self.transports = Transports(self.settings)
-        extra = {"clock": clock} if clock else {}
-        self.deliverer = Deliverer(
-            self.archive,
-            self.transports.get,
-            templates=Templates(**self.settings.template_options()),
-            aliases=self.archive.aliases,
-            owner="test-owner",
-            options=options,
-            **extra,
-        )
-
-    def channels(self) -> list[Channel]:
-        return load_channels(self.settings, self.archive.subscriptions)
-
-    def channel(self, key: str) -> Channel:
-        return next(c for c in self.channels() if c.key == key)
-
-    async def close(self) -> None:
-        await self.transports.close()
-        self.archive.close()
-
-
-@pytest.fixture
-async def make_world(
-    tmp_path: Path, fake_slack: FakeSlack, fake_telegram: FakeTelegram
-) -> AsyncIterator[Callable[..., World]]:
-    made: list[World] = []
-
-    def make(channels: list[dict[str, Any]], **kwargs: Any) -> World:
-        world = World(tmp_path, fake_slack, fake_telegram, channels, **kwargs)
-        made.append(world)
-        return world
-
-    yield make
-    for world in made:
-        await world.close()
 
 
 def rendered(world: World, platform: str) -> list[Any]:
@@ -302,14 +225,7 @@ async def test_telegram_resume_reposts_at_most_the_one_unrecorded_message(
 
 @pytest.mark.parametrize(
     "code",
-    [
-        "channel_not_found",
-        "is_archived",
-        "not_in_channel",
-        "account_inactive",
-        "token_revoked",
-        "invalid_auth",
-    ],
+    ["channel_not_found", "is_archived", "not_in_channel"],
 )
 async def test_a_permanent_slack_error_deactivates_the_channel(
     make_world: Callable[..., World], fake_slack: FakeSlack, code: str
@@ -516,3 +432,18 @@ async def test_a_resume_after_the_digest_was_edited_finishes_what_it_started(
     assert [p.get("rank") for p in lines] == [None, *ALL]
     assert lines[0]["items"] == 14
     archive.close()
+
+
+async def test_a_lost_response_in_an_unjoined_public_channel_posts_once_and_keeps_it(
+    make_world: Callable[..., World], fake_slack: FakeSlack, db_url: str
+) -> None:
+    fake_slack.add_channel("CPUB", member=False)  # public, never joined: chat:write.public
+    world = make_world([{"platform": "slack", "id": "CPUB"}], archive_url=db_url)
+    fake_slack.fail_next("chat.postMessage", lose_response=True)  # message 0 posted, no answer
+    (result,) = await world.deliverer.deliver_all(world.channels(), date=DAY)
+    assert result.outcome is Outcome.DELIVERED, result.error
+    assert result.reconciled == 1  # found in the history instead of posted again
+    indices = [m["metadata"]["event_payload"]["index"] for m in fake_slack.messages("CPUB")]
+    assert indices == list(range(15))
+    assert [c.key for c in world.channels()] == ["slack:CPUB"]
+    assert world.archive.subscriptions.list() == []  # nothing deactivated

@@ -72,7 +72,13 @@ def make_service(
         channels=channels,
         sources=["digests/*.md"],
         slack_url=fake_slack.api_url,
-        extra={"schedule": fired_minutes_ago(5), "wait_for_digest": "0s"},
+        # The sample week is re-dated to this week, days ahead of today included.
+        extra={
+            "schedule": fired_minutes_ago(5),
+            "wait_for_digest": "0s",
+            "sources_settle": "0s",
+            "max_future": "7d",
+        },
         timings=fast_timings(),
     )
 

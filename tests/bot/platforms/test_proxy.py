@@ -36,7 +36,8 @@ async def test_slack_posts_through_the_proxy(fake_slack: FakeSlack, proxy: FakeP
     finally:
         await transport.close()
     assert ts
-    assert proxy.paths == ["/api/chat.postMessage"]
+    # The public channel is joined first (to read its history after a lost response).
+    assert proxy.paths == ["/api/conversations.join", "/api/chat.postMessage"]
 
 
 async def test_telegram_posts_through_the_proxy(

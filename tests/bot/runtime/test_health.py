@@ -72,6 +72,7 @@ async def test_healthy_report(archive: Archive) -> None:
         "status": "ok",
         "archive": True,
         "listeners": {"slack": True, "telegram": True},
+        "problems": {},
         "next_deliveries": {"slack:C1": when.isoformat(), "telegram:-100": None},
     }
 

@@ -18,13 +18,13 @@ from bot.config import load_settings
 from bot.delivery import Outcome
 from bot.runtime import Service
 from tests.fakes import FakeSlack, FakeTelegram
-from tests.support.delivery_kit import DAY, REFERENCE, fast_timings, write_config
-
-
-def missed_minutes_ago(minutes: int) -> str:
-    """A daily cron (UTC) that fired ``minutes`` ago: the service catches it up at start."""
-    moment = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
-    return f"{moment.minute} {moment.hour} * * *"
+from tests.support.delivery_kit import (
+    DAY,
+    REFERENCE,
+    fast_timings,
+    missed_minutes_ago,
+    write_config,
+)
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ async def test_a_late_digest_is_waited_for_then_delivered(
     incoming.mkdir()
     service = make_service(
         sources=["incoming/*.md"],
-        extra={"poll_interval": "0.05s", "wait_for_digest": "20s"},
+        extra={"poll_interval": "0.05s", "wait_for_digest": "20s", "sources_settle": "0.3s"},
     )
     await service.start()
     started = service.watcher.ingests  # the refresh at start

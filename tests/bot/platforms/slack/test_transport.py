@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import socket
@@ -11,7 +12,13 @@ from typing import Any
 import pytest
 
 from bot.channels import Channel
-from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.errors import (
+    DeliveryError,
+    PermanentDeliveryError,
+    PlatformUnavailable,
+    TransientDeliveryError,
+)
+from bot.platforms.slack.retry import MAX_WAIT
 from bot.platforms.slack.transport import SlackTransport
 from formatters.payloads import SlackMessage
 from tests.fakes import FakeSlack
@@ -112,14 +119,7 @@ async def test_without_pacing_429s_are_retried_by_the_sdk_handler(
 
 @pytest.mark.parametrize(
     "code",
-    [
-        "channel_not_found",
-        "is_archived",
-        "not_in_channel",
-        "account_inactive",
-        "token_revoked",
-        "invalid_auth",
-    ],
+    ["channel_not_found", "is_archived", "not_in_channel"],
 )
 async def test_channel_errors_are_permanent(
     make_transport: Callable[..., SlackTransport], fake_slack: FakeSlack, code: str
@@ -200,3 +200,90 @@ async def test_the_token_never_reaches_the_logs(
     assert caplog.records  # slack_sdk did log at DEBUG
     assert SLACK_TOKEN not in caplog.text
     assert SLACK_TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "code", ["invalid_auth", "token_revoked", "account_inactive", "not_authed"]
+)
+async def test_a_refused_token_pauses_the_platform_not_the_channel(
+    make_transport: Callable[..., SlackTransport], fake_slack: FakeSlack, code: str
+) -> None:
+    fake_slack.fail_channel("C1", code)
+    with pytest.raises(PlatformUnavailable) as caught:
+        await make_transport().send(C1, 0, message("x"), digest_date=DAY)
+    assert not isinstance(caught.value, PermanentDeliveryError)
+    assert caught.value.code == code
+
+
+async def test_a_wrong_token_fails_the_credential_check(fake_slack: FakeSlack) -> None:
+    transport = SlackTransport("xoxb-wrong", base_url=fake_slack.api_url)
+    fake_slack.token = SLACK_TOKEN
+    try:
+        with pytest.raises(PlatformUnavailable, match="invalid_auth"):
+            await transport.check()
+    finally:
+        await transport.close()
+    good = SlackTransport(SLACK_TOKEN, base_url=fake_slack.api_url)
+    try:
+        assert "Fake Team" in await good.check()
+    finally:
+        await good.close()
+
+
+async def test_an_api_url_that_answers_404_pauses_the_platform(fake_slack: FakeSlack) -> None:
+    transport = SlackTransport(
+        SLACK_TOKEN, base_url=f"{fake_slack.base_url}/nowhere/", per_channel_interval=0.0
+    )
+    try:
+        with pytest.raises(PlatformUnavailable, match=r"slack\.api_url"):
+            await transport.send(C1, 0, message("x"), digest_date=DAY)
+    finally:
+        await transport.close()
+
+
+@pytest.mark.parametrize("header", ["86400", "inf", "abc", "-5"])
+async def test_no_retry_after_header_makes_the_sdk_sleep_long_or_crash(
+    make_transport: Callable[..., SlackTransport], fake_slack: FakeSlack, header: str
+) -> None:
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=header)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(TransientDeliveryError) as caught:
+        await asyncio.wait_for(
+            make_transport().send(C1, 0, message("x"), digest_date=DAY), timeout=20
+        )
+    assert loop.time() - started < 5  # handed back to the engine, not slept through
+    hint = caught.value.retry_after
+    assert hint is None or (hint == 86400 if header == "86400" else hint <= MAX_WAIT)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_short_retry_after_is_still_retried_by_the_sdk_handler(
+    make_transport: Callable[..., SlackTransport], fake_slack: FakeSlack
+) -> None:
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=0)
+    await make_transport().send(C1, 0, message("x"), digest_date=DAY)
+    assert len(fake_slack.messages("C1")) == 1
+
+
+async def test_an_unjoined_public_channel_is_joined_before_the_first_post(
+    make_transport: Callable[..., SlackTransport], fake_slack: FakeSlack
+) -> None:
+    fake_slack.add_channel("CPUB", member=False)
+    channel = Channel("slack", "CPUB", "0 9 * * *", "UTC")
+    transport = make_transport()
+    first = await transport.send(channel, 0, message("x"), digest_date=DAY)
+    await transport.send(channel, 1, message("y"), digest_date=DAY)
+    assert len(fake_slack.calls_to("conversations.join")) == 1
+    assert await transport.find_posted(channel, DAY, 0) == first
+
+
+async def test_an_unreadable_history_is_no_reason_to_deactivate_the_channel(
+    make_transport: Callable[..., SlackTransport], fake_slack: FakeSlack
+) -> None:
+    fake_slack.add_channel("CPUB", member=False)
+    channel = Channel("slack", "CPUB", "0 9 * * *", "UTC")
+    with pytest.raises(DeliveryError) as caught:
+        await make_transport().find_posted(channel, DAY, 0)
+    assert not isinstance(caught.value, PermanentDeliveryError)
+    assert "/invite" in str(caught.value)

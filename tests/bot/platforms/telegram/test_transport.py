@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from bot.channels import Channel
-from bot.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from bot.errors import (
+    DeliveryError,
+    PermanentDeliveryError,
+    PlatformUnavailable,
+    TransientDeliveryError,
+)
 from bot.platforms.telegram.transport import TelegramTransport
 from formatters.payloads import TelegramMessage
 from tests.fakes import FakeTelegram
@@ -102,13 +107,36 @@ async def test_chat_errors_are_permanent(
         await make_transport().send(GROUP, 0, message("x"), digest_date=DAY)
 
 
-async def test_an_invalid_token_is_permanent(
+async def test_an_invalid_token_pauses_the_platform_not_the_chat(
     make_transport: Callable[..., TelegramTransport],
 ) -> None:
-    with pytest.raises(PermanentDeliveryError) as caught:
+    with pytest.raises(PlatformUnavailable) as caught:
         await make_transport(token="999:wrong").send(GROUP, 0, message("x"), digest_date=DAY)
+    assert not isinstance(caught.value, PermanentDeliveryError)
     assert caught.value.code == "invalid_token"
     assert "999:wrong" not in str(caught.value)
+
+
+async def test_an_api_url_that_answers_404_pauses_the_platform(
+    fake_telegram: FakeTelegram,
+) -> None:
+    transport = TelegramTransport(
+        fake_telegram.token, base_url=f"{fake_telegram.base_url}/typo/bot", per_chat_interval=0
+    )
+    try:
+        with pytest.raises(PlatformUnavailable, match=r"telegram\.api_url"):
+            await transport.check()
+        with pytest.raises(PlatformUnavailable):
+            await transport.send(GROUP, 0, message("x"), digest_date=DAY)
+    finally:
+        await transport.close()
+    assert fake_telegram.sent(-1001) == []
+
+
+async def test_the_credential_check_names_the_bot(
+    make_transport: Callable[..., TelegramTransport],
+) -> None:
+    assert (await make_transport().check()).startswith("@")
 
 
 async def test_flood_control_beyond_the_limiter_retries_is_transient(
