@@ -23,6 +23,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLA
 
 from bot.archive import browse, bulk, migrate, search
 from bot.archive.bulk import StoreEntry, StoreOutcome, item_row, tag_row
+from bot.archive.chat_state import ButtonQueries, SeenRequests
 from bot.archive.engine import make_engine
 from bot.archive.migrate import SchemaState
 from bot.archive.schema import digests, item_tags, items
@@ -73,6 +74,8 @@ class Archive:
         self.aliases = aliases if aliases is not None else TagAliases.builtin()
         self.subscriptions = SubscriptionStore(self.engine)
         self.source_files = SourceFiles(self.engine)
+        self.seen_requests = SeenRequests(self.engine)
+        self.button_queries = ButtonQueries(self.engine)
         self._ledger: Ledger | None = None
         self._hit_columns = _HIT_COLUMNS
         self._seen_file: bool | None = None

@@ -140,6 +140,7 @@ class FakeSlack(SlackFiles):
             "conversations.replies": self._replies,
             "conversations.info": self._info,
             "conversations.join": self._join,
+            "users.info": self._users_info,
             "apps.connections.open": self._connections_open,
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,

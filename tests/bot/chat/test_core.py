@@ -318,12 +318,37 @@ def test_unsubscribe_a_topic_then_all(core: CommandCore, archive: Archive) -> No
     assert archive.subscriptions.get("slack", "C1") is None
 
 
-def test_unsubscribing_a_configured_channel_keeps_a_row_that_stops_it(
+@pytest.mark.parametrize(
+    "text", ["unsubscribe", "unsubscribe all", "unsubscribe tag:RL", "schedule 07:00 Asia/Tokyo"]
+)
+def test_a_configured_channel_is_changed_in_the_config_not_from_chat(
+    core: CommandCore, archive: Archive, text: str
+) -> None:
+    reply = ask(core, text, channel="CCONFIG").reply
+    assert isinstance(reply, ErrorReply)
+    assert "config file" in reply.message and "CCONFIG" in reply.message
+    assert archive.subscriptions.get("slack", "CCONFIG") is None
+
+
+def test_a_topic_added_from_chat_to_a_configured_channel_can_be_removed(
     core: CommandCore, archive: Archive
 ) -> None:
-    ask(core, "unsubscribe", channel="CCONFIG")
-    row = archive.subscriptions.get("slack", "CCONFIG")
-    assert row is not None and row.active is False and "U1" in (row.inactive_reason or "")
+    ask(core, "subscribe tag:Agent", channel="CCONFIG")
+    reply = ask(core, "unsubscribe tag:Agent", channel="CCONFIG").reply
+    assert isinstance(reply, SubscriptionReply) and reply.subscription is not None
+    assert reply.subscription.topics == ["tag:RL"]
+
+
+def test_repeating_a_change_leaves_the_row_untouched(core: CommandCore, archive: Archive) -> None:
+    ask(core, "subscribe tag:Agent")
+    ask(core, "schedule 08:30 Europe/Berlin")
+    before = archive.subscriptions.get("slack", "C1")
+    ask(core, "subscribe tag:Agent")
+    ask(core, "schedule 08:30 Europe/Berlin")
+    ask(core, "subscribe")
+    after = archive.subscriptions.get("slack", "C1")
+    assert before is not None and after is not None
+    assert after == before  # updated_at included: nothing was written
 
 
 def test_unsubscribe_when_not_subscribed_is_explained(core: CommandCore) -> None:

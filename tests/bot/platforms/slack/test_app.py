@@ -188,6 +188,7 @@ async def test_http_subscribe_is_announced_in_channel_and_stored(
     http_app: SlackListener, fake_slack: FakeSlack, reference_archive: Archive
 ) -> None:
     assert http_app.port is not None
+    fake_slack.set_user("U0FAKEUSER", admin=True)
     status, url = await Poster(http_app.port).command(
         fake_slack, "subscribe tag:Agent", channel_id="CNEW0001"
     )
@@ -318,6 +319,7 @@ async def test_socket_mode_subscribe_announced_in_channel(
     socket_app: SlackListener, fake_slack: FakeSlack, reference_archive: Archive
 ) -> None:
     url = fake_slack.new_response_url()
+    fake_slack.set_user("U0FAKEUSER", owner=True)
     envelope = fake_slack.socket.send_slash_command(
         "/ai", "subscribe tag:Agent", channel_id="CSOCK001", response_url=url
     )
@@ -374,6 +376,8 @@ def test_manifest_declares_what_the_app_uses() -> None:
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == [COMMAND]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "chat:write.public", "commands", "channels:history"} <= scopes
+    # SlackPermissions calls users.info and conversations.info (public, private, DMs).
+    assert {"users:read", "channels:read", "groups:read", "im:read", "mpim:read"} <= scopes
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert 175 <= len(manifest["display_information"]["long_description"]) <= 4000
@@ -393,6 +397,7 @@ async def test_subscribe_then_send_posts_only_agent_items(
     from bot.cli import main
 
     assert http_app.port is not None
+    fake_slack.add_channel("CAGENT01", creator="U0FAKEUSER")
     _, url = await Poster(http_app.port).command(
         fake_slack, "subscribe tag:Agent", channel_id="CAGENT01"
     )

@@ -130,8 +130,18 @@ async def test_non_admin_in_group_cannot_subscribe_but_admin_can(
     assert row is not None and row.topics == []
 
 
+@pytest.fixture
+async def allowed_4242(
+    fake_telegram: FakeTelegram, core: CommandCore
+) -> AsyncIterator[TelegramListener]:
+    settings = settings_for(fake_telegram, allowed_users=[4242])
+    listener = await start_telegram(settings, core, Templates(), poll_timeout=1)
+    yield listener
+    await listener.stop()
+
+
 async def test_private_chat_user_is_admin(
-    polling: TelegramListener, fake_telegram: FakeTelegram, reference_archive: Archive
+    allowed_4242: TelegramListener, fake_telegram: FakeTelegram, reference_archive: Archive
 ) -> None:
     fake_telegram.push_message(4242, "/schedule 08:30 weekdays Europe/Berlin", user_id=4242)
     [refused] = await fake_telegram.wait_for_sent(4242)
@@ -240,8 +250,9 @@ async def test_webhook_accepts_the_secret_and_refuses_anything_else(
         webhook_url=f"http://127.0.0.1:{port}/tg-hook",
         webhook_secret="s3cret_Token-1",
         port=port,
+        allow_private=True,
     )
-    listener = await start_telegram(settings, core, Templates(), listen="127.0.0.1")
+    listener = await start_telegram(settings, core, Templates())
     try:
         assert fake_telegram.webhook is not None
         assert fake_telegram.webhook["secret_token"] == "s3cret_Token-1"
