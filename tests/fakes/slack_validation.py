@@ -28,6 +28,7 @@ MAX_URL = 3000
 MAX_BLOCK_ID = 255
 MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
+MAX_BUTTON_VALUE = 2000  # docs.slack.dev/reference/block-kit/block-elements/button-element
 
 _LIVE_MENTION = re.compile(
     r"<(?:!(?:channel|here|everyone)(?:\|[^>]*)?|!subteam\^[^>|]+(?:\|[^>]*)?"
@@ -157,6 +158,11 @@ def _limits(block: dict[str, Any], where: str) -> Iterator[str]:
     for j, element in enumerate(_elements(block)):
         if element.get("type") == "button":
             yield from _text_len(element.get("text"), MAX_BUTTON_TEXT, f"{where}/elements/{j}/text")
+            value = element.get("value")
+            if isinstance(value, str) and len(value) > MAX_BUTTON_VALUE:
+                pointer = f"{where}/elements/{j}/value"
+                limit = MAX_BUTTON_VALUE + 1
+                yield f"must be less than {limit} characters [json-pointer:{pointer}]"
             url = element.get("url")
             if isinstance(url, str) and len(url) > MAX_URL:
                 pointer = f"{where}/elements/{j}/url"

@@ -376,9 +376,7 @@ def _first_time(core: CommandCore) -> Any:
 
     async def first_time(key: str) -> bool:
         try:
-            return await core.in_worker(
-                core.archive.seen_requests.first_time, key, REPLAY_WINDOW
-            )
+            return await core.in_worker(core.archive.seen_requests.first_time, key, REPLAY_WINDOW)
         except ArchiveError as exc:
             log.warning("slack: cannot check for a repeated request: %s", exc)
             return True

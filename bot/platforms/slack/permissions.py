@@ -55,7 +55,10 @@ class SlackPermissions:
         if user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"):
             return True
         channel = await self._cached("channel", channel_id, self._channel)
-        return user_id in (channel.get("creator"), channel.get("user") if channel.get("is_im") else None)
+        return user_id in (
+            channel.get("creator"),
+            channel.get("user") if channel.get("is_im") else None,
+        )
 
     async def _user(self, user_id: str) -> dict[str, Any]:
         response = await self.client.users_info(user=user_id)

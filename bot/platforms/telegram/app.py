@@ -212,10 +212,11 @@ class TelegramBridge:
         from formatters.telegram import render_reply
 
         where = "private chats" if chat.type == ChatType.PRIVATE else "this group"
-        key = "telegram.allowed_users" if chat.type == ChatType.PRIVATE else "telegram.allowed_chats"
+        key = (
+            "telegram.allowed_users" if chat.type == ChatType.PRIVATE else "telegram.allowed_chats"
+        )
         reply = ErrorReply(
-            message=f"This bot does not answer in {where}. Ask its operator to add you to "
-            f"{key}.",
+            message=f"This bot does not answer in {where}. Ask its operator to add you to {key}.",
             example=None,
         )
         return render_reply(reply, self.templates)

@@ -162,6 +162,51 @@ def test_a_stale_more_past_the_end_shows_the_last_page(core: CommandCore) -> Non
     assert (page.offset, page.total, len(page.hits)) == (9, 14, 5)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "m:99999999999999999999:tag:RL",
+        "m:-5:tag:RL",
+        "m:1e9:tag:RL",
+        "m:10001:tag:RL",
+        "d:2026-02-03:99999999999999999999",
+        "d:2026-02-03:0",
+        "d:9999-99-99:1",
+        "k:5:not-hex!",
+        "k:5:0123456789ab",  # well-formed, but no such key is stored
+        "m:" + "9" * 5000,
+    ],
+)
+def test_tampered_button_values_get_the_stale_button_answer(
+    core: CommandCore, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    reply = core.handle_action(CommandRequest("slack", "C1", "U1", None, ""), value).reply
+    assert isinstance(reply, ErrorReply) and "no longer valid" in reply.message
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_telegram_more_for_a_long_query_goes_through_a_stored_key(core: CommandCore) -> None:
+    long_query = "date:2026-02-03 " + " ".join(f"-source:nowhere{n:02d}" for n in range(6))
+    request = CommandRequest("telegram", "42", "7", None, long_query)
+    first = core.handle(request).reply
+    assert isinstance(first, SearchReply) and first.total == 14 and first.more_key
+    [message] = telegram_fmt.render_reply(first, Templates("en"))
+    data = [
+        b["callback_data"]
+        for row in (message.reply_markup or {})["inline_keyboard"]
+        for b in row
+        if b["callback_data"].startswith("k:")
+    ]
+    assert data == [f"k:5:{first.more_key}"] and len(data[0].encode()) <= actions.CALLBACK_LIMIT
+    page = core.handle_action(request, data[0]).reply
+    assert isinstance(page, SearchReply) and page.offset == 5 and page.query == long_query
+    # The same query stores nothing new; Slack, with room in its buttons, stores nothing.
+    assert core.archive.button_queries.put(long_query) == first.more_key
+    slack_reply = core.handle(CommandRequest("slack", "C1", "U1", None, long_query)).reply
+    assert isinstance(slack_reply, SearchReply) and slack_reply.more_key is None
+
+
 def test_details_button_shows_the_whole_item(core: CommandCore) -> None:
     value = actions.encode_details(DAY, 2)
     reply = core.handle_action(CommandRequest("telegram", "42", "7", None, ""), value).reply
