@@ -15,7 +15,7 @@ from rich.markup import escape
 from bot import __version__, logs
 from bot.config import Settings, load_settings
 from bot.errors import DigestbotError, UsageError
-from bot.redact import protect_settings_secrets
+from bot.redact import protect_settings_secrets, redact_text
 
 app = typer.Typer(
     name="digestbot",
@@ -89,5 +89,6 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="digestbot")
     except DigestbotError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
+        message = escape(redact_text(str(exc)))
+        err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
         sys.exit(2 if isinstance(exc, UsageError) else 1)
