@@ -10,7 +10,6 @@ from sqlalchemy.exc import ArgumentError
 from bot.errors import ArchiveError
 from bot.redact import redact_url_passwords
 
-
 #: Schemes without a driver that mean PostgreSQL: Heroku, libpq and most hosting panels
 #: write ``postgres://``, which SQLAlchemy refuses; both go to psycopg (3).
 _POSTGRES_SCHEMES = ("postgres://", "postgresql://")

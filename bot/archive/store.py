@@ -30,9 +30,9 @@ from bot.archive.schema import digests, item_tags, items
 from bot.archive.source_files import SourceFiles
 from bot.archive.subscriptions import SubscriptionStore
 from bot.errors import ArchiveError
-from bot.redact import redact_url_passwords
 from bot.models import Digest, Hit, Item, Resource, Section
 from bot.query import Query, TagAliases
+from bot.redact import redact_url_passwords
 
 if TYPE_CHECKING:
     from bot.archive.ledger import Ledger

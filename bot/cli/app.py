@@ -9,13 +9,13 @@ import sys
 from dataclasses import dataclass, field
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from bot import __version__, logs
 from bot.config import Settings, load_settings
 from bot.errors import DigestbotError, UsageError
 from bot.redact import protect_settings_secrets, redact_text
+from formatters.terminal import SafeConsole
 
 app = typer.Typer(
     name="digestbot",
@@ -26,8 +26,8 @@ app = typer.Typer(
 )
 
 #: Human output goes to stdout; problems and progress go to stderr.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = SafeConsole(highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass

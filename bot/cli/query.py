@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,7 @@ from bot.archive import Archive
 from bot.cli.app import app, out, state
 from bot.models import Hit
 from bot.query import parse_query
+from formatters.terminal import safe_json
 
 #: How far past the shown page ``query`` counts matches before it says "N+".
 COUNT_CAP = 1000
@@ -72,7 +72,7 @@ def query(
         archive.close()
     if as_json:
         data = [hit.model_dump(mode="json") for hit in hits]
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        typer.echo(safe_json(data, indent=2))
         return
     if not hits:
         where = f" (after skipping {offset})" if offset else ""

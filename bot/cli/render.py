@@ -23,7 +23,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
@@ -39,6 +38,7 @@ from bot.registry import platform_spec, rendered_platforms
 from formatters import console, slack, telegram
 from formatters.payloads import SlackMessage, TelegramMessage
 from formatters.templates import Templates
+from formatters.terminal import SafeConsole, safe_json
 from formatters.weekly import render_weekly
 
 #: Stands in for the parent message's ``ts`` in thread replies (known only after posting).
@@ -168,7 +168,7 @@ def _preview_json(platform: str, payloads: list[Any]) -> None:
 def _console_text(renderables: list[Any]) -> list[dict[str, str]]:
     texts = []
     for renderable in renderables:
-        buffer = Console(file=io.StringIO(), width=80, color_system=None, highlight=False)
+        buffer = SafeConsole(file=io.StringIO(), width=80, color_system=None, highlight=False)
         buffer.print(renderable)
         texts.append({"text": buffer.file.getvalue()})  # type: ignore[attr-defined]
     return texts
@@ -250,7 +250,7 @@ def render(
             for renderable in renderables:
                 out.print(renderable, soft_wrap=False)
     if as_json:
-        typer.echo(json.dumps(payloads, ensure_ascii=False, indent=2))
+        typer.echo(safe_json(payloads, indent=2))
 
 
 def _given(digest: Digest | None) -> Digest:

@@ -83,13 +83,14 @@ def list_subscriptions(
         if not row.active:
             when = row.updated_at.isoformat(timespec="minutes") if row.updated_at else "?"
             status = f"inactive since {when}: {row.inactive_reason or '?'}"
+        # Topics and reasons come from chat users: text, never rich markup.
         table.add_row(
-            row.platform,
-            channel,
-            "\n".join(row.topics) or "(whole digest)",
-            effective.schedule,
-            effective.timezone,
-            status,
+            Text(row.platform),
+            Text(channel),
+            Text("\n".join(row.topics) or "(whole digest)"),
+            Text(effective.schedule),
+            Text(effective.timezone),
+            Text(status),
         )
     out.print(table)
 
@@ -192,7 +193,7 @@ def add_subscription(
         archive.close()
     verb = "Updated" if existing else "Added"
     shown = ", ".join(row.topics) or "the whole digest"
-    out.print(f"{verb} {platform}:{channel}: {shown}")
+    out.print(Text(f"{verb} {platform}:{channel}: {shown}"))
 
 
 def _config_topics(settings: Settings, platform: str, channel: str) -> list[str]:
@@ -218,4 +219,4 @@ def remove_subscription(
         archive.close()
     if not removed:
         raise ConfigError(f"CHANNEL: no subscription stored for {platform}:{channel}")
-    out.print(f"Removed {platform}:{channel}")
+    out.print(Text(f"Removed {platform}:{channel}"))
