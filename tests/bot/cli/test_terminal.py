@@ -98,10 +98,10 @@ def test_subscriptions_list_prints_topics_as_text_not_markup(
 ) -> None:
     settings = load_settings(config, environ={})
     archive = Archive.from_settings(settings)
-    topics = ["[link=e.io]hi[/link]", "[bold]x[/bold]", "\x1b]0;t\x07"]
+    topics = ["[link=e]hi[/link]", "[bold]x[/bold]", "\x1b]0;t\x07"]
     archive.subscriptions.upsert("slack", "C1", topics=topics)
     archive.close()
     assert run(["--config", str(config), "subscriptions", "list"]) == 0
     out = capsys.readouterr().out
-    assert "[link=e.io]hi[/link]" in out and "[bold]x[/bold]" in out
+    assert "[link=e]hi[/link]" in out and "[bold]x[/bold]" in out
     clean(out)
