@@ -8,6 +8,9 @@ counted:
 - peak RSS (``resource.getrusage``) after imports, after ingest, after rendering;
 - the time of each phase, and how many Slack/Telegram messages the biggest item became.
 
+It also times the query tokenizer on 10k/20k/40k characters of quote-heavy text (with the
+query length cap lifted), whose growth should be linear (ratio ~2 per doubling).
+
 The child runs under an address-space limit (``--limit-gb``, default 4), so a regression
 fails with MemoryError instead of taking the machine down.
 
@@ -17,6 +20,7 @@ fails with MemoryError instead of taking the machine down.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import resource
@@ -106,6 +110,23 @@ def measure(path: Path) -> dict[str, object]:
     return report
 
 
+def tokenizer_times() -> list[tuple[int, float]]:
+    """Seconds to tokenize quote-heavy queries of growing length (caps lifted)."""
+    import datetime as dt
+
+    from bot.query import language
+
+    language.MAX_QUERY_CHARS = language.MAX_TERMS = 10**9
+    times = []
+    for size in (10_000, 20_000, 40_000):
+        text = ('"a"b tag:"x"y ' * size)[:size]
+        started = time.perf_counter()
+        with contextlib.suppress(language.QueryError):
+            language.parse_query(text, today=dt.date(2026, 2, 3))
+        times.append((size, time.perf_counter() - started))
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=50.0)
@@ -137,6 +158,11 @@ def main() -> None:
         report = json.loads(child.stdout.strip().splitlines()[-1])
     for key, value in report.items():
         print(f"  {key}: {value}")
+    times = tokenizer_times()
+    print("query tokenizer (quote-heavy text):")
+    for size, seconds in times:
+        print(f"  {size:>6,} chars: {seconds * 1000:8.1f} ms")
+    print(f"  growth 10k→40k: ×{times[-1][1] / max(times[0][1], 1e-9):.1f} (linear: ~×4)")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ from formatters.terminal import safe_json
 
 #: How far past the shown page ``query`` counts matches before it says "N+".
 COUNT_CAP = 1000
+#: Bounds of ``--limit`` and ``--offset``: beyond them a number is a typo, or an attack on
+#: the database's integer range, and gets a usage error (exit 2) rather than a traceback.
+MAX_LIMIT = 1_000
+MAX_OFFSET = 1_000_000
 
 
 def hits_table(hits: list[Hit], *, title: str) -> Table:
@@ -54,8 +58,12 @@ def query(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the hits as a JSON list (with their date).")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most N hits.")] = 20,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip the first N hits.")] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_LIMIT, help="At most N hits (up to 1000).")
+    ] = 20,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, max=MAX_OFFSET, help="Skip the first N hits.")
+    ] = 0,
 ) -> None:
     """Search the archive: newest day first, then most stars, then rank."""
     settings = state(ctx).settings

@@ -155,7 +155,9 @@ def add_subscription(
     timezone: str | None = typer.Option(
         None, "--timezone", "-z", help="IANA zone, e.g. Europe/Berlin."
     ),
-    thread_id: int | None = typer.Option(None, "--thread-id", help="Telegram forum topic id."),
+    thread_id: int | None = typer.Option(
+        None, "--thread-id", min=1, max=2**31 - 1, help="Telegram forum topic id."
+    ),
 ) -> None:
     """Subscribe a channel (or re-activate it), adding topics and setting its time."""
     from bot.chat.grammar import check_zone, normalize_text, parse_schedule

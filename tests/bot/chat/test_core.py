@@ -495,3 +495,9 @@ def test_effective_channel_prefers_row_then_config_then_defaults(settings: Setti
     row = Subscription(platform="slack", channel_id="CCONFIG", timezone="UTC", topics=[])
     merged = effective_channel(settings, row, "slack", "CCONFIG")
     assert (merged.schedule, merged.timezone, merged.topics) == ("0 8 * * *", "UTC", [])
+
+
+def test_a_query_with_999_terms_names_the_limit_not_the_archive(core: CommandCore) -> None:
+    reply = ask(core, " ".join(f"w{i}" for i in range(999))[:1990]).reply
+    assert isinstance(reply, ErrorReply)
+    assert "terms" in reply.message and "archive" not in reply.message
