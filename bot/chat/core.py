@@ -198,7 +198,7 @@ class CommandCore:
 
     def _dispatch(self, request: CommandRequest) -> ReplyEnvelope:
         parsed = parse_command(request.text)
-        if parsed.verb in MUTATING:
+        if parsed.verb in MUTATING and not self._starts_subscription(request, parsed.verb):
             require_admin(request)
         match parsed.verb:
             case "help":
@@ -223,6 +223,14 @@ class CommandCore:
             case _:
                 assert parsed.verb == SEARCH
                 return self._search(request, parsed.args, 0)
+
+    def _starts_subscription(self, request: CommandRequest, verb: str) -> bool:
+        """A first ``subscribe`` where the platform lets anyone start one."""
+        return (
+            verb == "subscribe"
+            and request.anyone_may_start
+            and not self._subscriptions.effective(request).subscribed
+        )
 
     # -- queries ------------------------------------------------------------------------
 

@@ -197,6 +197,7 @@ def build_app(settings: Settings, core: CommandCore, responder: Responder) -> As
             if is_mutating(text)
             else None,
             text=text,
+            anyone_may_start=True,
         )
         public, messages = await core.in_worker(_answer, core, responder, request, None)
         await responder.send(

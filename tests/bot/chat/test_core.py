@@ -501,3 +501,20 @@ def test_a_query_with_999_terms_names_the_limit_not_the_archive(core: CommandCor
     reply = ask(core, " ".join(f"w{i}" for i in range(999))[:1990]).reply
     assert isinstance(reply, ErrorReply)
     assert "terms" in reply.message and "archive" not in reply.message
+
+
+def test_self_service_starts_a_subscription_but_does_not_change_one(
+    core: CommandCore, archive: Archive
+) -> None:
+    def member(text: str, start: bool = True) -> object:
+        request = CommandRequest("slack", "CSELF", "U9", False, text, anyone_may_start=start)
+        return core.handle(request).reply
+
+    assert isinstance(member("subscribe", start=False), ErrorReply)  # Telegram groups
+    assert archive.subscriptions.get("slack", "CSELF") is None
+    assert isinstance(member("subscribe"), SubscriptionReply)
+    for change in ("subscribe tag:RL", "unsubscribe all", "schedule 07:00"):
+        refused = member(change)
+        assert isinstance(refused, ErrorReply) and "admin" in refused.message
+    row = archive.subscriptions.get("slack", "CSELF")
+    assert row is not None and row.active and row.topics == [] and row.schedule is None

@@ -178,15 +178,22 @@ async def test_http_admin_list_restricts_changes(
     try:
         assert listener.port is not None
         poster = Poster(listener.port)
+        # Anyone may start a subscription; changing it needs an admin.
         _, url = await poster.command(fake_slack, "subscribe", channel_id="CX", user_id="UOTHER01")
+        assert (await response_for(fake_slack, url))["response_type"] == "in_channel"
+        _, url = await poster.command(
+            fake_slack, "unsubscribe all", channel_id="CX", user_id="UOTHER01"
+        )
         refused = await response_for(fake_slack, url)
         assert refused["response_type"] == "ephemeral"
-        assert reference_archive.subscriptions.get("slack", "CX") is None
+        assert reference_archive.subscriptions.get("slack", "CX") is not None
         _, url = await poster.command(fake_slack, "tag:RL", channel_id="CX", user_id="UOTHER01")
         assert "INT4" in texts(await response_for(fake_slack, url))
-        _, url = await poster.command(fake_slack, "subscribe", channel_id="CX", user_id="UADMIN01")
+        _, url = await poster.command(
+            fake_slack, "unsubscribe all", channel_id="CX", user_id="UADMIN01"
+        )
         assert (await response_for(fake_slack, url))["response_type"] == "in_channel"
-        assert reference_archive.subscriptions.get("slack", "CX") is not None
+        assert reference_archive.subscriptions.get("slack", "CX") is None
     finally:
         await listener.stop()
 

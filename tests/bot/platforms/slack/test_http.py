@@ -158,18 +158,23 @@ async def test_a_plain_member_cannot_change_a_channel_but_its_creator_and_admins
     fake_slack.add_channel("CTEAM001", creator="UCREATOR")
     fake_slack.set_user("UOWNER01", owner=True)
 
-    refused = await change(poster, fake_slack, "subscribe", "UMEMBER1", "CTEAM001")
+    # Any member may start a subscription (self-service) ...
+    started = await change(poster, fake_slack, "subscribe", "UMEMBER1", "CTEAM001")
+    assert started["response_type"] == "in_channel"
+    before = reference_archive.subscriptions.get("slack", "CTEAM001")
+    assert before is not None and before.topics == []
+    # ... but not change it afterwards.
+    refused = await change(poster, fake_slack, "subscribe tag:RL", "UMEMBER1", "CTEAM001")
     assert refused["response_type"] == "ephemeral"
     assert "workspace admin" in texts(refused) and "slack.admins" in texts(refused)
-    assert reference_archive.subscriptions.get("slack", "CTEAM001") is None
+    assert reference_archive.subscriptions.get("slack", "CTEAM001") == before
     # Searching needs no rights, and asks Slack nothing.
     calls = len(fake_slack.calls_to("users.info"))
     answer = await change(poster, fake_slack, "tag:RL", "UMEMBER1", "CTEAM001")
     assert "INT4" in texts(answer) and len(fake_slack.calls_to("users.info")) == calls
 
-    assert (await change(poster, fake_slack, "subscribe", "UCREATOR", "CTEAM001"))[
-        "response_type"
-    ] == "in_channel"
+    creator = await change(poster, fake_slack, "subscribe tag:RL", "UCREATOR", "CTEAM001")
+    assert creator["response_type"] == "in_channel"
     owner = await change(poster, fake_slack, "schedule 07:30", "UOWNER01", "CTEAM001")
     assert owner["response_type"] == "in_channel"
     row = reference_archive.subscriptions.get("slack", "CTEAM001")
