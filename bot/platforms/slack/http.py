@@ -24,6 +24,8 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.errors import MalformedRequest
+
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncApp
 
@@ -39,10 +41,6 @@ REPLAY_WINDOW = dt.timedelta(minutes=10)
 
 #: Marks whether a request id is new (True) or seen before; runs off the event loop.
 FirstTime = Callable[[str], Awaitable[bool]]
-
-
-class MalformedBody(ValueError):
-    """A signed body that is not a slash command, an interaction or a JSON event."""
 
 
 def is_signed(secret: bytes, body: bytes, headers: Any, now: float) -> bool:
@@ -62,11 +60,11 @@ def is_signed(secret: bytes, body: bytes, headers: Any, now: float) -> bool:
 
 
 def check_body(body: bytes, content_type: str) -> dict[str, Any]:
-    """Parse a signed body as Bolt will, but strictly; raise ``MalformedBody`` otherwise."""
+    """Parse a signed body as Bolt will, but strictly; raise ``MalformedRequest`` otherwise."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MalformedBody("the body is not UTF-8") from exc
+        raise MalformedRequest("the body is not UTF-8") from exc
     if content_type == "application/json" or text.startswith("{"):
         return _json_object(text, "the JSON body")
     fields = dict(parse_qsl(text, keep_blank_values=True))
@@ -74,16 +72,16 @@ def check_body(body: bytes, content_type: str) -> dict[str, Any]:
         return _json_object(fields["payload"], "the payload field")
     if "command" in fields or "ssl_check" in fields:
         return fields
-    raise MalformedBody("neither a slash command nor an interaction payload")
+    raise MalformedRequest("neither a slash command nor an interaction payload")
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except ValueError as exc:
-        raise MalformedBody(f"{what} is not JSON") from exc
+        raise MalformedRequest(f"{what} is not JSON") from exc
     if not isinstance(value, dict):
-        raise MalformedBody(f"{what} is not a JSON object")
+        raise MalformedRequest(f"{what} is not a JSON object")
     return value
 
 
@@ -109,7 +107,7 @@ def events_endpoint(
             return web.Response(status=401, text="invalid or missing Slack signature")
         try:
             check_body(body, request.content_type)
-        except MalformedBody as exc:
+        except MalformedRequest as exc:
             log.info("slack: refused a signed but malformed request: %s", exc)
             return web.Response(status=400, text=f"malformed request: {exc}")
         if not await first_time(request_key(body)):
