@@ -16,16 +16,12 @@ from bot.chat import CommandCore
 from bot.config import Settings
 from bot.platforms.telegram.app import TelegramListener, start_telegram
 from formatters.templates import Templates
-from tests.bot.platforms.conftest import free_port
 from tests.fakes import FakeTelegram
+from tests.support.telegram_kit import settings_for, webhook_settings
 
 GROUP = -1001234567890
 OTHER_GROUP = -1009999999999
 STRANGER = 5555
-
-
-def settings_for(fake: FakeTelegram, **telegram: Any) -> Settings:
-    return Settings(telegram={"token": fake.token, "api_url": fake.api_url, **telegram})
 
 
 def plain(message: dict[str, Any]) -> str:
@@ -128,14 +124,7 @@ async def test_an_update_sent_twice_changes_nothing(
     reference_archive: Archive,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    port = free_port()
-    settings = settings_for(
-        fake_telegram,
-        mode="webhook",
-        webhook_url=f"http://127.0.0.1:{port}/tg-hook",
-        webhook_secret="s3cret_Token-1",
-        port=port,
-    )
+    settings = webhook_settings(fake_telegram)
     listener = await start_telegram(settings, core, Templates())
     caplog.set_level(logging.INFO, logger="bot.platforms.telegram.app")
     try:
@@ -166,14 +155,7 @@ async def test_an_update_sent_twice_changes_nothing(
 async def test_webhook_listens_on_loopback_by_default(
     fake_telegram: FakeTelegram, core: CommandCore
 ) -> None:
-    port = free_port()
-    settings = settings_for(
-        fake_telegram,
-        mode="webhook",
-        webhook_url=f"http://127.0.0.1:{port}/tg-hook",
-        webhook_secret="s3cret_Token-1",
-        port=port,
-    )
+    settings = webhook_settings(fake_telegram)
     assert settings.telegram.host == "127.0.0.1"
     listener = await start_telegram(settings, core, Templates())
     try:

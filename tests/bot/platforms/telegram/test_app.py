@@ -20,8 +20,8 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.platforms.telegram.app import TelegramListener, command_text, start_telegram
 from formatters.templates import Templates
-from tests.bot.platforms.conftest import free_port
 from tests.fakes import FakeTelegram
+from tests.support.telegram_kit import webhook_settings
 
 GROUP = -1001234567890
 DAY = dt.date(2026, 2, 3)
@@ -243,15 +243,7 @@ async def test_webhook_accepts_the_secret_and_refuses_anything_else(
     reference_titles: dict[int, str],
     wrong: str | None,
 ) -> None:
-    port = free_port()
-    settings = settings_for(
-        fake_telegram,
-        mode="webhook",
-        webhook_url=f"http://127.0.0.1:{port}/tg-hook",
-        webhook_secret="s3cret_Token-1",
-        port=port,
-        allow_private=True,
-    )
+    settings = webhook_settings(fake_telegram, allow_private=True)
     listener = await start_telegram(settings, core, Templates())
     try:
         assert fake_telegram.webhook is not None
