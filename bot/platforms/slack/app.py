@@ -30,7 +30,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.chat import CommandCore, CommandRequest, NoticeReply, Reply, actions, is_mutating
 from bot.errors import ArchiveError, ConfigError
 from bot.platforms.listener_config import missing_listener_key
-from bot.platforms.slack.http import REPLAY_WINDOW, events_endpoint
+from bot.platforms.slack.http import MAX_BODY_BYTES, REPLAY_WINDOW, events_endpoint
 from bot.platforms.slack.permissions import SlackPermissions
 from formatters.payloads import ChartImage
 
@@ -348,7 +348,7 @@ async def check_app_token(app_token: str, api_url: str) -> None:
 async def _start_http(
     app: AsyncApp, responder: Responder, handler: Any, host: str, port: int
 ) -> SlackListener:
-    web_app = web.Application()
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
     web_app.router.add_post(EVENTS_PATH, handler)
     runner = web.AppRunner(web_app, handle_signals=False, access_log=None)
     await runner.setup()

@@ -225,3 +225,15 @@ async def test_a_button_with_a_long_query_keeps_its_more_button(
     assert values and long_query in values[0]
     _, url = await Poster(http_app.port).action(fake_slack, "ai_more", values[0])
     assert "6" in json.dumps((await response_for(fake_slack, url)).get("blocks"))
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read_whole(
+    http_app: SlackListener, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.platforms.slack.http import MAX_BODY_BYTES
+
+    assert http_app.port is not None
+    caplog.set_level(logging.DEBUG)
+    status, _ = await Poster(http_app.port).signed(b"command=/ai&text=" + b"x" * MAX_BODY_BYTES)
+    assert status == 413
+    assert loud(caplog) == []
