@@ -46,7 +46,7 @@ from bot.chat.replies import (
 )
 from bot.chat.request import CommandRequest
 from bot.chat.settings import EffectiveChannel, config_channel, effective_channel
-from bot.chat.subscriptions import SUBSCRIBE_EXAMPLE, SubscriptionCommands, require_admin
+from bot.chat.subscriptions import SUBSCRIBE_EXAMPLE, SubscriptionCommands
 from bot.chat.weekly import WeeklyCommands
 from bot.errors import (
     ArchiveError,
@@ -198,8 +198,8 @@ class CommandCore:
 
     def _dispatch(self, request: CommandRequest) -> ReplyEnvelope:
         parsed = parse_command(request.text)
-        if parsed.verb in MUTATING and not self._starts_subscription(request, parsed.verb):
-            require_admin(request)
+        if parsed.verb in MUTATING:
+            self._subscriptions.check_allowed(request, parsed.verb)
         match parsed.verb:
             case "help":
                 return ReplyEnvelope(reply=HelpReply())
@@ -223,14 +223,6 @@ class CommandCore:
             case _:
                 assert parsed.verb == SEARCH
                 return self._search(request, parsed.args, 0)
-
-    def _starts_subscription(self, request: CommandRequest, verb: str) -> bool:
-        """A first ``subscribe`` where the platform lets anyone start one."""
-        return (
-            verb == "subscribe"
-            and request.anyone_may_start
-            and not self._subscriptions.effective(request).subscribed
-        )
 
     # -- queries ------------------------------------------------------------------------
 

@@ -65,6 +65,17 @@ class SubscriptionCommands:
         self.settings = settings
         self._today = today
 
+    def check_allowed(self, request: CommandRequest, verb: str) -> None:
+        """``require_admin``, except for a first ``subscribe`` where the platform lets
+        anyone start one (``anyone_may_start``)."""
+        starts = (
+            verb == "subscribe"
+            and request.anyone_may_start
+            and not self.effective(request).subscribed
+        )
+        if not starts:
+            require_admin(request)
+
     def row(self, request: CommandRequest) -> Subscription | None:
         return self.archive.subscriptions.get(request.platform, request.channel_id)
 
