@@ -1,7 +1,7 @@
 """chat state: seen requests and button queries
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 
 Two tables that replicas share: ``seen_requests`` remembers Slack request ids and Telegram
 update ids until they expire, so a replayed or re-sent request changes nothing;
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
