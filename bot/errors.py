@@ -16,6 +16,7 @@ user-facing message. Lower layers convert library exceptions at their edge
     │   └── LostClaim                another sender took over this delivery's ledger row
     ├── CommandError                 a chat command cannot be carried out (example)
     │   └── PermissionDenied         this user may not change this channel
+    ├── MalformedRequest             a signed platform request whose body is not one
     └── DeliveryError                the platform rejected this payload (code)
         ├── TransientDeliveryError   worth retrying (code, retry_after, maybe_posted)
         ├── WindowClosed             transient errors outlasted ``delivery.window``
@@ -105,6 +106,10 @@ class CommandError(DigestbotError):
 
 class PermissionDenied(CommandError):
     """The user may not change this channel's subscriptions."""
+
+
+class MalformedRequest(DigestbotError):
+    """A correctly signed platform request whose body cannot be what it claims (HTTP 400)."""
 
 
 class DeliveryError(DigestbotError):

@@ -9,11 +9,15 @@ are cleaned) and on the known noisy loggers (for handlers installed by someone e
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.config import Settings
+
+#: ``scheme://user:PASSWORD@`` in any text: database URLs, proxy URLs.
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@")
 
 #: Loggers known to print URLs that contain tokens.
 NOISY_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "httpx", "slack_sdk", "slack_bolt")
@@ -34,22 +38,34 @@ class RedactSecrets(logging.Filter):
         super().__init__()
         self.secrets: set[str] = set()
 
+    def redact(self, text: str) -> str:
+        """``text`` without the registered secrets and without URL passwords."""
+        return redact_url_passwords(blank_secrets(text, self.secrets))
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
-        redacted = blank_secrets(message, self.secrets)
+        redacted = self.redact(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         if record.exc_info and not record.exc_text:
             # Format the traceback now, so the redacted text is what every handler prints.
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = blank_secrets(record.exc_text, self.secrets)
+            record.exc_text = self.redact(record.exc_text)
         return True
 
 
+def redact_url_passwords(text: str) -> str:
+    """``postgresql://bot:hunter2@db/x`` → ``postgresql://bot:***@db/x``, anywhere in text."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
 REDACTOR = RedactSecrets()
+
+
+def redact_text(text: str) -> str:
+    """What the CLI prints for an error: every known secret and URL password removed."""
+    return REDACTOR.redact(text)
 
 
 def redact_in_logs(secret: str, *logger_names: str) -> None:
@@ -57,6 +73,11 @@ def redact_in_logs(secret: str, *logger_names: str) -> None:
     if not secret or len(secret) < 4:
         return
     REDACTOR.secrets.add(secret)
+    install_redactor(*logger_names)
+
+
+def install_redactor(*logger_names: str) -> None:
+    """Put the one filter on the root handlers and the named (default: noisy) loggers."""
     for handler in logging.getLogger().handlers:
         if REDACTOR not in handler.filters:
             handler.addFilter(REDACTOR)
@@ -68,5 +89,6 @@ def redact_in_logs(secret: str, *logger_names: str) -> None:
 
 def protect_settings_secrets(settings: Settings) -> None:
     """Register every secret of the configuration (tokens, signing secrets, DB password)."""
+    install_redactor()
     for secret in settings.secret_values():
         redact_in_logs(secret)

@@ -18,11 +18,13 @@ from formatters.escape import escape_telegram, safe_url
 from formatters.payloads import ChartImage, RobotMessage, SlackMessage, TelegramMessage
 from formatters.rollup import chart_image
 from formatters.templates import Templates
+from formatters.terminal import SafeConsole, safe_json, strip_controls
 from formatters.weekly import render_weekly
 
 __all__ = [
     "ChartImage",
     "RobotMessage",
+    "SafeConsole",
     "SlackMessage",
     "TelegramMessage",
     "Templates",
@@ -34,8 +36,10 @@ __all__ = [
     "feishu",
     "layout",
     "render_weekly",
+    "safe_json",
     "safe_url",
     "slack",
+    "strip_controls",
     "telegram",
     "wecom",
 ]

@@ -31,7 +31,7 @@ from bot.chat import (
     WeekReply,
 )
 from bot.models import Digest, Item
-from formatters import layout
+from formatters import layout, limits
 from formatters import rollup as weekly
 from formatters.escape import safe_url
 from formatters.lines import Line, Span
@@ -91,16 +91,19 @@ def item_renderables(
     if web:
         parts.append(Text(f"{templates.label('web')}: {web}", style=Style(link=web, dim=True)))
     if item.summary and not item.pipeline_failed:  # a fallback's text is no summary
-        parts.append(Padding(Markdown(item.summary), (0, 0, 0, 2)))
+        parts.append(Padding(Markdown(limits.shown_summary(item)), (0, 0, 0, 2)))
     if item.tags:
         parts.append(Text("🏷 " + " · ".join(item.tags), style="magenta"))
     if item.url and details:
         parts.append(Text(item.url, style=Style(link=safe_url(item.url), color="blue", dim=True)))
     if details:
-        for section in item.sections:
+        sections, clipped = limits.shown_sections(item)
+        for section, markdown in sections:
             heading = layout.section_heading(section.kind, section.heading)
             parts.append(Text("\n" + heading, style="bold"))
-            parts.append(Markdown(section.markdown))
+            parts.append(Markdown(markdown))
+        if clipped:
+            parts.append(Text(f"… {templates.label('original')}: {item.url or ''}"))
         missing = layout.missing_resources(item)
         if missing:
             parts.append(

@@ -7,6 +7,7 @@ small module is what makes "nothing injected" checkable.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit
 
 #: Schemes we are willing to emit as a live link. Anything else is rendered as text.
@@ -14,6 +15,25 @@ SAFE_SCHEMES = frozenset({"http", "https"})
 
 #: Characters kept as-is when re-quoting a URL (RFC 3986 reserved + unreserved + '%').
 _URL_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
+
+
+#: C0 controls except tab and newline, DEL, and the C1 controls (``\x9b`` is a one-byte
+#: CSI on many terminals): what a terminal would obey rather than show.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    """Remove terminal control characters (ESC sequences lose their ESC and show as text)."""
+    return _CONTROLS.sub("", text)
+
+
+def has_controls(text: str) -> bool:
+    return _CONTROLS.search(text) is not None
+
+
+def escape_json_controls(json_text: str) -> str:
+    """``json.dumps(..., ensure_ascii=False)`` leaves C1 controls raw: escape them too."""
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m[0]):04x}", json_text)
 
 
 def escape_slack(text: str) -> str:

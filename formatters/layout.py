@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from bot.models import item_path
+from formatters import limits
 from formatters.escape import safe_url
 from formatters.lines import Line, Span, bold, line, link
 from formatters.markdown import parse, parse_inline
@@ -44,7 +45,8 @@ def display_title(item: Item, number: int | None = None) -> str:
     """``N. [Org/Org] Title`` as in the digest; ``number`` replaces the rank in lists."""
     orgs = "/".join(item.orgs)
     number = item.rank if number is None else number
-    return f"{number}. [{orgs}] {item.title}" if orgs else f"{number}. {item.title}"
+    title = limits.shown_title(item.title)
+    return f"{number}. [{orgs}] {title}" if orgs else f"{number}. {title}"
 
 
 def title_lines(text: str) -> list[Line]:
@@ -95,7 +97,7 @@ def headline_lines(
     if meta:
         out.append(meta)
     if summary and item.summary and not item.pipeline_failed:
-        out.append(Line(tuple(parse_inline(item.summary))))
+        out.append(Line(tuple(parse_inline(limits.shown_summary(item)))))
     return out
 
 
@@ -132,20 +134,26 @@ def line_hrefs(markdown: str) -> set[str]:
 def missing_resources(
     item: Item, hrefs: Callable[[str], Iterable[str]] = line_hrefs
 ) -> list[Resource]:
-    """Resources whose link no section shows (the parser lists them in both places);
-    ``hrefs`` reads a section's link targets (a renderer that parsed it already has them)."""
-    shown = "".join(section.markdown for section in item.sections)
-    linked = {href for section in item.sections for href in hrefs(section.markdown)}
-    return [r for r in item.resources if r.url not in shown and safe_url(r.url) not in linked]
+    """Resources whose link no shown section shows (the parser lists them in both places),
+    at most ``limits.MAX_RESOURCES``; ``hrefs`` reads a section's link targets (a renderer
+    that parsed it already has them)."""
+    sections = [markdown for _, markdown in limits.shown_sections(item)[0]]
+    shown = "".join(sections)
+    linked = {href for markdown in sections for href in hrefs(markdown)}
+    missing = [r for r in item.resources if r.url not in shown and safe_url(r.url) not in linked]
+    return missing[: limits.MAX_RESOURCES]
 
 
 def detail_lines(item: Item, templates: Templates) -> list[Line]:
     """Every section (heading in bold, body from markdown), then any resource link the
     sections do not already show, so each resource appears exactly once."""
     out: list[Line] = []
-    for section in item.sections:
+    sections, clipped = limits.shown_sections(item)
+    for section, markdown in sections:
         out.append(line(bold(section_heading(section.kind, section.heading)), gap=True))
-        out.extend(parse(section.markdown))
+        out.extend(parse(markdown))
+    if clipped:
+        out.append(line("… ", link(templates.label("original"), item.url, {"b"}), gap=True))
     missing = missing_resources(item)
     if missing:
         out.append(

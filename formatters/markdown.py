@@ -186,13 +186,15 @@ def inline_lines(children: Sequence[Token], extra: set[str]) -> list[list[Span]]
         elif kind == "link_open":
             raw = str(child.attrGet("href") or "")
             href = safe_url(raw)
-            unsafe = raw if href is None and raw else None
+            unsafe = raw if href is None and raw and not _is_data_uri(raw) else None
         elif kind == "link_close":
             if unsafe:  # keep the target visible as text instead of a live link
                 lines[-1].append(Span(f" ({unsafe})", frozenset(styles)))
             href = unsafe = None
         elif kind == "image":
             src = str(child.attrGet("src") or "")
+            if _is_data_uri(src):  # an inline image: its bytes are no text to show
+                src = ""
             alt = "".join(c.content for c in child.children or []) or src
             target = safe_url(src)
             lines[-1].append(Span(alt, frozenset(styles), target))
@@ -203,6 +205,10 @@ def inline_lines(children: Sequence[Token], extra: set[str]) -> list[list[Span]]
         elif child.content:  # anything unforeseen stays visible as text
             lines[-1].append(Span(child.content, frozenset(styles), href))
     return lines
+
+
+def _is_data_uri(url: str) -> bool:
+    return url.lstrip()[:5].lower() == "data:"
 
 
 def display_width(text: str) -> int:

@@ -282,7 +282,11 @@ def _search(reply: SearchReply, templates: Templates) -> list[SlackMessage]:
         found[0]["accessory"] = _details_button(hit, hit.date, templates)
         blocks += found
     more = layout.next_offset(reply)
-    value = actions.encode_more(reply.query, more) if more is not None else None
+    value = (
+        actions.encode_more(reply.query, more, actions.SLACK_VALUE_LIMIT, in_bytes=False)
+        if more is not None
+        else None
+    )
     if value is not None:
         plus = "+" if reply.total_capped else ""
         label = f"{templates.label('more')} ({last}/{reply.total}{plus})"

@@ -11,6 +11,7 @@ links to the same URL. Nothing is dropped: the concatenated chunks hold every ch
 from __future__ import annotations
 
 import unicodedata
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -20,6 +21,8 @@ LineCost = Callable[[Line], int]
 ChunkCost = Callable[[Sequence[Line]], int]
 CharWeight = Callable[[str], int]
 
+#: Spans longer than this many budgets are cut into runs before splitting (linear time).
+CHOP_BUDGETS = 4
 _JOINERS = {"\u200d", "\ufe0e", "\ufe0f"}
 _PUNCT_BREAK = set(",.;:!?)]}>-/|，。；：！？、）】》」』…—")
 
@@ -103,7 +106,7 @@ def split_line(
     pieces: list[Line] = []
     current: list[Span] = []
     prefix = ln.prefix
-    queue = list(ln.spans)
+    queue = deque(_chopped(ln.spans, budget))
     measure = first_cost or cost
 
     def flush() -> None:
@@ -118,7 +121,7 @@ def split_line(
         measure = cost
 
     while queue:
-        span = queue.pop(0)
+        span = queue.popleft()
         if measure(replace(ln, spans=(*current, span), prefix=prefix)) <= budget:
             current.append(span)
             continue
@@ -128,23 +131,46 @@ def split_line(
         room = budget - (measure(shell) - 1) - (len(current) + 1) * 2
         if span.href and room < len(span.text) // 4 and not current and measure is cost:
             # The link target alone nearly fills the budget: keep its URL as text.
-            queue[:0] = [Span(span.text, span.styles), Span(f" ({span.href})", span.styles)]
+            queue.extendleft([Span(f" ({span.href})", span.styles), Span(span.text, span.styles)])
             continue
         cut = find_cut(span.text, room, weight)
         if cut <= 0:
             if current or measure is not cost:
                 flush()
-                queue.insert(0, span)
+                queue.appendleft(span)
                 continue
             cut = max(1, _safe_boundary(span.text, 1))  # always make progress
         head, tail = span.text[:cut], span.text[cut:]
         current.append(replace(span, text=head))
         flush()
         if tail:
-            queue.insert(0, replace(span, text=tail))
+            queue.appendleft(replace(span, text=tail))
     if current or not pieces:
         pieces.append(replace(ln, spans=tuple(current), prefix=prefix, gap=ln.gap and not pieces))
     return pieces
+
+
+def _chopped(spans: Sequence[Span], budget: int) -> list[Span]:
+    """Spans longer than a few budgets, cut into runs of that size beforehand.
+
+    Each cut copies the rest of the span and measures it; on a 5-million-character line
+    that made splitting quadratic. Runs of at most ``CHOP_BUDGETS * budget`` characters
+    keep every copy and measurement small, so the whole line splits in linear time; the
+    runs are adjacent spans with the same style and link, so the text is unchanged.
+    """
+    size = max(CHOP_BUDGETS * budget, 64)
+    out: list[Span] = []
+    for span in spans:
+        text = span.text
+        if len(text) <= size:
+            out.append(span)
+            continue
+        start = 0
+        while start < len(text):
+            end = _safe_boundary(text, min(start + size, len(text)))
+            out.append(replace(span, text=text[start:end]))
+            start = end
+    return out
 
 
 def _is_cjk(ch: str) -> bool:

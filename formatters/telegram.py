@@ -256,7 +256,11 @@ def _search(reply: SearchReply, templates: Templates) -> list[TelegramMessage]:
         )
     rows = _rows(buttons)
     more = layout.next_offset(reply)
-    value = actions.encode_more(reply.query, more) if more is not None else None
+    value = None
+    if more is not None:
+        value = actions.encode_more(reply.query, more)
+        if value is None and reply.more_key is not None:
+            value = actions.encode_more_key(reply.more_key, more)
     if value is not None:
         rows.append([{"text": f"{templates.label('more')} ▸", "callback_data": value}])
     return html_messages(lines, keyboard=keyboard(rows))

@@ -8,14 +8,34 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ArchiveError
+from bot.redact import redact_url_passwords
+
+#: Schemes without a driver that mean PostgreSQL: Heroku, libpq and most hosting panels
+#: write ``postgres://``, which SQLAlchemy refuses; both go to psycopg (3).
+_POSTGRES_SCHEMES = ("postgres://", "postgresql://")
+
+
+def normalize_url(url: str) -> str:
+    """``postgres://…`` and ``postgresql://…`` → ``postgresql+psycopg://…``."""
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme) :]
+    return url
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the pragmas a shared SQLite file needs (WAL, FKs, busy wait)."""
+    url = normalize_url(url)
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as exc:
-        raise ArchiveError(f"archive.url: cannot use {url!r}: {exc}") from exc
+        shown = redact_url_passwords(url)
+        hint = ""
+        if isinstance(exc, ImportError) and url.startswith("postgresql"):
+            hint = ' (install the PostgreSQL driver: pip install "digestbot[postgres]")'
+        raise ArchiveError(
+            f"archive.url: cannot use {shown!r}: {redact_url_passwords(str(exc))}{hint}"
+        ) from exc
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")

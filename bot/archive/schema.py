@@ -2,7 +2,8 @@
 
 digests ─< items ─< item_tags; subscriptions (channels added or changed at runtime);
 deliveries ─< delivery_messages, delivery_items (the exactly-once ledger); source_files
-(what ingest last saw of each file). Beyond the tables, each database
+(what ingest last saw of each file); seen_requests and button_queries (chat state that
+replicas share). Beyond the tables, each database
 gets its own text index (``install_text_search``) and SQLite a few covering indexes that
 its search plans name (bot/archive/search.py).
 """
@@ -164,6 +165,24 @@ delivery_messages = Table(
     Column("idx", Integer, primary_key=True),
     Column("message_id", String(64), nullable=False),
     Column("posted_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Chat requests already handled (Slack request bodies, Telegram update ids), kept until
+#: ``expires_at`` so that a replayed or re-sent request changes nothing, on any replica.
+seen_requests = Table(
+    "seen_requests",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+#: Queries too long for a Telegram button (64 bytes): the button carries a short key.
+button_queries = Table(
+    "button_queries",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("query", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 

@@ -24,7 +24,8 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLA
 
 from bot.archive import browse, bulk, migrate, search
 from bot.archive.bulk import StoreEntry, StoreOutcome
-from bot.archive.engine import make_engine
+from bot.archive.chat_state import ButtonQueries, SeenRequests
+from bot.archive.engine import make_engine, normalize_url
 from bot.archive.ledger import Ledger
 from bot.archive.migrate import SchemaState
 from bot.archive.schema import digests, item_tags, items
@@ -34,6 +35,7 @@ from bot.archive.subscriptions import SubscriptionStore
 from bot.errors import ArchiveError
 from bot.models import Digest, Hit, Item, Resource, Section
 from bot.query import Query, TagAliases
+from bot.redact import redact_url_passwords
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -71,6 +73,8 @@ class Archive:
         self.aliases = aliases if aliases is not None else TagAliases.builtin()
         self.subscriptions = SubscriptionStore(self.engine)
         self.source_files = SourceFiles(self.engine)
+        self.seen_requests = SeenRequests(self.engine)
+        self.button_queries = ButtonQueries(self.engine)
         self._ledger: Ledger | None = None
         self._hit_columns = _HIT_COLUMNS
         self._seen_file: bool | None = None
@@ -351,10 +355,12 @@ def _sqlite_cache(dbapi_conn: Any, _record: Any) -> None:
 
 def resolve_url(url: str, base_dir: Any) -> str:
     """Make a relative SQLite file path absolute against ``base_dir`` (the config's folder)."""
+    url = normalize_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise ArchiveError(f"archive.url: cannot use {url!r}: {exc}") from exc
+        shown = redact_url_passwords(url)
+        raise ArchiveError(f"archive.url: cannot use {shown!r}: {exc}") from exc
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return url

@@ -83,11 +83,14 @@ class SubscriptionStore:
         now = _now()
         where = (subscriptions.c.platform == platform) & (subscriptions.c.channel_id == channel_id)
         with self._connect(f"save {platform}:{channel_id}", write=True) as conn:
-            exists = conn.execute(select(subscriptions.c.id).where(where)).first()
+            exists = conn.execute(select(subscriptions).where(where)).first()
             if exists:
-                if fields:
+                # Only what differs is written: repeating a command (or a replayed request)
+                # leaves the row, and its updated_at, as it was.
+                changed = {k: v for k, v in fields.items() if exists._mapping[k] != v}
+                if changed:
                     conn.execute(
-                        update(subscriptions).where(where).values(**fields, updated_at=now)
+                        update(subscriptions).where(where).values(**changed, updated_at=now)
                     )
             else:
                 values = {"topics": [], "active": True, **fields}

@@ -44,7 +44,7 @@ from bot.chat.replies import (
     SearchReply,
 )
 from bot.chat.request import CommandRequest
-from bot.chat.subscriptions import SubscriptionCommands, require_admin
+from bot.chat.subscriptions import SubscriptionCommands
 from bot.chat.weekly import WeeklyCommands
 from bot.errors import (
     ArchiveError,
@@ -127,6 +127,8 @@ class CommandCore:
             return self._guarded(
                 request, "more", lambda: self._search(request, action.query, action.offset)
             )
+        if isinstance(action, actions.MoreByKeyAction):
+            return self._guarded(request, "more", lambda: self._more_by_key(request, action))
         if isinstance(action, actions.DetailsAction):
             return self._guarded(request, "details", lambda: self._details(action))
         return self._guarded(request, "action", lambda: _raise_stale_button())
@@ -179,7 +181,7 @@ class CommandCore:
     def _dispatch(self, request: CommandRequest) -> ReplyEnvelope:
         parsed = parse_command(request.text)
         if parsed.verb in MUTATING:
-            require_admin(request)
+            self.subscriptions.check_allowed(request, parsed.verb)
         match parsed.verb:
             case "help":
                 return ReplyEnvelope(reply=HelpReply())
@@ -245,6 +247,10 @@ class CommandCore:
                     f"Did you mean '{guess}'?",
                     example=f"/ai {guess}" + (" tag:Agent" if guess == "subscribe" else ""),
                 )
+        more_key = None
+        has_more = offset + len(hits) < total
+        if has_more and request.platform != "slack" and actions.needs_key(text):
+            more_key = self.archive.button_queries.put(text)
         reply = SearchReply(
             query=text,
             hits=hits,
@@ -252,8 +258,17 @@ class CommandCore:
             offset=offset,
             limit=self.page_size,
             total_capped=capped,
+            more_key=more_key,
         )
         return ReplyEnvelope(reply=reply)
+
+    def _more_by_key(
+        self, request: CommandRequest, action: actions.MoreByKeyAction
+    ) -> ReplyEnvelope:
+        query = self.archive.button_queries.get(action.key)
+        if query is None:
+            return _raise_stale_button()
+        return self._search(request, query, action.offset)
 
     def _cap(self, offset: int) -> int | None:
         """The count cap for a page: the next multiple of ``count_cap`` beyond it, so a

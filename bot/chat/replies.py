@@ -27,6 +27,8 @@ class SearchReply(BaseModel):
     limit: int = 10
     total_capped: bool = False
     """The count stopped at ``total``: there are at least that many ("1000+")."""
+    more_key: str | None = None
+    """The archive key of ``query`` for platforms whose buttons cannot carry it."""
 
 
 class DigestReply(BaseModel):

@@ -14,8 +14,9 @@ class CommandRequest:
     """One ``/ai`` invocation, as every platform can describe it.
 
     ``is_admin``: True/False when the platform decided whether the user may change this
-    channel's subscriptions; None when no restriction applies (Slack without
-    ``slack.admins``).
+    channel's subscriptions; None when no restriction applies (``slack.admins: ["*"]``).
+    ``anyone_may_start``: a user who is not an admin may still subscribe a channel that
+    receives nothing yet (Slack's self-service); changing a subscription stays restricted.
     """
 
     platform: str
@@ -24,3 +25,4 @@ class CommandRequest:
     is_admin: bool | None
     text: str
     thread_id: int | None = None
+    anyone_may_start: bool = False

@@ -32,11 +32,25 @@ SUBSCRIBE_EXAMPLE = "/ai subscribe tag:Agent"
 def require_admin(request: CommandRequest) -> None:
     """Refuse a state-changing command from a user the platform says is not an admin."""
     if request.is_admin is False:
+        who = (
+            "a workspace admin or owner, the channel's creator, or a user in slack.admins"
+            if request.platform == "slack"
+            else "admins of this chat"
+        )
         raise PermissionDenied(
-            "Only admins of this chat can change its subscriptions. "
+            f"Only {who} can change this chat's subscriptions. "
             "Anyone can still search the archive.",
             example="/ai tag:Agent",
         )
+
+
+def _configured_elsewhere(request: CommandRequest, what: str) -> CommandError:
+    """Channels from the config file are changed there: chat would only fight the file."""
+    return CommandError(
+        f"This channel's {what} comes from the config file (channels: {request.platform} "
+        f"{request.channel_id}); change it there and restart digestbot.",
+        example="/ai subscriptions",
+    )
 
 
 class SubscriptionCommands:
@@ -52,6 +66,15 @@ class SubscriptionCommands:
         self.archive = archive
         self.settings = settings
         self._today = today
+
+    def check_allowed(self, request: CommandRequest, verb: str) -> None:
+        """``require_admin``, except for a first ``subscribe`` where the platform lets
+        anyone start one (``anyone_may_start``)."""
+        starts = (
+            verb == "subscribe" and request.anyone_may_start and not self.effective(request).active
+        )
+        if not starts:
+            require_admin(request)
 
     def row(self, request: CommandRequest) -> Subscription | None:
         return self.archive.subscriptions.get(request.platform, request.channel_id)
@@ -144,18 +167,12 @@ class SubscriptionCommands:
                 example=SUBSCRIBE_EXAMPLE,
             )
         if not args or args.lower() == "all":
-            if configured is None:
-                self.archive.subscriptions.remove(request.platform, request.channel_id)
-                return self._reply(request, "unsubscribed", None)
-            # A configured channel would come back from the config: keep a row that says no.
-            self._ensure_row(request)
-            row = self.archive.subscriptions.upsert(
-                request.platform,
-                request.channel_id,
-                active=False,
-                inactive_reason=f"unsubscribed by {request.user_id}",
-            )
-            return self._reply(request, "unsubscribed", row)
+            if configured is not None:
+                raise _configured_elsewhere(request, "subscription")
+            self.archive.subscriptions.remove(request.platform, request.channel_id)
+            return self._reply(request, "unsubscribed", None)
+        if configured is not None and args in configured.topics:
+            raise _configured_elsewhere(request, f"topic '{args}'")
         row = row or self._ensure_row(request)
         if args not in row.topics:
             current = ", ".join(f"'{t}'" for t in row.topics) or "none (the whole digest)"
@@ -172,6 +189,7 @@ class SubscriptionCommands:
         if first.lower() == "weekly":
             return self.schedule_weekly(request, rest)
         spec = parse_schedule(args)
+        self._refuse_configured(request, "schedule")
         self._require_subscribed(request)
         self._ensure_row(request)
         fields: dict[str, object] = {"schedule": spec.cron}
@@ -179,6 +197,10 @@ class SubscriptionCommands:
             fields["timezone"] = spec.timezone
         row = self.archive.subscriptions.upsert(request.platform, request.channel_id, **fields)
         return self._reply(request, "scheduled", row)
+
+    def _refuse_configured(self, request: CommandRequest, what: str) -> None:
+        if config_channel(self.settings, request.platform, request.channel_id) is not None:
+            raise _configured_elsewhere(request, what)
 
     def _require_subscribed(self, request: CommandRequest) -> None:
         if (
@@ -194,6 +216,7 @@ class SubscriptionCommands:
         """``weekly [only] DAY HH:MM [TZ]`` turns the rollup on (``both``, or ``weekly``
         with ``only``) at that time; ``weekly off`` goes back to the daily digest only."""
         spec = parse_weekly(args)
+        self._refuse_configured(request, "weekly schedule")
         self._require_subscribed(request)
         self._ensure_row(request)
         fields: dict[str, object] = {}

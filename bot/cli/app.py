@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import typer
-from rich.console import Console
 
 from bot import __version__, logs
 from bot.config import Settings, load_settings
 from bot.redact import protect_settings_secrets
+from formatters import SafeConsole
 
 app = typer.Typer(
     name="digestbot",
@@ -24,8 +24,8 @@ app = typer.Typer(
 )
 
 #: Human output goes to stdout; problems and progress go to stderr.
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = SafeConsole(highlight=False, soft_wrap=True)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from bot.cli.send import send
 from bot.cli.subscriptions import subscriptions_app
 from bot.cli.trends import trends
 from bot.errors import DigestbotError, UsageError
+from bot.redact import redact_text
 
 for command in (parse, ingest, query, render, send, trends, run):
     app.command()(command)
@@ -37,5 +38,6 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="digestbot")
     except DigestbotError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
+        message = escape(redact_text(str(exc)))
+        err.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
         sys.exit(2 if isinstance(exc, UsageError) else 1)

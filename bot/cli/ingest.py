@@ -14,6 +14,7 @@ from bot.delivery import ingest_horizon
 from bot.errors import ConfigError
 from bot.ingest import Formats, ingest_paths
 from bot.models import Problem
+from formatters import strip_controls
 
 
 def _located(problem: Problem) -> str:
@@ -60,7 +61,7 @@ def ingest(
     finally:
         archive.close()
     for problem in summary.problems:
-        typer.echo(_located(problem), err=True)
+        typer.echo(strip_controls(_located(problem)), err=True)
     for path, coverage in summary.coverage.items():
         typer.echo(coverage_line(path, coverage), err=True)
     if len(summary.coverage) != 1:

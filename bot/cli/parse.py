@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +12,13 @@ from rich.text import Text
 from bot.cli.app import out, state
 from bot.ingest import Coverage, Formats, parse_file
 from bot.models import Digest, Problem
+from formatters import safe_json, strip_controls
 
 
 def report_problems(problems: list[Problem]) -> None:
     """Print ``FILE:LINE: message`` lines to stderr, unwrapped, so editors can jump to them."""
     for problem in problems:
-        typer.echo(str(problem), err=True)
+        typer.echo(strip_controls(str(problem)), err=True)
 
 
 def digest_table(digest: Digest) -> Table:
@@ -60,7 +60,7 @@ def parse(
     result = parse_file(file, formats.options_for(file))
     if as_json:
         data = result.digest.model_dump(mode="json")
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        typer.echo(safe_json(data, indent=2))
     else:
         out.print(digest_table(result.digest))
         out.print(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -15,9 +14,14 @@ from bot.archive import Archive
 from bot.cli.app import out, state
 from bot.models import Hit
 from bot.query import parse_query
+from formatters import safe_json
 
 #: How far past the shown page ``query`` counts matches before it says "N+".
 COUNT_CAP = 1000
+#: Bounds of ``--limit`` and ``--offset``: beyond them a number is a typo, or an attack on
+#: the database's integer range, and gets a usage error (exit 2) rather than a traceback.
+MAX_LIMIT = 1_000
+MAX_OFFSET = 1_000_000
 
 
 def hits_table(hits: list[Hit], *, title: str) -> Table:
@@ -53,8 +57,12 @@ def query(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the hits as a JSON list (with their date).")
     ] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="At most N hits.")] = 20,
-    offset: Annotated[int, typer.Option("--offset", min=0, help="Skip the first N hits.")] = 0,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_LIMIT, help="At most N hits (up to 1000).")
+    ] = 20,
+    offset: Annotated[
+        int, typer.Option("--offset", min=0, max=MAX_OFFSET, help="Skip the first N hits.")
+    ] = 0,
 ) -> None:
     """Search the archive: newest day first, then most stars, then rank."""
     settings = state(ctx).settings
@@ -71,7 +79,7 @@ def query(
         archive.close()
     if as_json:
         data = [hit.model_dump(mode="json") for hit in hits]
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        typer.echo(safe_json(data, indent=2))
         return
     if not hits:
         where = f" (after skipping {offset})" if offset else ""

@@ -24,7 +24,6 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.text import Text
 
@@ -36,7 +35,14 @@ from bot.ingest import Formats, parse_file
 from bot.models import Digest
 from bot.query import IsoWeek
 from bot.registry import load, platform_spec, rendered_platforms
-from formatters import SlackMessage, TelegramMessage, Templates, render_weekly
+from formatters import (
+    SafeConsole,
+    SlackMessage,
+    TelegramMessage,
+    Templates,
+    render_weekly,
+    safe_json,
+)
 
 #: Stands in for the parent message's ``ts`` in thread replies (known only after posting).
 PARENT_TS = "{parent_ts}"
@@ -164,7 +170,7 @@ def _show_console(renderables: list[Any], as_json: bool, channel: str | None) ->
 
     texts = []
     for renderable in renderables:
-        buffer = Console(file=io.StringIO(), width=80, color_system=None, highlight=False)
+        buffer = SafeConsole(file=io.StringIO(), width=80, color_system=None, highlight=False)
         buffer.print(renderable)
         texts.append({"text": buffer.file.getvalue()})  # type: ignore[attr-defined]
     return texts
@@ -242,4 +248,4 @@ def render(
         messages, as_json, channel
     )
     if as_json:
-        typer.echo(json.dumps(payloads, ensure_ascii=False, indent=2))
+        typer.echo(safe_json(payloads, indent=2))

@@ -92,13 +92,14 @@ def list_subscriptions(
         if not row.active:
             when = row.updated_at.isoformat(timespec="minutes") if row.updated_at else "?"
             status = f"inactive since {when}: {row.inactive_reason or '?'}"
+        # Topics and reasons come from chat users: text, never rich markup.
         table.add_row(
-            row.platform,
-            channel,
-            "\n".join(row.topics) or "(whole digest)",
-            effective.schedule,
-            effective.timezone,
-            status,
+            Text(row.platform),
+            Text(channel),
+            Text("\n".join(row.topics) or "(whole digest)"),
+            Text(effective.schedule),
+            Text(effective.timezone),
+            Text(status),
         )
     out.print(table)
 
@@ -166,7 +167,9 @@ def add_subscription(
     timezone: str | None = typer.Option(
         None, "--timezone", "-z", help="IANA zone, e.g. Europe/Berlin."
     ),
-    thread_id: int | None = typer.Option(None, "--thread-id", help="Telegram forum topic id."),
+    thread_id: int | None = typer.Option(
+        None, "--thread-id", min=1, max=2**31 - 1, help="Telegram forum topic id."
+    ),
 ) -> None:
     """Subscribe a channel (or re-activate it), adding topics and setting its time."""
     settings = state(ctx).settings
@@ -183,7 +186,7 @@ def add_subscription(
         archive.close()
     verb = "Updated" if existed else "Added"
     shown = ", ".join(row.topics) or "the whole digest"
-    out.print(f"{verb} {platform}:{channel}: {shown}")
+    out.print(Text(f"{verb} {platform}:{channel}: {shown}"))
 
 
 @subscriptions_app.command("remove", context_settings={"ignore_unknown_options": True})
@@ -202,4 +205,4 @@ def remove_subscription(
         archive.close()
     if not removed:
         raise ConfigError(f"CHANNEL: no subscription stored for {platform}:{channel}")
-    out.print(f"Removed {platform}:{channel}")
+    out.print(Text(f"Removed {platform}:{channel}"))

@@ -57,6 +57,7 @@ __all__ = [
     "SECRET_ENV",
     "ChannelSettings",
     "Settings",
+    "TelegramSettings",
     "check_cron",
     "load_settings",
     "sources",

@@ -29,10 +29,13 @@ class SlackSettings(_Section):
     app_token: SecretStr | None = None
     signing_secret: SecretStr | None = None
     mode: Literal["socket", "http"] = "socket"
+    host: str = "127.0.0.1"
+    """HTTP mode listen address: loopback behind a reverse proxy, ``0.0.0.0`` to face Slack."""
     port: Port = 3000
     api_url: str = "https://slack.com/api/"
     admins: list[str] = Field(default_factory=list)
-    """User ids allowed to change subscriptions; empty means anyone in the channel."""
+    """User ids who may change any channel's subscription, besides workspace admins/owners
+    and the channel's creator; ``["*"]`` lets everyone."""
     per_channel_interval: float = Field(default=1.0, ge=0)
     """Seconds between two posts to one channel (Slack allows about one per second)."""
     proxy: str | None = None
@@ -49,7 +52,15 @@ class TelegramSettings(_Section):
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    host: str = "127.0.0.1"
+    """Webhook listen address: loopback behind a reverse proxy, ``0.0.0.0`` to face Telegram."""
     port: Port = 8443
+    allow_private: bool = False
+    """Answer private chats from anyone (otherwise only ``allowed_users``)."""
+    allowed_users: list[int] = Field(default_factory=list)
+    """User ids whose private chats are answered (and may subscribe)."""
+    allowed_chats: list[int] = Field(default_factory=list)
+    """Group ids the bot answers in; empty means every group it is added to."""
     per_chat_interval: float = Field(default=1.0, ge=0)
     """Seconds between two messages to one chat (AIORateLimiter has no per-chat limit)."""
     proxy: str | None = None

@@ -26,6 +26,7 @@ from bot.errors import DigestbotError, ParseError
 from bot.ingest.coverage import Coverage
 from bot.ingest.dates import date_in_name
 from bot.ingest.formats import Formats
+from bot.ingest.limits import file_too_big, read_capped
 from bot.ingest.parser import parse_bytes
 from bot.ingest.paths import expand_paths
 from bot.ingest.stable import FileStat, screen, source_stat
@@ -103,14 +104,17 @@ def _parse_one(
 ) -> tuple[str, ParseResult | None, Problem | None]:
     """Read, hash and parse one file (runs in a worker process: returns, never raises)."""
     try:
-        data = path.read_bytes()
+        data, truncated = read_capped(path)
     except OSError as exc:
         message = f"cannot read file: {exc.strerror or exc}"
         return "", None, Problem(path=str(path), line=1, message=message)
     sha256 = hashlib.sha256(data).hexdigest()
     try:
         options = (formats or _NO_FORMATS).options_for(path)
-        return sha256, parse_bytes(data, str(path), date_in_name(path.name), options), None
+        result = parse_bytes(data, str(path), date_in_name(path.name), options)
+        if truncated:
+            result.problems.append(file_too_big(str(path), data))
+        return sha256, result, None
     except ParseError as exc:
         return sha256, None, Problem(path=exc.path, line=exc.line, message=exc.message)
 

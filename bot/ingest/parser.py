@@ -43,6 +43,7 @@ from bot.ingest.fields import (
 from bot.ingest.formats import DEFAULT_OPTIONS, ParseOptions
 from bot.ingest.headings import parse_item_heading, split_orgs
 from bot.ingest.layout import Heading, plan_layout
+from bot.ingest.limits import bound_text, file_too_big, read_capped
 from bot.ingest.ratings import Rating, parse_rating
 from bot.ingest.repeats import drop_repeats, failed_summary
 from bot.models import Digest, Item, ParseResult, Problem, Resource, Section
@@ -60,7 +61,11 @@ def parse_text(
     options: ParseOptions = DEFAULT_OPTIONS,
 ) -> ParseResult:
     """Parse one digest's text. Raises ParseError only when no date can be found at all."""
-    return _DigestParser(text, path, fallback_date, options).parse()
+    text, cuts = bound_text(text, path)
+    result = _DigestParser(text, path, fallback_date, options).parse()
+    if cuts:
+        result.problems[:] = sorted([*cuts, *result.problems], key=lambda p: p.line)
+    return result
 
 
 def parse_bytes(
@@ -86,15 +91,19 @@ def parse_bytes(
 def parse_file(path: str | Path, options: ParseOptions = DEFAULT_OPTIONS) -> ParseResult:
     """Parse a digest file; a date in its name is the date if the text has none."""
     try:
-        data = Path(path).read_bytes()
+        data, truncated = read_capped(path)
     except OSError as exc:
         raise ParseError(str(path), 1, f"cannot read file: {exc.strerror or exc}") from exc
-    return parse_bytes(data, str(path), date_in_name(Path(path).name), options)
+    result = parse_bytes(data, str(path), date_in_name(Path(path).name), options)
+    if truncated:
+        result.problems.append(file_too_big(str(path), data))
+    return result
 
 
 def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes: the archive's key for "has this file changed?"."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """Hex SHA-256 of the file's bytes that are read (at most ``MAX_FILE_BYTES``): the
+    archive's key for "has this file changed?"."""
+    return hashlib.sha256(read_capped(path)[0]).hexdigest()
 
 
 def _is_atx(tok: Token) -> bool:

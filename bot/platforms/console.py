@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from rich.rule import Rule
 from rich.text import Text
 
 from bot.delivery import Transport
+from formatters import SafeConsole
 from formatters import console as console_format
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from bot.channels import Channel
     from bot.config import Settings
     from bot.models import Digest
@@ -36,7 +38,7 @@ class ConsoleTransport(Transport):
         return cls(console=console, **options)
 
     def __init__(self, console: Console | None = None, *, full: bool = True) -> None:
-        self.console = console or Console(highlight=False, soft_wrap=False)
+        self.console = console or SafeConsole(highlight=False, soft_wrap=False)
         self.full = full
 
     def render(self, digest: Digest, templates: Any) -> list[Any]:

@@ -59,6 +59,11 @@ _KEYLIKE = re.compile(r"[A-Za-z]+")
 
 Value = str | int | dt.date
 
+#: Longest query accepted (chat commands, topics, ``digestbot query``).
+MAX_QUERY_CHARS = 2_000
+#: Most terms in one query: each is a condition in SQL, and SQLite allows 1,000 at most.
+MAX_TERMS = 64
+
 
 # -- the Query value --------------------------------------------------------------------------
 
@@ -197,8 +202,20 @@ def _render(value: str, *, free: bool) -> str:
 
 def parse_query(text: str, *, today: dt.date) -> Query:
     """Parse query text; raise QueryError naming the bad term (and the valid keys)."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(
+            f"the query is {len(text):,} characters long; at most {MAX_QUERY_CHARS:,} are "
+            "allowed (a few terms find anything: tag:RL since:2026-02-01)",
+            term=text[:40],
+        )
     text = text.replace("\x00", " ")  # no database stores NUL; it separates nothing here
     tokens = list(terms(text, _VALID))
+    if len(tokens) > MAX_TERMS:
+        raise QueryError(
+            f"the query has {len(tokens)} terms; at most {MAX_TERMS} are allowed "
+            f"(the {MAX_TERMS + 1}th is {show(tokens[MAX_TERMS].raw)})",
+            term=tokens[MAX_TERMS].raw,
+        )
     for pos, token in enumerate(tokens):
         if token.raw == "OR":
             raise QueryError(

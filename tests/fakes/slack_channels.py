@@ -5,7 +5,8 @@ any is registered, others are ``channel_not_found``), the messages posted to eac
 unique ``ts`` values and thread bookkeeping, and the read methods
 ``conversations.history`` (parents and broadcasts only, newest first),
 ``conversations.replies`` (parent then replies), their ``oldest``/``latest`` window and
-cursor paging, and ``conversations.info``.
+cursor paging, ``conversations.info`` (with the channel's ``creator``), and ``users.info``
+(every user is a regular member unless ``set_user`` made them an admin or owner).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Channel:
     archived: bool = False
     member: bool = True
     private: bool = False
+    creator: str = "U0CREATOR1"
     messages: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -39,6 +41,7 @@ class SlackChannels(FakeServer):
         super().__init__()
         self._known: dict[str, Channel] = {}
         self._channels: dict[str, Channel] = {}
+        self._users: dict[str, dict[str, Any]] = {}
         self._last_ts = 0
 
     # -- configuration -------------------------------------------------------------
@@ -50,6 +53,7 @@ class SlackChannels(FakeServer):
         archived: bool = False,
         member: bool = True,
         private: bool = False,
+        creator: str = "U0CREATOR1",
     ) -> None:
         """Register a channel; once any is registered, unknown ones are ``channel_not_found``.
 
@@ -60,9 +64,22 @@ class SlackChannels(FakeServer):
             ch = self._channel(channel)
             ch.name, ch.archived, ch.member = name or channel.lower(), archived, member
             ch.private = private
+            ch.creator = creator
             self._known[channel] = ch
 
+    def set_user(
+        self, user_id: str, *, admin: bool = False, owner: bool = False, primary: bool = False
+    ) -> None:
+        """Make ``user_id`` a workspace admin / owner / primary owner in ``users.info``."""
+        with self._lock:
+            self._users[user_id] = {
+                "is_admin": admin or owner or primary,
+                "is_owner": owner or primary,
+                "is_primary_owner": primary,
+            }
+
     def _reset_state(self) -> None:
+        self._users.clear()
         for ch in self._channels.values():
             ch.messages.clear()
 
@@ -174,8 +191,19 @@ class SlackChannels(FakeServer):
                 "is_archived": ch.archived,
                 "is_member": ch.member,
                 "created": 1_700_000_000,
+                "creator": ch.creator,
             }
         }
+
+    async def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("user") or "")
+        if not user.startswith(("U", "W")):
+            raise SlackFail("user_not_found")
+        with self._lock:
+            roles = self._users.get(
+                user, {"is_admin": False, "is_owner": False, "is_primary_owner": False}
+            )
+        return {"user": {"id": user, "team_id": "T0FAKE0001", "name": user.lower(), **roles}}
 
 
 def _between(messages: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -50,7 +50,14 @@ def test_unsafe_links_stay_visible_as_text() -> None:
     assert mrkdwn("[x](javascript:alert(1))") == "[x](javascript:alert(1))"  # not even a link
     assert mrkdwn("[f](ftp://h/x)") == "f (ftp://h/x)"
     assert html("[f](ftp://h/x) [r](rel/x)") == "f (ftp://h/x) r (rel/x)"
-    assert html("![alt](data:image/png;base64,xx)") == "alt (data:image/png;base64,xx)"
+
+
+def test_data_uris_are_dropped_not_shown() -> None:
+    """An inline image or link's bytes are no text to show (a 1 MB image was 1 MB of text)."""
+    payload = "data:image/png;base64," + "A" * 100_000
+    assert html(f"![alt]({payload})") == "alt"
+    assert mrkdwn(f"![]({payload}) after").strip() == "after"
+    assert html(f"[x]({payload})") == "x"
 
 
 def test_raw_html_and_mentions_are_text() -> None:

@@ -234,8 +234,14 @@ def test_search_reply_without_more(templates: Templates) -> None:
         for b in _buttons(slack.render_reply(last_page, templates))
         if b["action_id"] == actions.MORE
     ]
-    too_long = SearchReply(query="x" * 80, hits=[_hit(1)], total=9)
-    assert actions.encode_more(too_long.query, 1) is None
+    # Slack button values hold 2,000 characters: an 80-character query keeps its button,
+    # one past the limit loses it (the fake refuses longer values).
+    long = SearchReply(query="x" * 80, hits=[_hit(1)], total=9)
+    messages = slack.render_reply(long, templates)
+    check_all(messages)
+    [button] = [b for b in _buttons(messages) if b["action_id"] == actions.MORE]
+    assert actions.decode(button["value"]) == actions.MoreAction("x" * 80, 1)
+    too_long = SearchReply(query="x" * 2000, hits=[_hit(1)], total=9)
     messages = slack.render_reply(too_long, templates)
     check_all(messages)
     assert not [b for b in _buttons(messages) if b["action_id"] == actions.MORE]

@@ -90,3 +90,22 @@ def test_find_cut_does_not_split_graphemes() -> None:
     assert find_cut("e\u0301e\u0301", 1, _one) == 0
     assert find_cut("abc", 0, _one) == 0
     assert find_cut("abc", 10, _one) == 3
+
+
+def test_splitting_a_huge_line_measures_each_character_a_bounded_number_of_times() -> None:
+    """Linear work: the characters measured grow with the line, not with its square
+    (before, every cut re-measured the whole rest of the line)."""
+    measured = [0]
+
+    def counting_cost(lines: list[Line]) -> int:
+        size = telegram_len(lines)
+        measured[0] += size
+        return size
+
+    for length in (100_000, 400_000):
+        measured[0] = 0
+        text = ("word " * (length // 5 + 1))[:length]
+        chunks = pack([Line((Span(text),))], 1_000, counting_cost, _one)
+        assert "".join(to_plain(c) for c in chunks) == text
+        assert all(telegram_len(c) <= 1_000 for c in chunks)
+        assert measured[0] < 40 * length

@@ -27,9 +27,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.chat import CommandCore, CommandRequest, NoticeReply, Reply, actions
-from bot.errors import ConfigError
+from bot.chat import CommandCore, CommandRequest, NoticeReply, Reply, actions, is_mutating
+from bot.errors import ArchiveError, ConfigError
+from bot.platforms.slack.http import MAX_BODY_BYTES, REPLAY_WINDOW, events_endpoint
 from bot.platforms.slack.listener import missing_key
+from bot.platforms.slack.permissions import SlackPermissions
 from formatters import ChartImage
 from formatters import slack as slack_format
 
@@ -177,21 +179,23 @@ def build_app(settings: Settings, core: CommandCore, responder: Responder) -> As
         process_before_response=False,
         logger=logging.getLogger("slack_bolt"),
     )
-    admins = frozenset(settings.slack.admins)
-
-    def is_admin(user_id: str) -> bool | None:
-        return (user_id in admins) if admins else None
+    permissions = SlackPermissions(app.client, settings.slack.admins)
 
     @app.command(COMMAND)
     async def on_command(ack: Any, command: dict[str, Any]) -> None:
         await ack()
         user_id = command.get("user_id", "")
+        channel_id = command.get("channel_id", "")
+        text = command.get("text") or ""
         request = CommandRequest(
             platform="slack",
-            channel_id=command.get("channel_id", ""),
+            channel_id=channel_id,
             user_id=user_id,
-            is_admin=is_admin(user_id),
-            text=command.get("text") or "",
+            is_admin=await permissions.may_change(user_id, channel_id)
+            if is_mutating(text)
+            else None,
+            text=text,
+            anyone_may_start=True,
         )
         public, messages = await core.in_worker(_answer, core, responder, request, None)
         await responder.send(
@@ -211,11 +215,7 @@ def build_app(settings: Settings, core: CommandCore, responder: Responder) -> As
             "channel_id", ""
         )
         request = CommandRequest(
-            platform="slack",
-            channel_id=channel_id,
-            user_id=user_id,
-            is_admin=is_admin(user_id),
-            text="",
+            platform="slack", channel_id=channel_id, user_id=user_id, is_admin=None, text=""
         )
         value = str(pressed.get("value", ""))
         public, messages = await core.in_worker(_answer, core, responder, request, value)
@@ -291,15 +291,22 @@ async def start_slack(
     core: CommandCore,
     templates: Templates,
     *,
-    host: str = "0.0.0.0",
+    host: str | None = None,
     port: int | None = None,
 ) -> SlackListener:
     """Start the Slack listener in the running loop (Socket Mode, or HTTP on ``port``)."""
     responder = Responder(templates)
     app = build_app(settings, core, responder)
     if settings.slack.mode == "http":
+        secret = settings.slack.signing_secret
+        assert secret is not None  # build_app checked it for HTTP mode
+        handler = events_endpoint(app, secret.get_secret_value(), _first_time(core))
         return await _start_http(
-            app, responder, host, settings.slack.port if port is None else port
+            app,
+            responder,
+            handler,
+            settings.slack.host if host is None else host,
+            settings.slack.port if port is None else port,
         )
     problem = missing_key(settings)
     if problem:
@@ -336,31 +343,41 @@ async def check_app_token(app_token: str, api_url: str) -> None:
         ) from None
 
 
-async def _start_http(app: AsyncApp, responder: Responder, host: str, port: int) -> SlackListener:
-    web_app = web.Application()
-    web_app.router.add_post(EVENTS_PATH, _endpoint(app))
+async def _start_http(
+    app: AsyncApp, responder: Responder, handler: Any, host: str, port: int
+) -> SlackListener:
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    web_app.router.add_post(EVENTS_PATH, handler)
     runner = web.AppRunner(web_app, handle_signals=False, access_log=None)
     await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
         await runner.cleanup()
-        raise ConfigError(f"slack.port: cannot listen on {host}:{port}: {exc.strerror}") from exc
+        raise ConfigError(
+            f"slack.host/slack.port: cannot listen on {host}:{port}: {exc.strerror}"
+        ) from exc
     await web.SockSite(runner, sock).start()
     bound = sock.getsockname()[1]
     log.info("slack: serving %s on %s:%s (HTTP mode)", EVENTS_PATH, host, bound)
     return SlackListener(app, responder, runner=runner, port=bound)
 
 
-def _endpoint(app: AsyncApp) -> Any:
-    """Bolt's aiohttp adapter: signature checks happen inside ``async_dispatch`` (401)."""
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+def _first_time(core: CommandCore) -> Any:
+    """Whether a request id is new, asked of the archive (shared by replicas) off the loop.
 
-    async def handle(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+    An unreachable archive cannot answer; the request is then handled (its command will
+    say the archive is down) rather than silently dropped.
+    """
 
-    return handle
+    async def first_time(key: str) -> bool:
+        try:
+            return await core.in_worker(core.archive.seen_requests.first_time, key, REPLAY_WINDOW)
+        except ArchiveError as exc:
+            log.warning("slack: cannot check for a repeated request: %s", exc)
+            return True
+
+    return first_time

@@ -15,7 +15,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("chat:write",),
     "conversations.history": ("channels:history", "groups:history"),
     "conversations.replies": ("channels:history", "groups:history"),
-    "conversations.info": ("channels:read", "groups:read"),
+    # Direct messages with the bot need their own scopes (who may change a DM's subscription).
+    "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
+    "users.info": ("users:read",),
     # Public channels only: private ones cannot be joined (the bot is /invite-d there).
     "conversations.join": ("channels:join",),
 }

@@ -14,6 +14,7 @@ scheduler.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
+    Chat,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
@@ -32,21 +34,23 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    TypeHandler,
     filters,
 )
 
-from bot.chat import VERBS, CommandCore, CommandRequest, is_mutating
-from bot.errors import ConfigError
+from bot.chat import VERBS, CommandCore, CommandRequest, ErrorReply, is_mutating
+from bot.errors import ArchiveError, ConfigError
 from bot.platforms.telegram.listener import missing_key
 from bot.redact import protect_settings_secrets
 from formatters import ChartImage, escape_telegram
 from formatters import telegram as telegram_format
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from bot.config import Settings, TelegramSettings
     from formatters import TelegramMessage, Templates
 
 #: Telegram's limit on a photo caption (after entities are parsed).
@@ -67,6 +71,8 @@ def menu(templates: Templates) -> list[BotCommand]:
 
 
 ADMIN_STATUSES = frozenset({ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
+#: How long update ids are remembered: Telegram gives up re-sending an update within a day.
+UPDATE_MEMORY = dt.timedelta(days=1)
 #: A polling error younger than this marks the listener as not connected.
 UNHEALTHY_AFTER_ERROR = 30.0
 
@@ -87,21 +93,54 @@ def command_text(message_text: str) -> str:
 class TelegramBridge:
     """The handlers: translate updates for the core and its replies for Telegram."""
 
-    def __init__(self, core: CommandCore, templates: Templates) -> None:
+    def __init__(
+        self, core: CommandCore, templates: Templates, access: TelegramSettings | None = None
+    ) -> None:
         self.core = core
         self.templates = templates
+        self.access = access if access is not None else core.settings.telegram
 
     def install(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         commands = ["ai", "start", *SHORT_COMMANDS]
+        # Group -1 runs before the command handlers of the same update.
+        application.add_handler(TypeHandler(Update, self.drop_repeats), group=-1)
         application.add_handler(
             CommandHandler(commands, self.on_command, filters=filters.UpdateType.MESSAGES)
         )
         application.add_handler(CallbackQueryHandler(self.on_callback))
         application.add_error_handler(self.on_error)
 
+    async def drop_repeats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An update Telegram (or anyone holding the webhook secret) sends again is handled
+        once, by whichever replica saw it first."""
+        key = f"telegram:{context.bot.id}:{update.update_id}"
+        try:
+            first = await self.core.in_worker(
+                self.core.archive.seen_requests.first_time, key, UPDATE_MEMORY
+            )
+        except ArchiveError as exc:
+            log.warning("telegram: cannot check for a repeated update: %s", exc)
+            return
+        if not first:
+            log.info("telegram: ignored update %s, already handled", update.update_id)
+            raise ApplicationHandlerStop
+
+    def _admitted(self, chat: Chat, user_id: int | None) -> bool:
+        """Private chats only for ``allow_private`` or ``allowed_users``; groups narrowed
+        by ``allowed_chats`` when it is set."""
+        access = self.access
+        if chat.type == ChatType.PRIVATE:
+            return access.allow_private or user_id in access.allowed_users
+        return not access.allowed_chats or chat.id in access.allowed_chats
+
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is None or message.text is None:
+            return
+        user_id = message.from_user.id if message.from_user else None
+        if not self._admitted(message.chat, user_id):
+            log.info("telegram: refused chat %s (user %s): not allowed", message.chat_id, user_id)
+            await self._send(context, message, self._refusal(message.chat))
             return
         text = command_text(message.text)
         is_admin = await self._is_admin(context, message) if is_mutating(text) else None
@@ -120,10 +159,16 @@ class TelegramBridge:
         query = update.callback_query
         if query is None:
             return
-        await query.answer()
+        try:
+            await query.answer()
+        except TelegramError as exc:
+            # "query is too old" after a restart: the spinner times out, the answer still comes.
+            log.info("telegram: answerCallbackQuery failed (answering anyway): %s", exc)
         message = query.message
         if not isinstance(message, Message):
             return  # the message is too old to be accessible: nothing to reply under
+        if not self._admitted(message.chat, query.from_user.id):
+            return
         request = CommandRequest(
             platform="telegram",
             channel_id=str(message.chat_id),
@@ -150,6 +195,17 @@ class TelegramBridge:
             log.warning("telegram: getChatMember failed for chat %s: %s", chat.id, exc)
             return False
         return member.status in ADMIN_STATUSES
+
+    def _refusal(self, chat: Chat) -> list[TelegramMessage]:
+        where = "private chats" if chat.type == ChatType.PRIVATE else "this group"
+        key = (
+            "telegram.allowed_users" if chat.type == ChatType.PRIVATE else "telegram.allowed_chats"
+        )
+        reply = ErrorReply(
+            message=f"This bot does not answer in {where}. Ask its operator to add you to {key}.",
+            example=None,
+        )
+        return telegram_format.render_reply(reply, self.templates)
 
     def _answer(
         self, request: CommandRequest, action: str | None
@@ -222,7 +278,7 @@ def build_application(
     if settings.telegram.proxy:
         builder = builder.proxy(settings.telegram.proxy).get_updates_proxy(settings.telegram.proxy)
     application = builder.build()
-    TelegramBridge(core, templates).install(application)
+    TelegramBridge(core, templates, settings.telegram).install(application)
     return application
 
 
@@ -277,7 +333,7 @@ async def start_telegram(
     core: CommandCore,
     templates: Templates,
     *,
-    host: str = "0.0.0.0",
+    listen: str | None = None,
     port: int | None = None,
     poll_timeout: float = 10.0,
 ) -> TelegramListener:
@@ -300,7 +356,7 @@ async def start_telegram(
             assert telegram.webhook_url is not None and secret is not None
             listener.port = telegram.port if port is None else port
             await application.updater.start_webhook(
-                listen=host,
+                listen=telegram.host if listen is None else listen,
                 port=listener.port,
                 url_path=urlsplit(telegram.webhook_url).path.lstrip("/"),
                 webhook_url=telegram.webhook_url,

@@ -177,6 +177,9 @@ class TelegramTransport(Transport):
     ) -> str:
         bot = await self._ready(channel)
         kwargs = payload.api_kwargs(_chat_id(channel.id), channel.thread_id)
+        if message_index > 0:
+            # One notification per digest: the follow-ups arrive silently.
+            kwargs["disable_notification"] = True
         options = kwargs.pop("link_preview_options", None)
         if options is not None:
             kwargs["link_preview_options"] = LinkPreviewOptions(**options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -318,3 +319,27 @@ def test_hits_carry_every_field(archive: Archive, digests: list[Digest]) -> None
     for hit in archive.search(parse_query("", today=NEXT), limit=1000):
         original: Item = by_key[(hit.date, hit.rank)]
         assert Item(**hit.model_dump(exclude={"date"}), line=hit.line) == original
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda n: " ".join(f"tag:T{n}x{i}" for i in range(n)),
+        lambda n: " ".join(f"-word{i}" for i in range(n)),
+        lambda n: " ".join(f"-source:s{i} -org:o{i}" for i in range(n // 2)),
+    ],
+)
+def test_the_largest_query_allowed_runs_on_both_databases(
+    archive: Archive, digests: list[Digest], build: Any
+) -> None:
+    """MAX_TERMS terms of any shape stay under SQLite's expression limits (999 terms
+    answered "archive not reachable"); one more is a query error naming the term."""
+    from bot.errors import QueryError
+    from bot.query.language import MAX_TERMS
+
+    text = build(MAX_TERMS)
+    assert found(archive, text) == expected(archive, digests, text)
+    archive.count(parse_query(text, today=NEXT))
+    with pytest.raises(QueryError, match=f"at most {MAX_TERMS}") as caught:
+        parse_query(" ".join(["x"] * 999), today=NEXT)  # 999 terms in 1,997 characters
+    assert caught.value.term == "x"

@@ -302,3 +302,20 @@ def test_store_many_is_all_or_nothing(archive: Archive, reference: Digest) -> No
     assert archive.store_many([]) == []
     assert archive.store_many([(other, "o.md", "o"), *good]) == ["created", "created"]
     assert archive.dates() == [DAY, other.date]
+
+
+def test_postgres_scheme_urls_mean_postgresql_with_psycopg(pg_url: str) -> None:
+    """``postgres://`` (Heroku, libpq) and a bare ``postgresql://`` work as PostgreSQL."""
+    from bot.archive.engine import normalize_url
+
+    assert normalize_url("postgres://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert normalize_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert normalize_url("sqlite:///x.db") == "sqlite:///x.db"
+    for scheme in ("postgres://", "postgresql://"):
+        url = scheme + pg_url.split("://", 1)[1]
+        archive = Archive(url)
+        try:
+            archive.create_schema()
+            assert archive.dialect == "postgresql" and archive.latest_date() is None
+        finally:
+            archive.close()

@@ -165,6 +165,51 @@ def test_a_stale_more_past_the_end_shows_the_last_page(core: CommandCore) -> Non
     assert (page.offset, page.total, len(page.hits)) == (9, 14, 5)
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "m:99999999999999999999:tag:RL",
+        "m:-5:tag:RL",
+        "m:1e9:tag:RL",
+        "m:10001:tag:RL",
+        "d:2026-02-03:99999999999999999999",
+        "d:2026-02-03:0",
+        "d:9999-99-99:1",
+        "k:5:not-hex!",
+        "k:5:0123456789ab",  # well-formed, but no such key is stored
+        "m:" + "9" * 5000,
+    ],
+)
+def test_tampered_button_values_get_the_stale_button_answer(
+    core: CommandCore, value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    reply = core.handle_action(CommandRequest("slack", "C1", "U1", None, ""), value).reply
+    assert isinstance(reply, ErrorReply) and "no longer valid" in reply.message
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_telegram_more_for_a_long_query_goes_through_a_stored_key(core: CommandCore) -> None:
+    long_query = "date:2026-02-03 " + " ".join(f"-source:nowhere{n:02d}" for n in range(6))
+    request = CommandRequest("telegram", "42", "7", None, long_query)
+    first = core.handle(request).reply
+    assert isinstance(first, SearchReply) and first.total == 14 and first.more_key
+    [message] = telegram_fmt.render_reply(first, Templates("en"))
+    data = [
+        b["callback_data"]
+        for row in (message.reply_markup or {})["inline_keyboard"]
+        for b in row
+        if b["callback_data"].startswith("k:")
+    ]
+    assert data == [f"k:5:{first.more_key}"] and len(data[0].encode()) <= actions.CALLBACK_LIMIT
+    page = core.handle_action(request, data[0]).reply
+    assert isinstance(page, SearchReply) and page.offset == 5 and page.query == long_query
+    # The same query stores nothing new; Slack, with room in its buttons, stores nothing.
+    assert core.archive.button_queries.put(long_query) == first.more_key
+    slack_reply = core.handle(CommandRequest("slack", "C1", "U1", None, long_query)).reply
+    assert isinstance(slack_reply, SearchReply) and slack_reply.more_key is None
+
+
 def test_details_button_shows_the_whole_item(core: CommandCore) -> None:
     value = actions.encode_details(DAY, 2)
     reply = core.handle_action(CommandRequest("telegram", "42", "7", None, ""), value).reply
@@ -321,12 +366,37 @@ def test_unsubscribe_a_topic_then_all(core: CommandCore, archive: Archive) -> No
     assert archive.subscriptions.get("slack", "C1") is None
 
 
-def test_unsubscribing_a_configured_channel_keeps_a_row_that_stops_it(
+@pytest.mark.parametrize(
+    "text", ["unsubscribe", "unsubscribe all", "unsubscribe tag:RL", "schedule 07:00 Asia/Tokyo"]
+)
+def test_a_configured_channel_is_changed_in_the_config_not_from_chat(
+    core: CommandCore, archive: Archive, text: str
+) -> None:
+    reply = ask(core, text, channel="CCONFIG").reply
+    assert isinstance(reply, ErrorReply)
+    assert "config file" in reply.message and "CCONFIG" in reply.message
+    assert archive.subscriptions.get("slack", "CCONFIG") is None
+
+
+def test_a_topic_added_from_chat_to_a_configured_channel_can_be_removed(
     core: CommandCore, archive: Archive
 ) -> None:
-    ask(core, "unsubscribe", channel="CCONFIG")
-    row = archive.subscriptions.get("slack", "CCONFIG")
-    assert row is not None and row.active is False and "U1" in (row.inactive_reason or "")
+    ask(core, "subscribe tag:Agent", channel="CCONFIG")
+    reply = ask(core, "unsubscribe tag:Agent", channel="CCONFIG").reply
+    assert isinstance(reply, SubscriptionReply) and reply.subscription is not None
+    assert reply.subscription.topics == ("tag:RL",)
+
+
+def test_repeating_a_change_leaves_the_row_untouched(core: CommandCore, archive: Archive) -> None:
+    ask(core, "subscribe tag:Agent")
+    ask(core, "schedule 08:30 Europe/Berlin")
+    before = archive.subscriptions.get("slack", "C1")
+    ask(core, "subscribe tag:Agent")
+    ask(core, "schedule 08:30 Europe/Berlin")
+    ask(core, "subscribe")
+    after = archive.subscriptions.get("slack", "C1")
+    assert before is not None and after is not None
+    assert after == before  # updated_at included: nothing was written
 
 
 def test_unsubscribe_when_not_subscribed_is_explained(core: CommandCore) -> None:
@@ -446,3 +516,26 @@ def test_effective_channel_prefers_row_then_config_then_defaults(settings: Setti
     row = Subscription(platform="slack", channel_id="CCONFIG", timezone="UTC", topics=[])
     merged = effective_channel(settings, row, "slack", "CCONFIG")
     assert (merged.schedule, merged.timezone, merged.topics) == ("0 8 * * *", "UTC", ())
+
+
+def test_a_query_with_999_terms_names_the_limit_not_the_archive(core: CommandCore) -> None:
+    reply = ask(core, " ".join(f"w{i}" for i in range(999))[:1990]).reply
+    assert isinstance(reply, ErrorReply)
+    assert "terms" in reply.message and "archive" not in reply.message
+
+
+def test_self_service_starts_a_subscription_but_does_not_change_one(
+    core: CommandCore, archive: Archive
+) -> None:
+    def member(text: str, start: bool = True) -> object:
+        request = CommandRequest("slack", "CSELF", "U9", False, text, anyone_may_start=start)
+        return core.handle(request).reply
+
+    assert isinstance(member("subscribe", start=False), ErrorReply)  # Telegram groups
+    assert archive.subscriptions.get("slack", "CSELF") is None
+    assert isinstance(member("subscribe"), SubscriptionReply)
+    for change in ("subscribe tag:RL", "unsubscribe all", "schedule 07:00"):
+        refused = member(change)
+        assert isinstance(refused, ErrorReply) and "admin" in refused.message
+    row = archive.subscriptions.get("slack", "CSELF")
+    assert row is not None and row.active and row.topics == [] and row.schedule is None

@@ -136,3 +136,22 @@ def test_ingest_then_query_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixt
         ("2026-02-03", 2),
         ("2026-02-03", 7),
     ]
+
+
+@pytest.mark.parametrize(
+    "option", [["--limit", "99999999999999999999"], ["--offset", "99999999999999999999"]]
+)
+def test_numbers_out_of_range_are_usage_errors(
+    config: Path, option: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(["--config", str(config), "query", "tag:RL", *option]) == 2
+    err = capsys.readouterr().err
+    assert option[0] in err and "Traceback" not in err
+
+
+def test_too_many_terms_is_a_query_error_not_an_archive_error(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(["--config", str(config), "query", " ".join(["x"] * 999)]) == 1
+    err = capsys.readouterr().err
+    assert "999 terms" in err and "archive" not in err

@@ -236,3 +236,28 @@ def test_free_text_is_case_width_and_space_insensitive() -> None:
     for text in ["axb", '"launch uses"', "source:none", "tag:x", "stars:1"]:
         assert not parse(text).matches(item, day, ALIASES), text
     assert parse("-stars:1 -tag:x").matches(item, day, ALIASES)
+
+
+def test_a_query_longer_than_the_cap_is_a_clear_error() -> None:
+    from bot.query.language import MAX_QUERY_CHARS
+
+    with pytest.raises(QueryError, match=r"at most 2,000") as caught:
+        parse_query("tag:RL " + "x" * MAX_QUERY_CHARS, today=TODAY)
+    assert caught.value.term is not None and caught.value.term.startswith("tag:RL")
+
+
+def test_quote_heavy_text_tokenizes_the_same_at_any_length(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Quotes that open but never close a phrase used to rescan the rest of the text for
+    each term; the closing positions are now indexed once (benchmarks/bench_huge.py)."""
+    from bot.query import language
+
+    monkeypatch.setattr(language, "MAX_QUERY_CHARS", 10**7)
+    monkeypatch.setattr(language, "MAX_TERMS", 10**7)
+    noisy = parse_query('"a"b ' * 20_000, today=TODAY)  # quotes inside words: content
+    assert [clause.values for clause in noisy.clauses] == [('"a"b',)]
+    phrases = parse_query('tag:"x y" ' * 20_000, today=TODAY)
+    assert [clause.values for clause in phrases.clauses] == [("x y",)]
+    escaped = parse_query(r'"a \"b\\" c', today=TODAY)
+    assert [clause.values for clause in escaped.clauses] == [('a "b\\',), ("c",)]

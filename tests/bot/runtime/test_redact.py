@@ -61,3 +61,46 @@ def test_tokens_and_db_password_are_redacted_from_any_logger(
     assert "hunter22" not in text
     assert text.count("<token>") >= 4
     assert "getMe" in text  # the rest of the message survives
+
+
+def test_url_passwords_are_redacted_even_when_no_secret_is_configured(
+    root_stream: io.StringIO,
+) -> None:
+    from bot.config import Settings
+
+    protect_settings_secrets(Settings())
+    logging.getLogger("some.pool").error(
+        "cannot reach postgres://bot:s3cr%40t@db.example:5432/x nor redis://:pw99@cache/0"
+    )
+    text = root_stream.getvalue()
+    assert "s3cr%40t" not in text and "pw99" not in text
+    assert "postgres://bot:***@db.example:5432/x" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("postgresql+psycopg://u:p@h/db", "postgresql+psycopg://u:***@h/db"),
+        ("see https://example.com/a:b@c", "see https://example.com/a:b@c"),  # no userinfo
+        ("sqlite:///digestbot.db", "sqlite:///digestbot.db"),
+        ("a postgres://:only@h b", "a postgres://:***@h b"),
+    ],
+)
+def test_redact_url_passwords(text: str, expected: str) -> None:
+    from bot.redact import redact_url_passwords
+
+    assert redact_url_passwords(text) == expected
+
+
+def test_a_missing_driver_error_does_not_print_the_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.cli import run
+
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "archive:\n  url: postgresql+pg8000://bot:hunter22@db.example/digests\n", encoding="utf-8"
+    )
+    assert run(["--config", str(config), "query", "tag:RL"]) == 1
+    err = capsys.readouterr().err
+    assert "hunter22" not in err and "bot:***@db.example" in err

@@ -7,7 +7,6 @@ records the acks.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,21 +22,8 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.platforms.slack.app import EVENTS_PATH, SlackListener, start_slack
 from formatters.templates import Templates
-from tests.fakes import FakeSlack, block_actions_payload, sign_request, slash_command_payload
-
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-
-
-def http_settings(fake: FakeSlack, **slack: Any) -> Settings:
-    return Settings(
-        slack={
-            "bot_token": "xoxb-test-token",
-            "signing_secret": SECRET,
-            "mode": "http",
-            "api_url": fake.api_url,
-            **slack,
-        }
-    )
+from tests.fakes import FakeSlack, slash_command_payload
+from tests.support.slack_kit import SECRET, Poster, http_settings, response_for, texts
 
 
 def socket_settings(fake: FakeSlack) -> Settings:
@@ -47,13 +33,6 @@ def socket_settings(fake: FakeSlack) -> Settings:
             "app_token": "xapp-test-token",
             "api_url": fake.api_url,
         }
-    )
-
-
-def texts(payload: dict[str, Any]) -> str:
-    """Every piece of text in a message (fallback text and all blocks), for content checks."""
-    return (
-        payload.get("text", "") + "\n" + json.dumps(payload.get("blocks", []), ensure_ascii=False)
     )
 
 
@@ -78,50 +57,6 @@ async def http_app(fake_slack: FakeSlack, core: CommandCore) -> AsyncIterator[Sl
     listener = await start_slack(settings, core, Templates(), host="127.0.0.1", port=0)
     yield listener
     await listener.stop()
-
-
-class Poster:
-    """Sends Slack-shaped requests to the app, signed (or not) like Slack does."""
-
-    def __init__(self, port: int) -> None:
-        self.url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
-
-    async def post(
-        self, form: dict[str, str], *, secret: str = SECRET, timestamp: int | None = None
-    ) -> tuple[int, float]:
-        body = urlencode(form)
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            **sign_request(body, secret, timestamp),
-        }
-        started = time.perf_counter()
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(self.url, data=body.encode(), headers=headers) as response,
-        ):
-            await response.read()
-            return response.status, time.perf_counter() - started
-
-    async def command(self, fake: FakeSlack, text: str, **kwargs: Any) -> tuple[int, str]:
-        url = fake.new_response_url()
-        channel = kwargs.pop("channel_id", "C0FAKECHAN")
-        user = kwargs.pop("user_id", "U0FAKEUSER")
-        form = slash_command_payload(
-            "/ai", text, response_url=url, channel_id=channel, user_id=user
-        )
-        status, _ = await self.post(form, **kwargs)
-        return status, url
-
-    async def action(self, fake: FakeSlack, action_id: str, value: str) -> tuple[int, str]:
-        url = fake.new_response_url()
-        payload = block_actions_payload(action_id, value, response_url=url)
-        status, _ = await self.post({"payload": json.dumps(payload)})
-        return status, url
-
-
-async def response_for(fake: FakeSlack, url: str) -> dict[str, Any]:
-    found = await fake.wait_until(lambda: fake.responses(url), timeout=5)
-    return found[0]
 
 
 # -- HTTP mode -----------------------------------------------------------------------------
@@ -188,6 +123,7 @@ async def test_http_subscribe_is_announced_in_channel_and_stored(
     http_app: SlackListener, fake_slack: FakeSlack, reference_archive: Archive
 ) -> None:
     assert http_app.port is not None
+    fake_slack.set_user("U0FAKEUSER", admin=True)
     status, url = await Poster(http_app.port).command(
         fake_slack, "subscribe tag:Agent", channel_id="CNEW0001"
     )
@@ -242,15 +178,22 @@ async def test_http_admin_list_restricts_changes(
     try:
         assert listener.port is not None
         poster = Poster(listener.port)
+        # Anyone may start a subscription; changing it needs an admin.
         _, url = await poster.command(fake_slack, "subscribe", channel_id="CX", user_id="UOTHER01")
+        assert (await response_for(fake_slack, url))["response_type"] == "in_channel"
+        _, url = await poster.command(
+            fake_slack, "unsubscribe all", channel_id="CX", user_id="UOTHER01"
+        )
         refused = await response_for(fake_slack, url)
         assert refused["response_type"] == "ephemeral"
-        assert reference_archive.subscriptions.get("slack", "CX") is None
+        assert reference_archive.subscriptions.get("slack", "CX") is not None
         _, url = await poster.command(fake_slack, "tag:RL", channel_id="CX", user_id="UOTHER01")
         assert "INT4" in texts(await response_for(fake_slack, url))
-        _, url = await poster.command(fake_slack, "subscribe", channel_id="CX", user_id="UADMIN01")
+        _, url = await poster.command(
+            fake_slack, "unsubscribe all", channel_id="CX", user_id="UADMIN01"
+        )
         assert (await response_for(fake_slack, url))["response_type"] == "in_channel"
-        assert reference_archive.subscriptions.get("slack", "CX") is not None
+        assert reference_archive.subscriptions.get("slack", "CX") is None
     finally:
         await listener.stop()
 
@@ -318,6 +261,7 @@ async def test_socket_mode_subscribe_announced_in_channel(
     socket_app: SlackListener, fake_slack: FakeSlack, reference_archive: Archive
 ) -> None:
     url = fake_slack.new_response_url()
+    fake_slack.set_user("U0FAKEUSER", owner=True)
     envelope = fake_slack.socket.send_slash_command(
         "/ai", "subscribe tag:Agent", channel_id="CSOCK001", response_url=url
     )
@@ -374,6 +318,8 @@ def test_manifest_declares_what_the_app_uses() -> None:
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == [COMMAND]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "chat:write.public", "commands", "channels:history"} <= scopes
+    # SlackPermissions calls users.info and conversations.info (public, private, DMs).
+    assert {"users:read", "channels:read", "groups:read", "im:read", "mpim:read"} <= scopes
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert 175 <= len(manifest["display_information"]["long_description"]) <= 4000
@@ -393,6 +339,7 @@ async def test_subscribe_then_send_posts_only_agent_items(
     from bot.cli import main
 
     assert http_app.port is not None
+    fake_slack.add_channel("CAGENT01", creator="U0FAKEUSER")
     _, url = await Poster(http_app.port).command(
         fake_slack, "subscribe tag:Agent", channel_id="CAGENT01"
     )

@@ -20,8 +20,8 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.platforms.telegram.app import TelegramListener, command_text, menu, start_telegram
 from formatters.templates import Templates
-from tests.bot.platforms.conftest import free_port
 from tests.fakes import FakeTelegram
+from tests.support.telegram_kit import webhook_settings
 
 GROUP = -1001234567890
 DAY = dt.date(2026, 2, 3)
@@ -136,8 +136,18 @@ async def test_non_admin_in_group_cannot_subscribe_but_admin_can(
     assert row is not None and row.topics == []
 
 
+@pytest.fixture
+async def allowed_4242(
+    fake_telegram: FakeTelegram, core: CommandCore
+) -> AsyncIterator[TelegramListener]:
+    settings = settings_for(fake_telegram, allowed_users=[4242])
+    listener = await start_telegram(settings, core, Templates(), poll_timeout=1)
+    yield listener
+    await listener.stop()
+
+
 async def test_private_chat_user_is_admin(
-    polling: TelegramListener, fake_telegram: FakeTelegram, reference_archive: Archive
+    allowed_4242: TelegramListener, fake_telegram: FakeTelegram, reference_archive: Archive
 ) -> None:
     fake_telegram.push_message(4242, "/schedule 08:30 weekdays Europe/Berlin", user_id=4242)
     [refused] = await fake_telegram.wait_for_sent(4242)
@@ -239,15 +249,8 @@ async def test_webhook_accepts_the_secret_and_refuses_anything_else(
     reference_titles: dict[int, str],
     wrong: str | None,
 ) -> None:
-    port = free_port()
-    settings = settings_for(
-        fake_telegram,
-        mode="webhook",
-        webhook_url=f"http://127.0.0.1:{port}/tg-hook",
-        webhook_secret="s3cret_Token-1",
-        port=port,
-    )
-    listener = await start_telegram(settings, core, Templates(), host="127.0.0.1")
+    settings = webhook_settings(fake_telegram, allow_private=True)
+    listener = await start_telegram(settings, core, Templates())
     try:
         assert fake_telegram.webhook is not None
         assert fake_telegram.webhook["secret_token"] == "s3cret_Token-1"

@@ -68,6 +68,16 @@ async def test_html_messages_with_forum_topics_and_buttons(
     assert await transport.find_posted(GROUP, DAY, 0) is None  # no history in the Bot API
 
 
+async def test_only_the_first_message_of_a_digest_notifies_the_group(
+    make_transport: Callable[..., TelegramTransport], fake_telegram: FakeTelegram
+) -> None:
+    transport = make_transport()
+    for index in range(3):
+        await transport.send(GROUP, index, message(f"part {index}"), digest_date=DAY)
+    sent = fake_telegram.sent(-1001)
+    assert [m["disable_notification"] for m in sent] == [None, True, True]
+
+
 async def test_our_per_chat_pacing_avoids_the_429s_aioratelimiter_would_get(
     make_transport: Callable[..., TelegramTransport], fake_telegram: FakeTelegram
 ) -> None:
