@@ -124,7 +124,7 @@ async def test_several_missed_runs_coalesce_into_one(
 async def test_a_misfire_past_the_grace_is_skipped_by_apscheduler(
     scheduled: Callable[..., DeliveryScheduler], caplog: pytest.LogCaptureFixture
 ) -> None:
-    channel = Channel("slack", "C1", "* * * * *", "UTC")
+    channel = Channel("slack", "C1", "0 0 1 1 *", "UTC")  # next real run: New Year
     recorder = Recorder()
     scheduler = scheduled(
         lambda: [],
