@@ -10,7 +10,7 @@ platform that refuses our credentials.
 
 from __future__ import annotations
 
-from bot.delivery.choice import choose_date, ingest_horizon
+from bot.delivery.choice import ingest_horizon
 from bot.delivery.deliverer import Deliverer
 from bot.delivery.plan import DeliveryOptions, Plan, Planner, describe_topics
 from bot.delivery.platform_state import PlatformStates
@@ -30,7 +30,6 @@ __all__ = [
     "Planner",
     "PlatformStates",
     "Transport",
-    "choose_date",
     "describe_topics",
     "ingest_horizon",
     "last_fire_within",

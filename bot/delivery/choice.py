@@ -91,16 +91,3 @@ def choose(
         and (newest_handled is None or d > newest_handled)
     ]
     return Choice(max(fresh) if fresh else None, stale=tuple(stale))
-
-
-def choose_date(
-    archive: HasDates,
-    ledger: Ledger,
-    channel: Channel,
-    *,
-    now: dt.datetime,
-    max_age: dt.timedelta,
-    max_future: dt.timedelta = FUTURE_TOLERANCE,
-) -> dt.date | None:
-    """The digest date this channel should receive now, or None if there is none."""
-    return choose(archive, ledger, channel, now=now, max_age=max_age, max_future=max_future).date
