@@ -16,7 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.dingtalk_validation import DingTalkRefused, validate_dingtalk_message
+from tests.fakes.dingtalk_validation import validate_dingtalk_message
+from tests.fakes.robot_markdown import RobotRefused
 from tests.fakes.robot_server import FakeRobots, RateLimit, RobotFail, RobotState
 
 
@@ -54,7 +55,7 @@ class FakeDingTalk(FakeRobots):
     def validate(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
             return validate_dingtalk_message(body)
-        except DingTalkRefused as exc:
+        except RobotRefused as exc:
             raise RobotFail(exc.code, str(exc)) from None
 
     def rate_fail(self) -> RobotFail:

@@ -9,36 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.robot_markdown import check_markdown, mass_mentions
+from tests.fakes.robot_markdown import RobotRefused, check_markdown, mass_mentions
 
 TEXT_LIMIT = 20_000
 MSGTYPES = {"text", "link", "markdown", "actionCard", "feedCard"}
 TAGS = frozenset({"font", "br"})
 
 
-class DingTalkRefused(ValueError):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def validate_dingtalk_message(body: dict[str, Any]) -> dict[str, Any]:
-    """The visible text and mentions of one message; DingTalkRefused as the API refuses."""
+    """The visible text and mentions of one message; RobotRefused as the API refuses."""
     kind = body.get("msgtype")
     if kind not in MSGTYPES:
-        raise DingTalkRefused(40035, f"不合法的参数: msgtype {kind!r}")
+        raise RobotRefused(40035, f"不合法的参数: msgtype {kind!r}")
     if kind != "markdown":
-        raise DingTalkRefused(40035, "only markdown is expected from digestbot")
+        raise RobotRefused(40035, "only markdown is expected from digestbot")
     markdown = body.get("markdown")
     if not isinstance(markdown, dict) or not markdown.get("title") or not markdown.get("text"):
-        raise DingTalkRefused(40035, "缺少参数 markdown.title / markdown.text")
+        raise RobotRefused(40035, "缺少参数 markdown.title / markdown.text")
     text = str(markdown["text"])
     if len(text.encode("utf-8")) > TEXT_LIMIT:
-        raise DingTalkRefused(460101, f"message too long, exceed {TEXT_LIMIT} bytes")
+        raise RobotRefused(460101, f"message too long, exceed {TEXT_LIMIT} bytes")
     try:
         rendered = check_markdown(text, TAGS)
     except ValueError as exc:
-        raise DingTalkRefused(40035, str(exc)) from None
+        raise RobotRefused(40035, str(exc)) from None
     mentions = mass_mentions(rendered.text)
     at = body.get("at") or {}
     if at.get("isAtAll"):

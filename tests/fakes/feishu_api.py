@@ -26,7 +26,8 @@ import aiohttp
 from aiohttp import web
 from Crypto.Cipher import AES
 
-from tests.fakes.feishu_validation import FeishuRefused, validate_card
+from tests.fakes.feishu_validation import validate_card
+from tests.fakes.robot_markdown import RobotRefused
 from tests.fakes.server import FakeServer, Fault, TokenBucket
 
 RATE_LIMITED = 99991400
@@ -178,7 +179,7 @@ class FakeFeishuApi(FakeServer):
             return self._answer(230001, "invalid message content", 400)
         try:
             shown = validate_card(content) if kind == "interactive" else {"text": str(content)}
-        except FeishuRefused as exc:
+        except RobotRefused as exc:
             return self._answer(230099, f"Failed to create card content: {exc}", 400)
         uuid = params.get("uuid")
         with self._lock:

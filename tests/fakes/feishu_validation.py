@@ -15,7 +15,7 @@ import json
 import re
 from typing import Any
 
-from tests.fakes.robot_markdown import check_markdown, mass_mentions
+from tests.fakes.robot_markdown import RobotRefused, check_markdown, mass_mentions
 
 BODY_LIMIT = 20_000
 MSG_TYPES = {"text", "post", "interactive", "image", "share_chat"}
@@ -24,30 +24,24 @@ TAGS = frozenset({"at", "font", "text_tag", "br"})
 _AT = re.compile(r"<at\b[^>]*>", re.IGNORECASE)
 
 
-class FeishuRefused(ValueError):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def _text_of(element: dict[str, Any], out: dict[str, Any]) -> None:
     tag = element.get("tag")
     if tag not in COMPONENTS:
-        raise FeishuRefused(11310, f"card: unsupported component {tag!r}")
+        raise RobotRefused(11310, f"card: unsupported component {tag!r}")
     if tag == "markdown":
         content = str(element.get("content", ""))
         out["mentions"] += [m[0] for m in _AT.finditer(content)]
         try:
             rendered = check_markdown(content, TAGS)
         except ValueError as exc:
-            raise FeishuRefused(11310, f"card markdown: {exc}") from None
+            raise RobotRefused(11310, f"card markdown: {exc}") from None
         out["mentions"] += mass_mentions(rendered.text)
         out["texts"].append(rendered.text)
         out["links"] += rendered.links
     if tag == "collapsible_panel":
         title = ((element.get("header") or {}).get("title") or {}).get("content")
         if not title:
-            raise FeishuRefused(11310, "card: collapsible_panel needs header.title")
+            raise RobotRefused(11310, "card: collapsible_panel needs header.title")
         out["panels"] += 1
     for child in element.get("elements", []) or []:
         _text_of(child, out)
@@ -56,13 +50,13 @@ def _text_of(element: dict[str, Any], out: dict[str, Any]) -> None:
 def validate_card(card: Any) -> dict[str, Any]:
     """Visible texts, links, mentions and panel count of a JSON 2.0 card."""
     if not isinstance(card, dict):
-        raise FeishuRefused(11310, "card must be an object")
+        raise RobotRefused(11310, "card must be an object")
     if card.get("schema") != "2.0":
-        raise FeishuRefused(11310, "card: expected schema 2.0")
+        raise RobotRefused(11310, "card: expected schema 2.0")
     title = ((card.get("header") or {}).get("title") or {}).get("content", "")
     elements = (card.get("body") or {}).get("elements")
     if not isinstance(elements, list) or not elements:
-        raise FeishuRefused(11310, "card: body.elements must be a non-empty list")
+        raise RobotRefused(11310, "card: body.elements must be a non-empty list")
     out: dict[str, Any] = {"title": title, "texts": [], "links": [], "mentions": [], "panels": 0}
     for element in elements:
         _text_of(element, out)
@@ -71,13 +65,13 @@ def validate_card(card: Any) -> dict[str, Any]:
 
 
 def validate_feishu_message(body: dict[str, Any], *, raw_size: int | None = None) -> dict[str, Any]:
-    """One webhook body (``msg_type`` + ``card``/``content``); FeishuRefused as Feishu does."""
+    """One webhook body (``msg_type`` + ``card``/``content``); RobotRefused as Feishu does."""
     size = raw_size if raw_size is not None else len(json.dumps(body, ensure_ascii=False).encode())
     if size > BODY_LIMIT:
-        raise FeishuRefused(9499, f"request body too large ({size} bytes > 20 KB)")
+        raise RobotRefused(9499, f"request body too large ({size} bytes > 20 KB)")
     kind = body.get("msg_type")
     if kind not in MSG_TYPES:
-        raise FeishuRefused(9499, f"Bad Request: msg_type {kind!r}")
+        raise RobotRefused(9499, f"Bad Request: msg_type {kind!r}")
     if kind == "interactive":
         return {"msg_type": kind, **validate_card(body.get("card"))}
     content = body.get("content") or {}

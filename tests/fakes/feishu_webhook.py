@@ -16,7 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.feishu_validation import BODY_LIMIT, FeishuRefused, validate_feishu_message
+from tests.fakes.feishu_validation import BODY_LIMIT, validate_feishu_message
+from tests.fakes.robot_markdown import RobotRefused
 from tests.fakes.robot_server import FakeRobots, RateLimit, RobotFail, RobotState
 
 
@@ -54,7 +55,7 @@ class FakeFeishuWebhook(FakeRobots):
         unsigned = {k: v for k, v in body.items() if k not in ("timestamp", "sign")}
         try:
             return validate_feishu_message(unsigned)
-        except FeishuRefused as exc:
+        except RobotRefused as exc:
             raise RobotFail(exc.code, str(exc), status=400) from None
 
     def ok(self) -> dict[str, Any]:

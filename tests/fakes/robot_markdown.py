@@ -24,6 +24,14 @@ _TAG = re.compile(r"<\s*(/?)\s*([A-Za-z][A-Za-z0-9_-]*)")
 MASS_MENTIONS = ("@all", "@所有人", "@everyone")
 
 
+class RobotRefused(ValueError):
+    """A robot API's refusal: its error ``code`` and message (Feishu, DingTalk, WeCom)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class MarkdownRefused(ValueError):
     """Markdown the platform would refuse, or that a formatter must never produce."""
 

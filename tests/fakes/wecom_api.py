@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.robot_markdown import RobotRefused
 from tests.fakes.robot_server import FakeRobots, RateLimit, RobotFail
-from tests.fakes.wecom_validation import WeComRefused, validate_wecom_message
+from tests.fakes.wecom_validation import validate_wecom_message
 
 
 class FakeWeCom(FakeRobots):
@@ -29,7 +30,7 @@ class FakeWeCom(FakeRobots):
     def validate(self, body: dict[str, Any]) -> dict[str, Any]:
         try:
             return validate_wecom_message(body)
-        except WeComRefused as exc:
+        except RobotRefused as exc:
             raise RobotFail(exc.code, str(exc)) from None
 
     def rate_fail(self) -> RobotFail:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.fakes.robot_markdown import check_markdown, mass_mentions
+from tests.fakes.robot_markdown import RobotRefused, check_markdown, mass_mentions
 
 CONTENT_LIMIT = 4096
 MSGTYPES = {"text", "markdown", "markdown_v2", "image", "news", "file", "template_card"}
@@ -18,34 +18,28 @@ TAGS = frozenset({"font"})
 _MEMBER = re.compile(r"<@[^>\s]+>")
 
 
-class WeComRefused(ValueError):
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
 def validate_wecom_message(body: dict[str, Any]) -> dict[str, Any]:
-    """The visible text and mentions of one message; WeComRefused as the API refuses."""
+    """The visible text and mentions of one message; RobotRefused as the API refuses."""
     kind = body.get("msgtype")
     if kind not in MSGTYPES:
-        raise WeComRefused(40008, f"invalid message type {kind!r}")
+        raise RobotRefused(40008, f"invalid message type {kind!r}")
     if kind != "markdown":
-        raise WeComRefused(40008, "only markdown is expected from digestbot")
+        raise RobotRefused(40008, "only markdown is expected from digestbot")
     markdown = body.get("markdown")
     content = markdown.get("content") if isinstance(markdown, dict) else None
     if not content:
-        raise WeComRefused(44004, "empty content")
+        raise RobotRefused(44004, "empty content")
     content = str(content)
     size = len(content.encode("utf-8"))
     if size > CONTENT_LIMIT:
-        raise WeComRefused(
+        raise RobotRefused(
             40058, f"markdown.content exceed max length {CONTENT_LIMIT}. (got {size} bytes)"
         )
     mentions = [m[0] for m in _MEMBER.finditer(content)]
     try:
         rendered = check_markdown(content, TAGS)
     except ValueError as exc:
-        raise WeComRefused(40058, str(exc)) from None
+        raise RobotRefused(40058, str(exc)) from None
     mentions += mass_mentions(rendered.text)
     mentions += [f"@{m}" for m in markdown.get("mentioned_list", [])]  # type: ignore[union-attr]
     return {
