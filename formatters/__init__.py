@@ -12,7 +12,7 @@ as robot markdown, packed by UTF-8 bytes);
 
 from __future__ import annotations
 
-from formatters import console, dingtalk, feishu, layout, slack, telegram, wecom
+from formatters import console, dingtalk, feishu, feishu_replies, layout, slack, telegram, wecom
 from formatters.chart import cjk_font
 from formatters.escape import escape_telegram, safe_url
 from formatters.payloads import ChartImage, RobotMessage, SlackMessage, TelegramMessage
@@ -34,6 +34,7 @@ __all__ = [
     "dingtalk",
     "escape_telegram",
     "feishu",
+    "feishu_replies",
     "layout",
     "render_weekly",
     "safe_json",

@@ -12,23 +12,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bot.chat import (
-    DigestReply,
-    ErrorReply,
-    HelpReply,
-    ItemDetailReply,
-    NoticeReply,
-    Reply,
-    SearchReply,
-    SubscriptionReply,
-    TrendsReply,
-    WeekReply,
-)
 from bot.models import Digest
-from formatters import layout
 from formatters import rollup as weekly
 from formatters.escape import escape_feishu, feishu_plain
 from formatters.lines import Line
@@ -82,7 +68,7 @@ def card_body(title: str | None, elements: list[Element]) -> dict[str, Any]:
     return {"msg_type": "interactive", "card": card}
 
 
-def _item_elements(parts: ItemLines, templates: Templates, title: str) -> list[list[Element]]:
+def item_elements(parts: ItemLines, templates: Templates, title: str) -> list[list[Element]]:
     """The item as one or more element groups, each fitting an otherwise empty card."""
     label = templates.label("details")
     whole = [markdown(parts.head), *([panel(label, parts.details)] if parts.details else [])]
@@ -108,7 +94,7 @@ def render_digest(digest: Digest, templates: Templates) -> list[RobotMessage]:
     title = templates.text("digest_title", title=digest.title, date=digest.date.isoformat())
     cards: list[list[Element]] = [[markdown(intro_lines(digest, templates, title=False))]]
     for item in digest.items:
-        for group in _item_elements(item_lines(item, templates, digest.date), templates, title):
+        for group in item_elements(item_lines(item, templates, digest.date), templates, title):
             candidate = [*cards[-1], {"tag": "hr"}, *group]
             if body_size(card_body(title, candidate)) <= BODY_LIMIT:
                 cards[-1] = candidate
@@ -126,9 +112,6 @@ def render_rollup(rollup: Rollup, templates: Templates) -> list[RobotMessage]:
     ]
 
 
-# --------------------------------------------------------------------------- replies
-
-
 def text_cards(lines: Sequence[Line], title: str | None = None) -> list[dict[str, Any]]:
     """Lines as one or more cards (each within the body limit)."""
     room = BODY_LIMIT - body_size(card_body(title, [markdown([])])) - 64
@@ -136,49 +119,12 @@ def text_cards(lines: Sequence[Line], title: str | None = None) -> list[dict[str
     return [card_body(title, [markdown(chunk)])["card"] for chunk in chunks]
 
 
-def render_reply(reply: Reply, templates: Templates) -> list[dict[str, Any]]:
-    """A command's answer as cards for the app bot to reply with."""
-    if isinstance(reply, SearchReply):
-        return text_cards(_search_lines(reply, templates))
-    if isinstance(reply, WeekReply):
-        return [m.body["card"] for m in render_rollup(reply.rollup, templates)]
-    if isinstance(reply, TrendsReply):  # the chart needs an image upload: the text lines
-        return text_cards(weekly.trend_lines(reply.trends, templates, chart="none"))
-    if isinstance(reply, DigestReply):
-        digest = reply.digest
-        title = templates.text("digest_title", title=digest.title, date=digest.date.isoformat())
-        lines = intro_lines(digest, templates, title=False)
-        for item in digest.items:
-            head = layout.headline_lines(item, templates, date=digest.date)
-            lines += [replace(head[0], gap=True), *head[1:]]
-        return text_cards(lines, title)
-    if isinstance(reply, ItemDetailReply):
-        hit = reply.hit
-        title = layout.display_title(hit)
-        groups = _item_elements(item_lines(hit, templates, hit.date), templates, title)
-        return [card_body(None, group)["card"] for group in groups]
-    if isinstance(reply, HelpReply):
-        return text_cards(templates.lines("help"))
-    if isinstance(reply, SubscriptionReply):
-        return text_cards(layout.subscription_lines(reply, templates))
-    if isinstance(reply, ErrorReply):
-        return text_cards(templates.lines("error", message=reply.message, example=reply.example))
-    if isinstance(reply, NoticeReply):
-        return text_cards(templates.lines("notice", message=reply.message))
-    raise TypeError(f"no Feishu rendering for {type(reply).__name__}")
-
-
-def _search_lines(reply: SearchReply, templates: Templates) -> list[Line]:
-    if not reply.hits:
-        return templates.lines("search_empty", query=reply.query)
-    first = reply.offset + 1
-    lines = layout.search_header(reply, templates)
-    for number, hit in enumerate(reply.hits, start=first):
-        entry = layout.compact_lines(hit, hit.date, templates, number=number)
-        lines += [replace(entry[0], gap=True), *entry[1:]]
-        if hit.summary and not hit.pipeline_failed:  # a fallback's text is no summary
-            lines += layout.headline_lines(hit, templates, date=hit.date)[-1:]
-    return lines
-
-
-__all__ = ["BODY_LIMIT", "body_size", "card_body", "render_digest", "render_reply", "render_rollup"]
+__all__ = [
+    "BODY_LIMIT",
+    "body_size",
+    "card_body",
+    "item_elements",
+    "render_digest",
+    "render_rollup",
+    "text_cards",
+]

@@ -3,7 +3,7 @@ the archive, over the SDK's long connection (websocket) or signed HTTP events.
 
 Thin on purpose, like the Slack and Telegram adapters: an ``im.message.receive_v1`` event
 becomes a ``CommandRequest`` (the mention stripped, the rest is what follows ``/ai``), the
-core's reply becomes ``formatters.feishu`` cards sent as a reply to the message. The event
+core's reply becomes ``formatters.feishu_replies`` cards sent as a reply to the message. The event
 is acknowledged first (the dispatcher returns at once; the answer is a task), the bot's
 own messages (and any app's) are ignored, and an event id seen before is ignored too:
 Feishu redelivers. Only a group's owner and managers may change its subscription.
@@ -34,7 +34,7 @@ from bot.errors import ConfigError, DigestbotError
 from bot.platforms.feishu.api import FeishuApi
 from bot.platforms.feishu.listener import missing_key
 from bot.redact import protect_settings_secrets
-from formatters import feishu as feishu_format
+from formatters import feishu_replies
 
 if TYPE_CHECKING:
     from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
@@ -133,7 +133,7 @@ class FeishuBridge:
     def _render(self, request: CommandRequest) -> list[dict[str, Any]]:
         envelope = self.core.handle(request)
         return self.core.render_safely(
-            envelope, lambda r: feishu_format.render_reply(r, self.templates)
+            envelope, lambda r: feishu_replies.render_reply(r, self.templates)
         )
 
 
