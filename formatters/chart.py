@@ -4,7 +4,8 @@ Formatters do no I/O: this draws into memory and returns the bytes; each platfor
 uploads them its own way (Slack ``files_upload_v2``, Telegram ``sendPhoto``). Chinese tag
 names need a CJK font: the first of ``CJK_FONTS`` that matplotlib can find is used;
 without one, a chart whose labels need it is not drawn (the text answer stands alone) and
-a warning is logged once.
+a warning is logged once. Font files installed after matplotlib cached its font list
+are found by one rescan before that warning.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import functools
 import io
 import logging
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +40,38 @@ def cjk_font() -> str | None:
     """The CJK font family to draw with, or None (warned about once, on first use)."""
     from matplotlib import font_manager
 
-    available = {font.name for font in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in available:
-            return name
-    log.warning(
-        "no CJK font found (install Debian's fonts-noto-cjk): charts with Chinese tag names "
-        "are answered as text only"
-    )
+    family = find_cjk_font(font_manager.fontManager, font_manager.findSystemFonts)
+    if family is None:
+        log.warning(
+            "no CJK font found (install Debian's fonts-noto-cjk): charts with Chinese tag "
+            "names are answered as text only"
+        )
+    return family
+
+
+def find_cjk_font(manager: Any, system_fonts: Callable[[], list[str]]) -> str | None:
+    """The first of ``CJK_FONTS`` that ``manager`` knows, after one rescan of the system's
+    CJK font files if none is known: matplotlib's cached font list is not refreshed when
+    fonts-noto-cjk is installed later (as the warning asks)."""
+    for rescan in (False, True):
+        if rescan:
+            _add_new_cjk_files(manager, system_fonts())
+        available = {font.name for font in manager.ttflist}
+        for name in CJK_FONTS:
+            if name in available:
+                return name
     return None
+
+
+def _add_new_cjk_files(manager: Any, paths: list[str]) -> None:
+    known = {font.fname for font in manager.ttflist}
+    for path in paths:
+        lowered = path.lower()
+        if path not in known and any(mark in lowered for mark in ("cjk", "wqy", "sourcehan")):
+            try:
+                manager.addfont(path)
+            except (OSError, RuntimeError, ValueError) as exc:
+                log.debug("skipping font file %s: %s", path, exc)
 
 
 def needs_cjk(text: str) -> bool:

@@ -3,6 +3,7 @@ drawn with a CJK font, and a text-only answer when no such font is installed."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import logging
@@ -98,3 +99,12 @@ def test_an_empty_period_draws_nothing_and_says_so() -> None:
     assert rollup.chart_image(empty, Templates("en")) is None
     [message] = slack.render_reply(TrendsReply(trends=empty), Templates("en"))
     assert isinstance(message, SlackMessage) and "No tagged items" in message.text
+
+
+def test_cjk_fonts_installed_after_matplotlib_cached_its_list_are_found() -> None:
+    from matplotlib import font_manager
+
+    stale = copy.deepcopy(font_manager.fontManager)
+    stale.ttflist = [font for font in stale.ttflist if "cjk" not in font.fname.lower()]
+    assert chart.find_cjk_font(stale, list) is None  # nothing new on the system: none
+    assert chart.find_cjk_font(stale, font_manager.findSystemFonts) in chart.CJK_FONTS
