@@ -3,6 +3,13 @@
 The app bot replies to the message that asked; each reply is one or more cards within
 the body limit (``formatters.feishu.text_cards``), with the same wording and layout as
 every other platform (``formatters.layout``).
+
+A search reply ends with buttons, as on Slack and Telegram: "details" for each item and
+"more" for the next page. They are card JSON 2.0 ``button`` elements with a ``callback``
+behavior, in one wrapping ``column_set``; the value is an object (the SDK reads callback
+values as objects) holding the ``bot.chat.actions`` payload under ``BUTTON_KEY``, kept
+within Telegram's 64 bytes so one short encoding serves both (long queries travel as an
+archive key).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from bot.chat import (
     SubscriptionReply,
     TrendsReply,
     WeekReply,
+    actions,
 )
 from formatters import layout
 from formatters import rollup as weekly
@@ -33,7 +41,7 @@ from formatters.templates import Templates
 def render_reply(reply: Reply, templates: Templates) -> list[dict[str, Any]]:
     """A command's answer as cards for the app bot to reply with."""
     if isinstance(reply, SearchReply):
-        return text_cards(_search_lines(reply, templates))
+        return _search(reply, templates)
     if isinstance(reply, WeekReply):
         return [m.body["card"] for m in render_rollup(reply.rollup, templates)]
     if isinstance(reply, TrendsReply):  # the chart needs an image upload: the text lines
@@ -62,6 +70,53 @@ def render_reply(reply: Reply, templates: Templates) -> list[dict[str, Any]]:
     raise TypeError(f"no Feishu rendering for {type(reply).__name__}")
 
 
+#: The key of a button's callback value that holds the ``bot.chat.actions`` payload.
+BUTTON_KEY = "action"
+#: Feishu cuts a button's text at 100 characters; ours are labels and numbers.
+BUTTON_TEXT_LIMIT = 100
+
+
+def button(label: str, value: str) -> dict[str, Any]:
+    """A callback button (card JSON 2.0) carrying ``value`` back to the bot."""
+    return {
+        "tag": "button",
+        "text": {"tag": "plain_text", "content": label[:BUTTON_TEXT_LIMIT]},
+        "type": "default",
+        "size": "small",
+        "behaviors": [{"type": "callback", "value": {BUTTON_KEY: value}}],
+    }
+
+
+def button_row(buttons: list[dict[str, Any]]) -> dict[str, Any]:
+    """Buttons side by side, wrapping on narrow screens."""
+    return {
+        "tag": "column_set",
+        "flex_mode": "flow",
+        "horizontal_spacing": "8px",
+        "columns": [{"tag": "column", "width": "auto", "elements": [item]} for item in buttons],
+    }
+
+
+def _search(reply: SearchReply, templates: Templates) -> list[dict[str, Any]]:
+    cards = text_cards(_search_lines(reply, templates))
+    if not reply.hits:
+        return cards
+    label = templates.label("details")
+    buttons = [
+        button(f"{label} {number}", actions.encode_details(hit.date, hit.rank))
+        for number, hit in enumerate(reply.hits, start=reply.offset + 1)
+    ]
+    more = layout.next_offset(reply)
+    if more is not None:
+        value = actions.encode_more(reply.query, more)
+        if value is None and reply.more_key is not None:
+            value = actions.encode_more_key(reply.more_key, more)
+        if value is not None:
+            buttons.append(button(f"{templates.label('more')} ▸", value))
+    cards[-1]["body"]["elements"].append(button_row(buttons))
+    return cards
+
+
 def _search_lines(reply: SearchReply, templates: Templates) -> list[Line]:
     if not reply.hits:
         return templates.lines("search_empty", query=reply.query)
@@ -75,4 +130,4 @@ def _search_lines(reply: SearchReply, templates: Templates) -> list[Line]:
     return lines
 
 
-__all__ = ["render_reply"]
+__all__ = ["BUTTON_KEY", "button", "button_row", "render_reply"]

@@ -6,10 +6,14 @@ access tokens for one app (``app_id``/``app_secret``), takes ``im/v1/messages`` 
 Feishu validators, answers ``im/v1/chats/{chat_id}`` with the group's owner and managers,
 and enforces a per-chat rate limit on sends (code 99991400 over it).
 
-It also plays Feishu's side of event delivery: ``deliver_message`` posts an
-``im.message.receive_v1`` event to the bot's URL, encrypted with the encrypt key and
-signed (``X-Lark-Signature`` = sha256(timestamp + nonce + encrypt_key + body)) like the
-real one, or forged / stale on request.
+``bot/v3/info`` tells the bot its own open id.
+
+It also plays Feishu's side of event delivery. Over HTTP, ``deliver`` posts an event
+(``message_event``) or a card callback (``card_action_event``) to the bot's URL, encrypted
+with the encrypt key and signed (``X-Lark-Signature`` = sha256(timestamp + nonce +
+encrypt_key + body)) like the real one, or forged / stale on request. Over the long
+connection (``long_connection``, ``tests.fakes.feishu_ws``) the same payloads travel as
+protobuf frames.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from aiohttp import web
 from Crypto.Cipher import AES
 
 from tests.fakes.feishu_validation import validate_card
+from tests.fakes.feishu_ws import FakeLongConnection
 from tests.fakes.robot_markdown import RobotRefused
 from tests.fakes.server import FakeServer, Fault, TokenBucket
 
@@ -71,6 +76,7 @@ class FakeFeishuApi(FakeServer):
         self.per_chat: tuple[float, float] | None = None
         self._buckets: dict[str, TokenBucket] = {}
         self._ids = itertools.count(1)
+        self.long_connection = FakeLongConnection(self, self.app_id, self.app_secret)
 
     # -- state ------------------------------------------------------------------------
     def add_chat(self, chat_id: str, *, owner: str, managers: tuple[str, ...] = ()) -> None:
@@ -97,7 +103,12 @@ class FakeFeishuApi(FakeServer):
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_get("/open-apis/im/v1/chats/{chat_id}", self._chat)
+        app.router.add_get("/open-apis/bot/v3/info", self._bot_info)
+        self.long_connection.routes(app)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
+
+    async def _before_stop(self) -> None:
+        await self.long_connection.close()
 
     async def _not_found(self, request: web.Request) -> web.Response:
         return web.json_response({"code": 404, "msg": "not found"}, status=404)
@@ -220,6 +231,24 @@ class FakeFeishuApi(FakeServer):
             chat_mode="group",
         )
 
+    async def _bot_info(self, request: web.Request) -> web.Response:
+        self.record("bot.info", {})
+        if not self._authorized(request):
+            return self._answer(BAD_TOKEN, "Invalid access token for authorization", 400)
+        return web.json_response(
+            {
+                "code": 0,
+                "msg": "ok",
+                "bot": {
+                    "activate_status": 2,
+                    "app_name": "digestbot",
+                    "avatar_url": "",
+                    "ip_white_list": [],
+                    "open_id": self.bot_open_id,
+                },
+            }
+        )
+
     # -- Feishu's side of event delivery -----------------------------------------------
     def message_event(
         self,
@@ -229,21 +258,23 @@ class FakeFeishuApi(FakeServer):
         user: str = "ou_user",
         chat_type: str = "group",
         mention: bool = True,
+        others: tuple[str, ...] = (),
         sender_type: str = "user",
         event_id: str | None = None,
     ) -> dict[str, Any]:
-        """An ``im.message.receive_v1`` event (schema 2.0) as Feishu sends it."""
-        mentions = []
-        if mention:
-            text = f"@_user_1 {text}"
-            mentions = [
-                {
-                    "key": "@_user_1",
-                    "id": {"open_id": self.bot_open_id},
-                    "name": "digestbot",
-                    "tenant_key": "tk",
-                }
-            ]
+        """An ``im.message.receive_v1`` event (schema 2.0) as Feishu sends it: ``mention``
+        puts ``@digestbot`` first, ``others`` mentions those open ids after it."""
+        people = ([self.bot_open_id] if mention else []) + list(others)
+        mentions = [
+            {
+                "key": f"@_user_{n}",
+                "id": {"open_id": open_id, "union_id": f"on_{open_id}", "user_id": None},
+                "name": "digestbot" if open_id == self.bot_open_id else open_id,
+                "tenant_key": "tk",
+            }
+            for n, open_id in enumerate(people, start=1)
+        ]
+        text = " ".join([*(m["key"] for m in mentions), text])
         return {
             "schema": "2.0",
             "header": {
@@ -268,6 +299,38 @@ class FakeFeishuApi(FakeServer):
                     "message_type": "text",
                     "content": json.dumps({"text": text}, ensure_ascii=False),
                     "mentions": mentions,
+                },
+            },
+        }
+
+    def card_action_event(
+        self,
+        message: dict[str, Any],
+        value: Any,
+        *,
+        user: str = "ou_user",
+        event_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A ``card.action.trigger`` callback (schema 2.0): ``user`` pressed the button
+        whose callback ``value`` is given, on ``message`` (one the bot sent)."""
+        return {
+            "schema": "2.0",
+            "header": {
+                "event_id": event_id or secrets.token_hex(16),
+                "token": self.verification_token,
+                "create_time": str(int(time.time() * 1_000_000)),
+                "event_type": "card.action.trigger",
+                "tenant_key": "tk",
+                "app_id": self.app_id,
+            },
+            "event": {
+                "operator": {"tenant_key": "tk", "open_id": user, "union_id": f"on_{user}"},
+                "token": f"c-{secrets.token_hex(12)}",
+                "action": {"value": value, "tag": "button"},
+                "host": "im_message",
+                "context": {
+                    "open_message_id": message["message_id"],
+                    "open_chat_id": message["chat_id"],
                 },
             },
         }

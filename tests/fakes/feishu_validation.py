@@ -2,11 +2,15 @@
 
 A custom robot's request body must stay under 20 KB. ``interactive`` takes a card: here
 the JSON 2.0 schema (``header``, ``body.elements``) with the components digestbot uses
-(``markdown``, ``collapsible_panel``, ``hr``, ``div``); card markdown renders ``<at …>``
-(a mention; ``<at id=all>`` mentions everyone), ``<font>`` and ``<text_tag>``, and links.
-``text`` and ``post`` are accepted as the API does. Deliberately stricter than Feishu: any
-other raw tag in markdown is refused (Feishu shows it as text; it means content was not
-escaped).
+(``markdown``, ``collapsible_panel``, ``hr``, ``div``, ``column_set``, ``button``); card
+markdown renders ``<at …>`` (a mention; ``<at id=all>`` mentions everyone), ``<font>``
+and ``<text_tag>``, and links. ``text`` and ``post`` are accepted as the API does.
+Deliberately stricter than Feishu: any other raw tag in markdown is refused (Feishu shows
+it as text; it means content was not escaped).
+
+A ``button`` (JSON 2.0: no ``action`` module, buttons sit among the elements or in
+columns) needs a ``plain_text`` text of at most 100 characters and ``behaviors``; a
+``callback`` behavior's value must be an object, the only kind the server SDKs read.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from tests.fakes.robot_markdown import RobotRefused, check_markdown, mass_mentio
 
 BODY_LIMIT = 20_000
 MSG_TYPES = {"text", "post", "interactive", "image", "share_chat"}
-COMPONENTS = {"markdown", "collapsible_panel", "hr", "div", "column_set", "column"}
+COMPONENTS = {"markdown", "collapsible_panel", "hr", "div", "column_set", "column", "button"}
+BUTTON_TEXT_LIMIT = 100
+BEHAVIORS = {"callback", "open_url"}
 TAGS = frozenset({"at", "font", "text_tag", "br"})
 _AT = re.compile(r"<at\b[^>]*>", re.IGNORECASE)
 
@@ -43,8 +49,33 @@ def _text_of(element: dict[str, Any], out: dict[str, Any]) -> None:
         if not title:
             raise RobotRefused(11310, "card: collapsible_panel needs header.title")
         out["panels"] += 1
-    for child in element.get("elements", []) or []:
+    if tag == "button":
+        out["buttons"].append(_button(element))
+    for child in [*(element.get("elements") or []), *(element.get("columns") or [])]:
         _text_of(child, out)
+
+
+def _button(element: dict[str, Any]) -> dict[str, Any]:
+    """A button's label and callback value, checked as Feishu does."""
+    text = element.get("text") or {}
+    label = text.get("content")
+    if text.get("tag") != "plain_text" or not isinstance(label, str) or not label:
+        raise RobotRefused(11310, "card: button needs text {tag: plain_text, content}")
+    if len(label) > BUTTON_TEXT_LIMIT:
+        raise RobotRefused(11310, f"card: button text over {BUTTON_TEXT_LIMIT} characters")
+    behaviors = element.get("behaviors")
+    if not isinstance(behaviors, list) or not behaviors:
+        raise RobotRefused(11310, "card: button needs behaviors")
+    value = None
+    for behavior in behaviors:
+        kind = (behavior or {}).get("type")
+        if kind not in BEHAVIORS:
+            raise RobotRefused(11310, f"card: unknown button behavior {kind!r}")
+        if kind == "callback":
+            value = behavior.get("value")
+            if not isinstance(value, dict):
+                raise RobotRefused(11310, "card: a callback value must be an object")
+    return {"label": label, "value": value}
 
 
 def validate_card(card: Any) -> dict[str, Any]:
@@ -57,7 +88,14 @@ def validate_card(card: Any) -> dict[str, Any]:
     elements = (card.get("body") or {}).get("elements")
     if not isinstance(elements, list) or not elements:
         raise RobotRefused(11310, "card: body.elements must be a non-empty list")
-    out: dict[str, Any] = {"title": title, "texts": [], "links": [], "mentions": [], "panels": 0}
+    out: dict[str, Any] = {
+        "title": title,
+        "texts": [],
+        "links": [],
+        "mentions": [],
+        "panels": 0,
+        "buttons": [],
+    }
     for element in elements:
         _text_of(element, out)
     out["text"] = "\n".join(out["texts"])

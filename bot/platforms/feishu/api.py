@@ -146,3 +146,23 @@ class FeishuApi:
         if code in APP_REFUSED:
             return PlatformUnavailable(text, code=str(code))
         return DeliveryError(text, code=str(code))
+
+    async def bot_open_id(self) -> str:
+        """The bot's own open id (``GET /open-apis/bot/v3/info``): in a group the bot
+        answers only messages that mention it, and never its own."""
+        request = (
+            lark.BaseRequest.builder()
+            .http_method(lark.HttpMethod.GET)
+            .uri("/open-apis/bot/v3/info")
+            .token_types({lark.AccessTokenType.TENANT})
+            .build()
+        )
+        where = "feishu: bot/v3/info"
+        response = await self._call(where, self.client.arequest, request)
+        try:
+            open_id = json.loads(response.raw.content)["bot"]["open_id"]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise DeliveryError(f"{where}: an answer without bot.open_id") from None
+        if not isinstance(open_id, str) or not open_id:
+            raise DeliveryError(f"{where}: an answer without bot.open_id")
+        return open_id

@@ -1,17 +1,17 @@
 """The Feishu app bot: ``@digestbot tag:RL`` in a group (or a direct message) answered from
-the archive, over the SDK's long connection (websocket) or signed HTTP events.
+the archive, over the SDK's long connection (websocket, the default) or signed HTTP events.
 
-Thin on purpose, like the Slack and Telegram adapters: an ``im.message.receive_v1`` event
-becomes a ``CommandRequest`` (the mention stripped, the rest is what follows ``/ai``), the
-core's reply becomes ``formatters.feishu_replies`` cards sent as a reply to the message. The event
-is acknowledged first (the dispatcher returns at once; the answer is a task), the bot's
-own messages (and any app's) are ignored, and an event id seen before is ignored too:
-Feishu redelivers. Only a group's owner and managers may change its subscription.
+Thin on purpose, like the Slack and Telegram adapters: ``bot.platforms.feishu.events``
+turns messages and button presses into ``CommandRequest``s and the core's replies into
+reply cards; this module starts the bot. At start it fetches the bot's own open id (which
+also proves the app's credentials: a refusal is a named ``PlatformUnavailable``), then
+either serves HTTP events or opens the long connection (``websocket.py``) and waits for it.
 
-HTTP mode serves ``POST /feishu/events``: an event must carry a valid signature
-(``X-Lark-Signature`` over timestamp, nonce, encrypt key and body) no older than
-``MAX_AGE``; lark-oapi's dispatcher then decrypts it, checks the verification token and
-answers the URL-verification challenge. Anything else is refused with 401.
+HTTP mode serves ``POST /feishu/events`` for events and card callbacks alike: a request
+must carry a valid signature (``X-Lark-Signature`` over timestamp, nonce, encrypt key and
+body) no older than ``MAX_AGE``; lark-oapi's dispatcher then decrypts it, checks the
+verification token and answers the URL-verification challenge. Anything else is refused
+with 401.
 """
 
 from __future__ import annotations
@@ -19,26 +19,22 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
-import threading
 import time
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import lark_oapi as lark
 from aiohttp import web
 
-from bot.chat import CommandCore, CommandRequest, is_mutating
-from bot.errors import ConfigError, DigestbotError
+from bot.errors import ConfigError
 from bot.platforms.feishu.api import FeishuApi
+from bot.platforms.feishu.events import FeishuBridge
 from bot.platforms.feishu.listener import missing_key
+from bot.platforms.feishu.websocket import FeishuWebsocket
 from bot.redact import protect_settings_secrets
-from formatters import feishu_replies
 
 if TYPE_CHECKING:
-    from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
-
+    from bot.chat import CommandCore
     from bot.config import Settings
     from formatters import Templates
 
@@ -47,106 +43,8 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/feishu/events"
 #: Signed events older (or newer) than this many seconds are refused as replays.
 MAX_AGE = 300
-#: Event ids remembered to ignore redeliveries.
-SEEN_EVENTS = 4096
-
-
-class FeishuBridge:
-    """Translate message events for the core, and its replies into reply cards."""
-
-    def __init__(
-        self,
-        core: CommandCore,
-        templates: Templates,
-        api: FeishuApi,
-        loop: asyncio.AbstractEventLoop,
-    ) -> None:
-        self.core = core
-        self.templates = templates
-        self.api = api
-        self.loop = loop
-        self.tasks: set[asyncio.Future[Any]] = set()
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def on_message(self, data: P2ImMessageReceiveV1) -> None:
-        """The dispatcher's callback (any thread): remember the event, answer later."""
-        event_id = data.header.event_id if data.header else None
-        with self._lock:
-            if event_id in self._seen:
-                log.info("feishu: event %s seen before (a redelivery); ignored", event_id)
-                return
-            if event_id:
-                self._seen[event_id] = None
-                while len(self._seen) > SEEN_EVENTS:
-                    self._seen.popitem(last=False)
-        future = asyncio.run_coroutine_threadsafe(self.answer(data), self.loop)
-        self.tasks.add(future)
-        future.add_done_callback(self.tasks.discard)
-
-    async def answer(self, data: P2ImMessageReceiveV1) -> None:
-        try:
-            await self._answer(data)
-        except DigestbotError as exc:
-            log.warning("feishu: could not answer: %s", exc)
-        except Exception:
-            log.exception("feishu: answering a message failed")
-
-    async def _answer(self, data: P2ImMessageReceiveV1) -> None:
-        event = data.event
-        if event is None or event.message is None or event.sender is None:
-            return
-        if event.sender.sender_type != "user":
-            return  # our own messages, and other bots'
-        message = event.message
-        if message.message_type != "text":
-            return
-        text = command_text(message.content or "", [m.key for m in message.mentions or []])
-        if message.chat_type != "p2p" and not message.mentions:
-            return  # in a group, only messages that mention the bot are for it
-        user = event.sender.sender_id.open_id if event.sender.sender_id else ""
-        is_admin = await self._is_admin(message.chat_type, message.chat_id, user, text)
-        request = CommandRequest(
-            platform="feishu",
-            channel_id=str(message.chat_id),
-            user_id=str(user or ""),
-            is_admin=is_admin,
-            text=text,
-        )
-        cards = await self.core.in_worker(self._render, request)
-        for card in cards:
-            await self.api.reply_card(str(message.message_id), card)
-
-    async def _is_admin(
-        self, chat_type: str | None, chat_id: str | None, user: str | None, text: str
-    ) -> bool | None:
-        if not is_mutating(text):
-            return None
-        if chat_type == "p2p":
-            return True
-        try:
-            return bool(user) and user in await self.api.chat_admins(str(chat_id))
-        except DigestbotError as exc:
-            log.warning("feishu: cannot read the managers of %s: %s", chat_id, exc)
-            return False
-
-    def _render(self, request: CommandRequest) -> list[dict[str, Any]]:
-        envelope = self.core.handle(request)
-        return self.core.render_safely(
-            envelope, lambda r: feishu_replies.render_reply(r, self.templates)
-        )
-
-
-def command_text(content: str, mention_keys: list[str]) -> str:
-    """The text of a message with the mentions removed (and an optional leading ``/ai``)."""
-    try:
-        text = str(json.loads(content).get("text", ""))
-    except (ValueError, AttributeError):
-        return ""
-    for key in mention_keys:
-        text = text.replace(key, " ")
-    text = " ".join(text.split())
-    return text.removeprefix("/ai").strip()
+#: How long a start waits for the long connection before going on without it.
+CONNECT_WAIT = 15.0
 
 
 def valid_signature(headers: Any, body: bytes, encrypt_key: str, now: float) -> bool:
@@ -170,7 +68,7 @@ class FeishuListener:
         self.mode = mode
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
-        self._thread: threading.Thread | None = None
+        self.websocket: FeishuWebsocket | None = None
         self._stopped = False
 
     @property
@@ -179,7 +77,7 @@ class FeishuListener:
             return False
         if self.mode == "http":
             return self._runner is not None
-        return self._thread is not None and self._thread.is_alive()
+        return self.websocket is not None and self.websocket.connected
 
     async def stop(self) -> None:
         if self._stopped:
@@ -187,9 +85,9 @@ class FeishuListener:
         self._stopped = True
         if self._runner is not None:
             await self._runner.cleanup()
-        for task in list(self.bridge.tasks):
-            task.cancel()
-        # The SDK's long connection has no stop: its daemon thread ends with the process.
+        if self.websocket is not None:
+            await asyncio.to_thread(self.websocket.stop)
+        self.bridge.cancel()
 
 
 def dispatcher(settings: Settings, bridge: FeishuBridge) -> lark.EventDispatcherHandler:
@@ -199,6 +97,7 @@ def dispatcher(settings: Settings, bridge: FeishuBridge) -> lark.EventDispatcher
     return (
         lark.EventDispatcherHandler.builder(key, token)
         .register_p2_im_message_receive_v1(bridge.on_message)
+        .register_p2_card_action_trigger(bridge.on_card_action)
         .build()
     )
 
@@ -237,34 +136,6 @@ async def serve_http(
     listener.port = port
 
 
-def run_websocket(settings: Settings, handler: lark.EventDispatcherHandler) -> threading.Thread:
-    """The SDK's long connection in a thread of its own (its client blocks and owns a loop)."""
-    import lark_oapi.ws.client as ws_client
-
-    feishu = settings.feishu
-    assert feishu.app_id and feishu.app_secret is not None
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        ws_client.loop = loop  # the SDK keeps its loop in a module global
-        client = lark.ws.Client(
-            feishu.app_id,
-            feishu.app_secret.get_secret_value(),  # type: ignore[union-attr]
-            event_handler=handler,
-            domain=feishu.api_url.rstrip("/"),
-            log_level=lark.LogLevel.WARNING,
-        )
-        try:
-            client.start()
-        except Exception:
-            log.exception("feishu: the long connection stopped")
-
-    thread = threading.Thread(target=run, name="feishu-ws", daemon=True)
-    thread.start()
-    return thread
-
-
 async def start_feishu(
     settings: Settings,
     core: CommandCore,
@@ -285,6 +156,7 @@ async def start_feishu(
         feishu.app_id, feishu.app_secret.get_secret_value(), domain=feishu.api_url
     )
     bridge = FeishuBridge(core, templates, api, asyncio.get_running_loop())
+    await bridge.identify()  # refused credentials end the start here, named
     listener = FeishuListener(bridge, feishu.mode)
     handler = dispatcher(settings, bridge)
     if feishu.mode == "http":
@@ -297,7 +169,18 @@ async def start_feishu(
             feishu.port if port is None else port,
         )
         log.info("feishu: serving %s on port %s", EVENTS_PATH, listener.port)
-    else:
-        listener._thread = run_websocket(settings, handler)
-        log.info("feishu: long connection started")
+        return listener
+    websocket = FeishuWebsocket(
+        feishu.app_id, feishu.app_secret.get_secret_value(), handler, domain=feishu.api_url
+    )
+    listener.websocket = websocket
+    websocket.start()
+    try:
+        if await websocket.wait_connected(CONNECT_WAIT):
+            log.info("feishu: long connection open")
+        else:
+            log.warning("feishu: the long connection is not open yet; the SDK keeps trying")
+    except BaseException:
+        await listener.stop()
+        raise
     return listener
