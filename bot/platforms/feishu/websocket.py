@@ -91,6 +91,7 @@ class FeishuWebsocket:
 
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        original = ws_client.loop
         ws_client.loop = loop  # the SDK's methods use the module's loop
         self._loop = loop
         client = lark.ws.Client(
@@ -108,7 +109,7 @@ class FeishuWebsocket:
             client.start()
         except ClientException as exc:
             self.failure = (
-                f"feishu: the long connection was refused (code {exc.code}: {exc.msg}); "
+                f"feishu: the long connection was refused ({exc}); "
                 "check feishu.app_id and feishu.app_secret"
             )
             log.error("%s", self.failure)
@@ -118,6 +119,7 @@ class FeishuWebsocket:
                 log.exception("feishu: the long connection stopped")
         finally:
             _finish(loop)
+            ws_client.loop = original
 
     def _reconnecting(self) -> None:
         if not self._stopping:

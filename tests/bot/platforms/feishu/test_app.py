@@ -3,6 +3,7 @@ open API, events delivered over real HTTP, encrypted and signed the way Feishu d
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,31 +11,27 @@ from typing import Any
 import pytest
 
 from bot.archive import Archive
-from bot.chat import CommandCore
+from bot.chat import CommandCore, actions
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.platforms.feishu.app import EVENTS_PATH, FeishuListener, start_feishu
 from formatters.templates import Templates
 from tests.bot.platforms.conftest import free_port
+from tests.bot.platforms.feishu.kit import (
+    DETAILS,
+    GROUP,
+    MANAGER,
+    MEMBER,
+    MORE,
+    OWNER,
+    buttons,
+    message_with,
+    ranks,
+    settings_for,
+)
 from tests.fakes.feishu_api import FakeFeishuApi
-from tests.support.delivery_kit import item_urls
-
-GROUP = "oc_group1"
-OWNER, MANAGER, MEMBER = "ou_owner", "ou_manager", "ou_member"
-
-
-def settings_for(fake: FakeFeishuApi, **feishu: Any) -> Settings:
-    return Settings(
-        feishu={
-            "app_id": fake.app_id,
-            "app_secret": fake.app_secret,
-            "verification_token": fake.verification_token,
-            "encrypt_key": fake.encrypt_key,
-            "mode": "http",
-            "api_url": fake.base_url,
-            **feishu,
-        }
-    )
+from tests.fakes.feishu_validation import validate_card
+from tests.fakes.robot_markdown import RobotRefused
 
 
 @pytest.fixture
@@ -69,11 +66,6 @@ async def ask(
     replies = fake.sent(chat)[before:]
     assert all(r["parent_id"] == event["event"]["message"]["message_id"] for r in replies)
     return replies
-
-
-def ranks(replies: list[dict[str, Any]]) -> list[int]:
-    links = {link for r in replies for link in r["links"]}
-    return sorted(rank for rank, u in item_urls().items() if u in links)
 
 
 async def test_at_digestbot_tag_rl_answers_with_items_2_and_7(
@@ -172,3 +164,110 @@ async def test_week_and_trends_answer_with_cards(
     assert ranks(week) and "2026-W06" in week[0]["title"]  # the card's header
     trends = await ask(fake_feishu_api, bot, "oc_dm", "trends", chat_type="p2p", mention=False)
     assert all(r["msg_type"] == "interactive" for r in trends)
+
+
+# -- the bot's own mention ----------------------------------------------------------------
+
+
+async def test_the_bot_fetches_its_open_id_and_answers_only_its_own_mention(
+    fake_feishu_api: FakeFeishuApi, bot: FeishuListener
+) -> None:
+    assert fake_feishu_api.calls_to("bot.info")  # fetched once, at start
+    assert bot.bridge.bot_open_id == fake_feishu_api.bot_open_id
+    # Someone else mentioned, not the bot: not for it (answered only by the later question).
+    other = fake_feishu_api.message_event(GROUP, "tag:RL", mention=False, others=("ou_alice",))
+    assert (await fake_feishu_api.deliver(url(bot), other))[0] == 200
+    # The bot and someone else: only the bot's mention is stripped; the other's key stays
+    # and is searched for, so the answer is "nothing found", not RL's items.
+    both = await ask(fake_feishu_api, bot, GROUP, "tag:RL", others=("ou_alice",))
+    assert ranks(both) == [] and "_user_2" in "\n".join(r["text"] for r in both)
+    assert all(r["parent_id"] != other["event"]["message"]["message_id"] for r in both)
+
+
+async def test_the_bots_own_messages_are_ignored_even_as_a_user(
+    fake_feishu_api: FakeFeishuApi, bot: FeishuListener
+) -> None:
+    own = fake_feishu_api.message_event(GROUP, "tag:RL", user=fake_feishu_api.bot_open_id)
+    assert (await fake_feishu_api.deliver(url(bot), own))[0] == 200
+    await ask(fake_feishu_api, bot, GROUP, "help")
+    parents = {m["parent_id"] for m in fake_feishu_api.sent(GROUP)}
+    assert own["event"]["message"]["message_id"] not in parents
+
+
+# -- buttons --------------------------------------------------------------------------------
+
+
+async def press(
+    fake: FakeFeishuApi, listener: FeishuListener, message: dict[str, Any], value: Any
+) -> list[dict[str, Any]]:
+    """Press a button of ``message`` (a signed callback); the bot acknowledges at once and
+    then replies to that message."""
+    chat = message["chat_id"]
+    before = len(fake.sent(chat))
+    status, body = await fake.deliver(url(listener), fake.card_action_event(message, value))
+    assert status == 200 and json.loads(body) == {}  # acknowledged, the card left as it is
+    await fake.wait_until(lambda: len(fake.sent(chat)) > before, timeout=30)
+    replies = fake.sent(chat)[before:]
+    assert all(r["parent_id"] == message["message_id"] for r in replies)
+    return replies
+
+
+async def test_more_and_details_buttons(
+    fake_feishu_api: FakeFeishuApi, bot: FeishuListener, reference_titles: dict[int, str]
+) -> None:
+    first = await ask(fake_feishu_api, bot, GROUP, "date:2026-02-03")
+    found = buttons(first)
+    assert found[MORE] == {"action": actions.encode_more("date:2026-02-03", 5)}
+    details = [v["action"] for label, v in found.items() if label.startswith(DETAILS)]
+    assert len(details) == 5
+    second = await press(fake_feishu_api, bot, message_with(first, MORE), found[MORE])
+    again = [v["action"] for label, v in buttons(second).items() if label.startswith(DETAILS)]
+    assert len(again) == 5 and not set(details) & set(again)
+
+    value = {"action": actions.encode_details(dt.date(2026, 2, 3), 9)}
+    third = await press(fake_feishu_api, bot, first[-1], value)
+    assert reference_titles[9] in "\n".join(r["title"] + r["text"] for r in third)
+
+
+async def test_a_long_query_pages_through_a_stored_key(
+    fake_feishu_api: FakeFeishuApi, bot: FeishuListener
+) -> None:
+    query = "date:2026-02-03 " + " ".join(f"-source:nowhere{n}" for n in range(6))
+    first = await ask(fake_feishu_api, bot, GROUP, query)
+    value = buttons(first)[MORE]["action"]
+    assert value.startswith("k:5:") and len(value.encode()) <= actions.CALLBACK_LIMIT
+    second = await press(fake_feishu_api, bot, message_with(first, MORE), {"action": value})
+    assert ranks(second)
+
+
+async def test_a_stale_or_forged_button_gets_a_polite_answer(
+    fake_feishu_api: FakeFeishuApi, bot: FeishuListener
+) -> None:
+    first = await ask(fake_feishu_api, bot, GROUP, "tag:RL")
+    good = await press(fake_feishu_api, bot, first[0], {"action": "m:0:tag:RL"})
+    assert ranks(good) == [2, 7]  # a good value still works; these do not:
+    for value in ({"action": "d:2026-02-03:99999"}, {"action": 42}, {"other": "x"}):
+        replies = await press(fake_feishu_api, bot, first[0], value)
+        assert ranks(replies) == [] and "/ai" in "\n".join(r["text"] for r in replies)
+
+
+async def test_a_forged_button_press_is_refused(
+    fake_feishu_api: FakeFeishuApi, bot: FeishuListener
+) -> None:
+    first = await ask(fake_feishu_api, bot, GROUP, "tag:RL")
+    event = fake_feishu_api.card_action_event(first[0], {"action": "m:0:tag:RL"})
+    status, _ = await fake_feishu_api.deliver(url(bot), event, forge=True)
+    assert status == 401
+    assert len(fake_feishu_api.sent(GROUP)) == len(first)
+
+
+def test_the_fake_refuses_a_button_without_an_object_value() -> None:
+    card = {
+        "schema": "2.0",
+        "body": {"elements": [{"tag": "button", "text": {"tag": "plain_text", "content": "x"}}]},
+    }
+    with pytest.raises(RobotRefused, match="behaviors"):
+        validate_card(card)
+    card["body"]["elements"][0]["behaviors"] = [{"type": "callback", "value": "m:0:x"}]
+    with pytest.raises(RobotRefused, match="object"):
+        validate_card(card)
