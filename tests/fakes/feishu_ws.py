@@ -6,7 +6,8 @@ The protocol, as the SDK speaks it (``lark_oapi/ws/client.py``, ``ws/const.py``,
 - ``POST /callback/ws/endpoint`` with ``{"AppID", "AppSecret"}`` answers ``{"code": 0,
   "data": {"URL": "ws://…?device_id=…&service_id=…", "ClientConfig": {…}}}``. Wrong
   credentials get a non-zero business code, which the SDK treats as final
-  (``ClientException``): no reconnect loop.
+  (``ClientException``): no reconnect loop. ``busy`` answers code 1 (system busy), which
+  the SDK retries.
 - Every websocket message is a serialized pbbp2 ``Frame``. ``method`` 0 is a control
   frame (header ``type`` = ``ping``/``pong``; a pong may carry a new ``ClientConfig``),
   ``method`` 1 a data frame with headers ``type`` (``event``/``card``), ``message_id``,
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 CONTROL, DATA = 0, 1
 #: The endpoint's answer to credentials it does not know (final for the SDK).
 REFUSED = 1000040351
+SYSTEM_BUSY = 1
 SERVICE_ID = 7
 
 
@@ -70,6 +72,8 @@ class FakeLongConnection:
         self.acks: list[Ack] = []
         self.failures: list[str] = []
         self.pings = 0
+        self.busy = False
+        """Answer the endpoint with "system busy" (the SDK retries after ReconnectInterval)."""
         self._devices: set[str] = set()
         self._sent: dict[str, bytes] = {}
         self._ids = itertools.count(1)
@@ -88,6 +92,9 @@ class FakeLongConnection:
         if body.get("AppID") != self.app_id or body.get("AppSecret") != self.app_secret:
             self.server.count("ws_refused")
             return web.json_response({"code": REFUSED, "msg": "app_id or app_secret invalid"})
+        if self.busy:
+            self.server.count("ws_busy")
+            return web.json_response({"code": SYSTEM_BUSY, "msg": "system busy"})
         device = secrets.token_hex(8)
         with self.server._lock:
             self._devices.add(device)

@@ -13,6 +13,7 @@ import pytest
 from bot.chat import CommandCore
 from bot.config import Settings
 from bot.errors import PlatformUnavailable
+from bot.platforms import start_listeners
 from bot.platforms.feishu.app import FeishuListener, start_feishu
 from formatters.templates import Templates
 from tests.bot.platforms.feishu.kit import GROUP, MORE, buttons, message_with, ranks
@@ -48,6 +49,7 @@ async def bot(fake_feishu_api: FakeFeishuApi, core: CommandCore) -> AsyncIterato
     yield listener
     await listener.stop()
     assert not ws_threads()  # the SDK's thread ended with the listener
+    assert fake_feishu_api.long_connection.failures == []  # every frame answered with 200
 
 
 async def ask(fake: FakeFeishuApi, text: str, **kwargs: Any) -> tuple[str, list[dict[str, Any]]]:
@@ -104,7 +106,12 @@ async def test_the_bot_reconnects_after_the_connection_drops(
 ) -> None:
     connection = fake_feishu_api.long_connection
     assert connection.connections == 1
+    connection.busy = True  # the first attempts to come back are turned away
     connection.drop()
+    await fake_feishu_api.wait_until(lambda: not bot.connected, timeout=10)  # /healthz sees it
+    await fake_feishu_api.wait_until(lambda: fake_feishu_api.stats["ws_busy"] >= 1, timeout=10)
+    assert not bot.connected
+    connection.busy = False
     await fake_feishu_api.wait_until(lambda: connection.connections == 2, timeout=30)
     await fake_feishu_api.wait_until(lambda: bot.connected, timeout=10)
     _, replies = await ask(fake_feishu_api, "tag:RL")
@@ -126,6 +133,29 @@ async def test_buttons_work_over_the_long_connection(
     second = fake_feishu_api.sent(GROUP)[before:]
     assert all(r["parent_id"] == card["message_id"] for r in second)
     assert ranks(second) and not set(ranks(second)) & set(ranks(first))
+
+
+async def test_pings_are_answered_with_pongs(
+    fake_feishu_api: FakeFeishuApi, core: CommandCore
+) -> None:
+    fake_feishu_api.long_connection.client_config["PingInterval"] = 1
+    listener = await start_feishu(ws_settings(fake_feishu_api), core, Templates())
+    try:
+        await fake_feishu_api.wait_until(lambda: fake_feishu_api.long_connection.pings >= 2)
+        assert listener.connected and fake_feishu_api.long_connection.failures == []
+    finally:
+        await listener.stop()
+
+
+async def test_a_wrong_app_secret_is_reported_not_a_silent_dead_listener(
+    fake_feishu_api: FakeFeishuApi, reference_archive: Any
+) -> None:
+    """``digestbot run`` keeps delivering and ``/healthz`` names the failed listener."""
+    failures: dict[str, str] = {}
+    settings = ws_settings(fake_feishu_api, app_secret="not-the-secret")
+    started = await start_listeners(settings, reference_archive, failures=failures)
+    assert started == [] and "feishu.app_secret" in failures["feishu"]
+    assert not ws_threads()
 
 
 async def test_a_wrong_app_secret_fails_the_start_by_name(
