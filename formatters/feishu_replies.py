@@ -32,7 +32,14 @@ from bot.chat import (
 )
 from formatters import layout
 from formatters import rollup as weekly
-from formatters.feishu import card_body, item_elements, render_rollup, text_cards
+from formatters.feishu import (
+    BODY_LIMIT,
+    body_size,
+    card_body,
+    item_elements,
+    render_rollup,
+    text_cards,
+)
 from formatters.lines import Line
 from formatters.robot_markup import intro_lines, item_lines
 from formatters.templates import Templates
@@ -113,7 +120,12 @@ def _search(reply: SearchReply, templates: Templates) -> list[dict[str, Any]]:
             value = actions.encode_more_key(reply.more_key, more)
         if value is not None:
             buttons.append(button(f"{templates.label('more')} ▸", value))
-    cards[-1]["body"]["elements"].append(button_row(buttons))
+    row = button_row(buttons)
+    last = cards[-1]
+    if body_size({"card": last}) + body_size(row) + 1 <= BODY_LIMIT:
+        last["body"]["elements"].append(row)
+    else:  # a full page of long items: the buttons get a card of their own
+        cards.append(card_body(None, [row])["card"])
     return cards
 
 
