@@ -233,6 +233,9 @@ class FakeFeishuApi(FakeServer):
 
     async def _bot_info(self, request: web.Request) -> web.Response:
         self.record("bot.info", {})
+        fault = self.take_fault("bot.info")
+        if fault is not None:
+            return self._fault(request, fault)
         if not self._authorized(request):
             return self._answer(BAD_TOKEN, "Invalid access token for authorization", 400)
         return web.json_response(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import lark_oapi as lark
 from aiohttp import web
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, DigestbotError, PlatformUnavailable
 from bot.platforms.feishu.api import FeishuApi
 from bot.platforms.feishu.events import FeishuBridge
 from bot.platforms.feishu.listener import missing_key
@@ -156,7 +156,12 @@ async def start_feishu(
         feishu.app_id, feishu.app_secret.get_secret_value(), domain=feishu.api_url
     )
     bridge = FeishuBridge(core, templates, api, asyncio.get_running_loop())
-    await bridge.identify()  # refused credentials end the start here, named
+    try:
+        await bridge.identify()  # refused credentials end the start here, named
+    except PlatformUnavailable:
+        raise
+    except DigestbotError as exc:  # a passing fault: the first message asks again
+        log.warning("feishu: the bot's open id is not known yet: %s", exc)
     listener = FeishuListener(bridge, feishu.mode)
     handler = dispatcher(settings, bridge)
     if feishu.mode == "http":

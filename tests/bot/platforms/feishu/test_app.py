@@ -15,6 +15,7 @@ from bot.chat import CommandCore, actions
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.platforms.feishu.app import EVENTS_PATH, FeishuListener, start_feishu
+from bot.platforms.feishu.events import command_text
 from formatters.templates import Templates
 from tests.bot.platforms.conftest import free_port
 from tests.bot.platforms.feishu.kit import (
@@ -184,6 +185,22 @@ async def test_the_bot_fetches_its_open_id_and_answers_only_its_own_mention(
     assert all(r["parent_id"] != other["event"]["message"]["message_id"] for r in both)
 
 
+async def test_a_passing_fault_at_start_is_retried_at_the_first_message(
+    fake_feishu_api: FakeFeishuApi, core: CommandCore
+) -> None:
+    fake_feishu_api.add_chat(GROUP, owner=OWNER)
+    fake_feishu_api.fail_next("bot.info", status=500)
+    listener = await start_feishu(
+        settings_for(fake_feishu_api), core, Templates(), host="127.0.0.1", port=free_port()
+    )
+    try:
+        assert listener.bridge.bot_open_id is None and listener.connected
+        assert ranks(await ask(fake_feishu_api, listener, GROUP, "tag:RL")) == [2, 7]
+        assert len(fake_feishu_api.calls_to("bot.info")) == 2
+    finally:
+        await listener.stop()
+
+
 async def test_the_bots_own_messages_are_ignored_even_as_a_user(
     fake_feishu_api: FakeFeishuApi, bot: FeishuListener
 ) -> None:
@@ -271,3 +288,19 @@ def test_the_fake_refuses_a_button_without_an_object_value() -> None:
     card["body"]["elements"][0]["behaviors"] = [{"type": "callback", "value": "m:0:x"}]
     with pytest.raises(RobotRefused, match="object"):
         validate_card(card)
+
+
+@pytest.mark.parametrize(
+    ("text", "keys", "expected"),
+    [
+        ("@_user_1 tag:RL", ["@_user_1"], "tag:RL"),
+        ("@_user_1 /ai tag:RL", ["@_user_1"], "tag:RL"),
+        ("@_user_10 @_user_1 tag:RL", ["@_user_1"], "@_user_10 tag:RL"),
+        ("@_user_2 tag:RL @_user_1", ["@_user_1"], "@_user_2 tag:RL"),
+    ],
+)
+def test_command_text_strips_only_the_bots_mention(
+    text: str, keys: list[str], expected: str
+) -> None:
+    assert command_text(json.dumps({"text": text}), keys) == expected
+    assert command_text("not json", keys) == ""
