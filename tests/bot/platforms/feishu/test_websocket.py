@@ -187,3 +187,18 @@ async def test_stop_ends_the_connection(fake_feishu_api: FakeFeishuApi, core: Co
     assert not listener.connected and not ws_threads()
     await fake_feishu_api.wait_until(lambda: fake_feishu_api.long_connection.connected == 0)
     assert fake_feishu_api.long_connection.connections == 1  # and it did not reconnect
+
+
+async def test_stop_while_reconnecting_ends_the_retries(
+    fake_feishu_api: FakeFeishuApi, core: CommandCore
+) -> None:
+    connection = fake_feishu_api.long_connection
+    listener = await start_feishu(ws_settings(fake_feishu_api), core, Templates())
+    connection.busy = True
+    connection.drop()
+    await fake_feishu_api.wait_until(lambda: fake_feishu_api.stats["ws_busy"] >= 1, timeout=10)
+    await listener.stop()
+    assert not listener.connected and not ws_threads()
+    tries = fake_feishu_api.stats["ws_busy"]
+    connection.busy = False
+    assert connection.connections == 1 and fake_feishu_api.stats["ws_busy"] == tries
