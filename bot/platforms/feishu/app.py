@@ -33,6 +33,7 @@ from bot.chat import CommandCore, CommandRequest, is_mutating
 from bot.errors import ConfigError, DigestbotError
 from bot.platforms.feishu.api import FeishuApi
 from bot.platforms.feishu.listener import missing_key
+from bot.platforms.feishu.replies import send_replies
 from bot.redact import protect_settings_secrets
 from formatters import feishu_replies
 
@@ -114,8 +115,7 @@ class FeishuBridge:
             text=text,
         )
         cards = await self.core.in_worker(self._render, request)
-        for card in cards:
-            await self.api.reply_card(str(message.message_id), card)
+        await send_replies(self.api, str(message.message_id), cards, self.templates)
 
     async def _is_admin(
         self, chat_type: str | None, chat_id: str | None, user: str | None, text: str
