@@ -62,8 +62,8 @@ class Group:
 
 
 def body_size(body: dict[str, Any]) -> int:
-    """Bytes of the body as sent (compact JSON, UTF-8)."""
-    return utf8_len(json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+    """Bytes of the body as the transport sends it (``json.dumps`` defaults, UTF-8)."""
+    return utf8_len(json.dumps(body, ensure_ascii=False))
 
 
 def element_count(node: Any) -> int:
@@ -261,7 +261,7 @@ def post_bodies(title: str | None, lines: Sequence[Line], locale: str = "zh_cn")
     parts: list[list[list[Element]]] = [[]]
     size = base
     for para in paragraphs:
-        cost = body_size({"p": para}) - 6 + 1  # the list item and its comma
+        cost = body_size({"p": para}) - 7 + 2  # the list item and its ", "
         if parts[-1] and size + cost > BODY_LIMIT:
             parts.append([])
             size = base

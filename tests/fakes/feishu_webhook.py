@@ -5,7 +5,8 @@
 base64(HMAC-SHA256(key=timestamp + "\\n" + secret, message="")) in the body, else
 ``code 19021``. Over the rate limit it answers ``code 11232`` (frequency limited). A card
 Feishu cannot build is answered with HTTP 200 and ``code 11246`` ("ErrCode: 11310; ErrMsg:
-…"); ``refuse_cards`` makes it refuse every card that way (text and posts still pass).
+…"); ``refuse_cards`` makes it refuse every card that way (text and posts still pass),
+``refuse_posts`` every post as a bad request (code 9499, HTTP 400).
 """
 
 from __future__ import annotations
@@ -32,10 +33,13 @@ class FakeFeishuWebhook(FakeRobots):
     def __init__(self) -> None:
         super().__init__()
         self.refuse_cards = False
+        self.refuse_posts = False
 
     def _validated(self, body: dict[str, Any]) -> dict[str, Any]:
         if self.refuse_cards and body.get("msg_type") == "interactive":
             raise card_refused("unsupported type of block; ErrorValue: refused by the test")
+        if self.refuse_posts and body.get("msg_type") == "post":
+            raise RobotFail(9499, "Bad Request", status=400)
         return super()._validated(body)
 
     def webhook_path(self) -> str:
