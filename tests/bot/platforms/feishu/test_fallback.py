@@ -166,7 +166,8 @@ async def test_hostile_content_stays_inert_in_posts_and_text(
     assert fake_feishu_webhook.mentions == []  # no <at> tag, @所有人 or @all addresses anyone
     assert all(link.startswith("https://") for m in sent for link in m["links"])
     shown = "\n".join(m["text"] for m in sent).replace("\u200b", "")
-    assert "<at id=all></at>" in shown and "@所有人" in shown  # shown as text
+    for fragment in ("<at id=all></at>", '<at user_id="all">', "@所有人", "@all"):
+        assert fragment in shown, fragment  # shown as text
 
 
 @pytest.fixture
