@@ -182,3 +182,13 @@ def test_a_trends_reply_is_a_chart_then_a_card_the_chart_joins(
     assert joined["body"]["elements"][0]["alt"]["content"].startswith(chart.title)
     assert "RL" in shown["text"] and "Agent" in shown["text"]
     assert "chart is" not in shown["text"]  # the picture is in the card itself
+
+
+def test_an_empty_week_is_one_card_saying_so() -> None:
+    empty = Rollup(
+        week="2026-W06", start=dt.date(2026, 2, 2), end=dt.date(2026, 2, 8), days=[], considered=0
+    )
+    [message] = feishu.render_rollup(empty, Templates("en"))
+    shown = validate_feishu_message(message.body)
+    assert "2026-W06" in shown["title"] and shown["panels"] == 0
+    assert [validate_feishu_message(p)["text"] for p in message.fallback]

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bot.archive import Archive
+from bot.archive import Archive, select_rollup
 from bot.channels import Channel, load_channels
 from bot.config import load_settings
 from bot.delivery import Deliverer, DeliveryOptions, Outcome
@@ -26,9 +26,12 @@ from bot.platforms import Transports
 from bot.platforms.feishu.api import FeishuApi
 from bot.platforms.feishu.transport import FeishuTransport
 from bot.platforms.robot import Robot
+from bot.query import IsoWeek
 from formatters import feishu
+from formatters import rollup as weekly
 from formatters.payloads import RobotMessage
 from formatters.templates import Templates
+from formatters.weekly import render_weekly
 from tests.fakes.feishu_api import FakeFeishuApi
 from tests.fakes.feishu_webhook import FakeFeishuWebhook
 from tests.support.delivery_kit import DAY, REFERENCE, item_urls, write_config
@@ -46,12 +49,18 @@ FAST = DeliveryOptions(
 class World:
     """A real archive with the reference digest, the deliverer and the Feishu transport."""
 
-    def __init__(self, tmp_path: Path, channel: dict[str, Any], extra: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        channel: dict[str, Any],
+        extra: dict[str, Any],
+        source: Path = REFERENCE,
+    ) -> None:
         path = write_config(tmp_path, channels=[channel], extra=extra)
         self.settings = load_settings(path, environ={})
         self.archive = Archive.from_settings(self.settings)
         self.archive.create_schema()
-        assert ingest_paths(self.archive, [str(REFERENCE)]).ok
+        assert ingest_paths(self.archive, [str(source)], workers=1).ok
         self.transports = Transports(self.settings, overrides={"feishu": {"limits": ()}})
         self.templates = Templates(**self.settings.template_options())
         self.deliverer = Deliverer(
@@ -61,6 +70,7 @@ class World:
             aliases=self.archive.aliases,
             owner="test",
             options=FAST,
+            render_weekly=lambda platform, rollup: render_weekly(platform, rollup, self.templates),
         )
 
     def channels(self) -> list[Channel]:
@@ -220,3 +230,28 @@ async def test_a_card_without_a_fallback_still_fails_loudly(fake_feishu_api: Fak
             digest_date=DAY,
         )
     await transport.close()
+
+
+@pytest.mark.parametrize("refuse", [False, True], ids=["cards", "posts"])
+async def test_the_weekly_rollup_reaches_a_robot_whole_and_in_order(
+    tmp_path: Path, fake_feishu_webhook: FakeFeishuWebhook, week_dir: Path, refuse: bool
+) -> None:
+    webhook = fake_feishu_webhook.add_robot()
+    entry = {"platform": "feishu", "id": "wk", "webhook": webhook, "digest": "weekly"}
+    world = World(tmp_path, entry, {"language": "en"}, source=week_dir)
+    fake_feishu_webhook.refuse_cards = refuse
+    try:
+        (result,) = await world.deliverer.deliver_all(world.channels(), week=IsoWeek(2026, 6))
+        rollup = select_rollup(world.archive, IsoWeek(2026, 6))
+    finally:
+        await world.close()
+    assert result.outcome is Outcome.DELIVERED
+    sent = fake_feishu_webhook.sent(webhook)
+    assert {m["msg_type"] for m in sent} == {"post" if refuse else "interactive"}
+    text = "\n".join(m["text"] for m in sent)
+    titles = [hit.title for hit in weekly.shown_hits(rollup)]
+    assert len(titles) == 10
+    assert [text.index(t) for t in titles] == sorted(text.index(t) for t in titles)
+    assert text.index("Mon 02-02") < text.index(titles[0])
+    if not refuse:
+        assert sum(m["panels"] for m in sent) == 10
