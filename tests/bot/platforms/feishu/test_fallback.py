@@ -34,7 +34,8 @@ from formatters.templates import Templates
 from formatters.weekly import render_weekly
 from tests.fakes.feishu_api import FakeFeishuApi
 from tests.fakes.feishu_webhook import FakeFeishuWebhook
-from tests.support.delivery_kit import DAY, REFERENCE, item_urls, write_config
+from tests.support.cli import run as run_cli
+from tests.support.delivery_kit import DAY, REFERENCE, fast_timings, item_urls, write_config
 
 DATA = Path(__file__).resolve().parents[3] / "data"
 ALL = list(range(1, 15))
@@ -255,3 +256,19 @@ async def test_the_weekly_rollup_reaches_a_robot_whole_and_in_order(
     assert text.index("Mon 02-02") < text.index(titles[0])
     if not refuse:
         assert sum(m["panels"] for m in sent) == 10
+
+
+def test_digestbot_send_twice_posts_the_refused_cards_content_once(
+    tmp_path: Path, fake_feishu_webhook: FakeFeishuWebhook, capsys: pytest.CaptureFixture[str]
+) -> None:
+    webhook = fake_feishu_webhook.add_robot("s3cret")
+    channel = {"platform": "feishu", "id": "team", "webhook": webhook, "secret": "s3cret"}
+    config = write_config(tmp_path, channels=[channel], timings=fast_timings(any_age=False))
+    fake_feishu_webhook.refuse_cards = True
+    argv = ["--config", str(config), "send", "--date", "2026-02-03"]
+    assert run_cli(argv) == 0
+    sent = fake_feishu_webhook.sent(webhook)
+    assert {m["msg_type"] for m in sent} == {"post"} and first_seen(sent) == ALL
+    assert run_cli(argv) == 0
+    assert "already" in capsys.readouterr().out
+    assert len(fake_feishu_webhook.sent(webhook)) == len(sent)  # the second send posts nothing
