@@ -15,14 +15,22 @@ Feishu refuses the card; ``text_fallback`` turns a post into a plain ``text`` me
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from bot.models import Digest
 from formatters import rollup as weekly
-from formatters.escape import escape_feishu, feishu_plain, feishu_post_text, safe_url
+from formatters.escape import (
+    MENTION_BREAK,
+    escape_feishu,
+    feishu_plain,
+    feishu_post_text,
+    safe_url,
+)
 from formatters.line_markup import merge
 from formatters.lines import Line
 from formatters.payloads import ChartImage, RobotMessage
@@ -293,12 +301,55 @@ def text_fallback(post: dict[str, Any]) -> dict[str, Any]:
     return {"msg_type": "text", "content": {"text": "\n".join(rows)}}
 
 
+_MD_LINK = re.compile(r"\[([^\]]*)\]\((https?://[^)\s]*)\)")
+
+
+def _plain(markdown: str) -> str:
+    """Our card markdown back to its text: markers dropped (content's own ``*`` and ``~``
+    are entities), entities resolved outside link targets, links as "label (url)"."""
+    raw = markdown.replace("**", "").replace("~~", "")
+    out, last = [], 0
+    for match in _MD_LINK.finditer(raw):
+        out.append(html.unescape(raw[last : match.start()]))
+        out.append(f"{html.unescape(match[1])} ({match[2]})")
+        last = match.end()
+    out.append(html.unescape(raw[last:]))
+    return "".join(out).replace(MENTION_BREAK, "")
+
+
+def card_text(card: dict[str, Any]) -> dict[str, Any]:
+    """A card's visible text as ``text`` message content, for a reply whose card Feishu
+    refused: the markdown's entities resolved back to the text they stood for, links
+    written out after their label, and the result escaped again for plain text."""
+    rows: list[str] = []
+
+    def walk(element: dict[str, Any]) -> None:
+        tag = element.get("tag")
+        if tag == "markdown":
+            rows.append(_plain(str(element.get("content", ""))))
+        elif tag == "collapsible_panel":
+            title = ((element.get("header") or {}).get("title") or {}).get("content", "")
+            rows.append(str(title).replace(MENTION_BREAK, ""))
+        elif tag == "img":
+            rows.append(str((element.get("alt") or {}).get("content", "")))
+        for child in element.get("elements", []) or []:
+            walk(child)
+
+    header = ((card.get("header") or {}).get("title") or {}).get("content")
+    if header:
+        rows.append(str(header).replace(MENTION_BREAK, ""))
+    for element in (card.get("body") or {}).get("elements", []):
+        walk(element)
+    return {"text": feishu_post_text("\n".join(row for row in rows if row))}
+
+
 __all__ = [
     "BODY_LIMIT",
     "ELEMENT_LIMIT",
     "Group",
     "body_size",
     "card_body",
+    "card_text",
     "element_count",
     "item_elements",
     "item_groups",

@@ -192,3 +192,14 @@ def test_an_empty_week_is_one_card_saying_so() -> None:
     shown = validate_feishu_message(message.body)
     assert "2026-W06" in shown["title"] and shown["panels"] == 0
     assert [validate_feishu_message(p)["text"] for p in message.fallback]
+
+
+def test_a_cards_text_is_readable_and_inert() -> None:
+    digest = Digest(date=dt.date(2026, 2, 5), title="D", items=[HOSTILE])
+    for message in feishu.render_digest(digest, Templates("zh")):
+        body = {"msg_type": "text", "content": feishu.card_text(message.body["card"])}
+        shown = validate_feishu_message(body)
+        assert not shown["mentions"]
+        plain = shown["text"].replace("\u200b", "")
+        assert '<at user_id="all">全体</at>' in plain and "[x](javascript:alert(1))" in plain
+        assert "&#" not in plain and "**" not in plain

@@ -178,3 +178,16 @@ class FeishuApi:
         where = f"feishu: im/v1/images ({len(png)} bytes)"
         response = await self._call(where, self.client.im.v1.image.acreate, request)
         return str(response.data.image_key)
+
+    async def reply_message(self, message_id: str, msg_type: str, content: dict[str, Any]) -> str:
+        """Reply with any message type (``text`` when Feishu refused the reply's card)."""
+        body = (
+            ReplyMessageRequestBody.builder()
+            .msg_type(msg_type)
+            .content(json.dumps(content, ensure_ascii=False))
+            .build()
+        )
+        request = ReplyMessageRequest.builder().message_id(message_id).request_body(body).build()
+        where = f"feishu: reply to {message_id} ({msg_type})"
+        response = await self._call(where, self.client.im.v1.message.areply, request)
+        return str(response.data.message_id)

@@ -4,7 +4,8 @@
 it belongs on. The PNG goes up through the image upload (``FeishuApi.upload_image``) and
 that card shows it at the top (``formatters.feishu.with_image``), above the one line per
 tag. When the upload fails the asker still gets the text, and a notice saying why the
-chart is missing: never silence.
+chart is missing: never silence. A card Feishu refuses as invalid is sent again as its
+text (``formatters.feishu.card_text``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.chat import NoticeReply
-from bot.errors import DigestbotError
+from bot.errors import DeliveryError, DigestbotError
 from formatters import ChartImage, feishu, feishu_replies
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from formatters import Templates
 
 log = logging.getLogger(__name__)
+#: Feishu could not build the card (IM API).
+CARD_REFUSED = "230099"
 
 
 async def send_replies(
@@ -46,7 +49,7 @@ async def send_replies(
         if pending is not None:
             card = feishu.with_image(card, *pending)
             pending = None
-        await api.reply_card(message_id, card)
+        await reply(api, message_id, card)
     for problem in problems:
         notice = NoticeReply(
             message=f"I could not upload the chart ({problem}); the numbers are above."
@@ -54,6 +57,20 @@ async def send_replies(
         for card in feishu_replies.render_reply(notice, templates):
             if not isinstance(card, ChartImage):
                 await api.reply_card(message_id, card)
+
+
+async def reply(api: FeishuApi, message_id: str, card: dict[str, Any]) -> None:
+    """One reply card; if Feishu refuses it as invalid (230099), its text as a ``text``
+    reply, so the answer is never lost to a card problem."""
+    try:
+        await api.reply_card(message_id, card)
+    except DeliveryError as exc:
+        if type(exc) is not DeliveryError or exc.code != CARD_REFUSED:
+            raise
+        log.warning(
+            "feishu: a reply card to %s was refused (%s); replying as text", message_id, exc.code
+        )
+        await api.reply_message(message_id, "text", feishu.card_text(card))
 
 
 __all__ = ["send_replies"]

@@ -89,3 +89,15 @@ async def test_week_last_answers_the_rollup_with_collapsible_details(
     assert "Agent 框架 A 预览" not in content  # a repeat of Wednesday's item
     assert sum(r["panels"] for r in answer) == 10  # each item's details one click away
     assert all(r["msg_type"] == "interactive" and not r["mentions"] for r in answer)
+
+
+async def test_a_refused_reply_card_arrives_as_text(
+    fake_feishu_api: FakeFeishuApi, week_bot: FeishuListener
+) -> None:
+    fake_feishu_api.refuse_cards = True
+    [answer] = await ask(fake_feishu_api, week_bot, "week last")
+    assert answer["msg_type"] == "text" and not answer["mentions"]
+    text = answer["text"]
+    assert "Weekly rollup 2026-W06" in text and text.index("Mon 02-02") < text.index("Sun 02-08")
+    assert text.count("要点一") == 10  # every item's details, in the text
+    assert "https://" in text and "**" not in text and "&#" not in text
