@@ -145,3 +145,12 @@ def markdown_url(url: str | None) -> str | None:
     if safe is None:
         return None
     return safe.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+
+
+def feishu_post_text(text: str) -> str:
+    """Feishu ``post`` ``text`` elements and ``text`` messages: shown as is, except that an
+    ``<at …>`` tag would address people. A zero-width space after ``<`` keeps any tag text,
+    and one after ``@`` keeps ``@所有人`` and ``@all`` from addressing anyone."""
+    if "<" in text:
+        text = text.replace("<", "<" + MENTION_BREAK)
+    return _defuse_mentions(text)

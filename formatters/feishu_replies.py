@@ -2,7 +2,9 @@
 
 The app bot replies to the message that asked; each reply is one or more cards within
 the body limit (``formatters.feishu.text_cards``), with the same wording and layout as
-every other platform (``formatters.layout``).
+every other platform (``formatters.layout``). ``/ai week`` gets the rollup's cards with
+their collapsible panels, ``/ai trends`` the chart (uploaded by the adapter) above its
+text lines.
 
 A search reply ends with buttons, as on Slack and Telegram: "details" for each item and
 "more" for the next page. They are card JSON 2.0 ``button`` elements with a ``callback``
@@ -41,18 +43,21 @@ from formatters.feishu import (
     text_cards,
 )
 from formatters.lines import Line
+from formatters.payloads import ChartImage
 from formatters.robot_markup import intro_lines, item_lines
 from formatters.templates import Templates
 
 
-def render_reply(reply: Reply, templates: Templates) -> list[dict[str, Any]]:
-    """A command's answer as cards for the app bot to reply with."""
+def render_reply(reply: Reply, templates: Templates) -> list[dict[str, Any] | ChartImage]:
+    """A command's answer as cards for the app bot to reply with; a trends answer starts
+    with its ``ChartImage``, which the adapter uploads and shows at the top of the card
+    after it (``formatters.feishu.with_image``)."""
     if isinstance(reply, SearchReply):
         return _search(reply, templates)
     if isinstance(reply, WeekReply):
         return [m.body["card"] for m in render_rollup(reply.rollup, templates)]
-    if isinstance(reply, TrendsReply):  # the chart needs an image upload: the text lines
-        return text_cards(weekly.trend_lines(reply.trends, templates, chart="none"))
+    if isinstance(reply, TrendsReply):
+        return _trends(reply, templates)
     if isinstance(reply, DigestReply):
         digest = reply.digest
         title = templates.text("digest_title", title=digest.title, date=digest.date.isoformat())
@@ -75,6 +80,16 @@ def render_reply(reply: Reply, templates: Templates) -> list[dict[str, Any]]:
     if isinstance(reply, NoticeReply):
         return text_cards(templates.lines("notice", message=reply.message))
     raise TypeError(f"no Feishu rendering for {type(reply).__name__}")
+
+
+def _trends(reply: TrendsReply, templates: Templates) -> list[dict[str, Any] | ChartImage]:
+    """The chart, then the one-line-per-tag text in a card the chart will sit on top of."""
+    chart = weekly.chart_image(reply.trends, templates)
+    place = "omit" if chart or reply.trends.empty else "none"
+    cards: list[dict[str, Any] | ChartImage] = list(
+        text_cards(weekly.trend_lines(reply.trends, templates, chart=place))
+    )
+    return [chart, *cards] if chart else cards
 
 
 #: The key of a button's callback value that holds the ``bot.chat.actions`` payload.

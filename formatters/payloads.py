@@ -67,10 +67,13 @@ class RobotMessage(BaseModel):
     """The JSON body a group robot's webhook gets (Feishu, DingTalk, WeCom), unsigned.
 
     The transport adds what changes per request (Feishu's ``timestamp``/``sign``); for the
-    Feishu app bot it sends the same card through the IM API instead.
+    Feishu app bot it sends the same card through the IM API instead. ``fallback`` holds
+    the same content as plain Feishu ``post`` bodies (in order, each within the limits):
+    what the transport sends instead when Feishu refuses the card, so no item is lost.
     """
 
     body: dict[str, Any]
+    fallback: list[dict[str, Any]] = Field(default_factory=list)
 
     def api_kwargs(self) -> dict[str, Any]:
         return dict(self.body)

@@ -4,7 +4,10 @@
 access tokens for one app (``app_id``/``app_secret``), takes ``im/v1/messages`` sends and
 ``…/{message_id}/reply`` replies with a valid token only, checks card content with the
 Feishu validators, answers ``im/v1/chats/{chat_id}`` with the group's owner and managers,
-and enforces a per-chat rate limit on sends (code 99991400 over it).
+and enforces a per-chat rate limit on sends (code 99991400 over it). Message content is
+held to Feishu's limits (text 150 KB, card and post 30 KB: code 230025); a card it cannot
+build, or one showing an image it never issued (``feishu_images``), is code 230099, and
+``refuse_cards`` refuses every card that way (posts and text still pass).
 
 ``bot/v3/info`` tells the bot its own open id.
 
@@ -30,13 +33,17 @@ import aiohttp
 from aiohttp import web
 from Crypto.Cipher import AES
 
-from tests.fakes.feishu_validation import validate_card
+from tests.fakes.feishu_images import FakeImages
+from tests.fakes.feishu_validation import validate_content
 from tests.fakes.feishu_ws import FakeLongConnection
 from tests.fakes.robot_markdown import RobotRefused
 from tests.fakes.server import FakeServer, Fault, TokenBucket
 
 RATE_LIMITED = 99991400
 BAD_TOKEN = 99991663
+CARD_REFUSED, TOO_LONG = 230099, 230025
+#: Content limits in bytes: text messages, cards and posts.
+CONTENT_LIMITS = {"text": 150 * 1024, "interactive": 30 * 1024, "post": 30 * 1024}
 
 
 async def read_params(request: web.Request) -> dict[str, Any]:
@@ -77,6 +84,8 @@ class FakeFeishuApi(FakeServer):
         self._buckets: dict[str, TokenBucket] = {}
         self._ids = itertools.count(1)
         self.long_connection = FakeLongConnection(self, self.app_id, self.app_secret)
+        self.images = FakeImages(self)
+        self.refuse_cards = False
 
     # -- state ------------------------------------------------------------------------
     def add_chat(self, chat_id: str, *, owner: str, managers: tuple[str, ...] = ()) -> None:
@@ -105,6 +114,7 @@ class FakeFeishuApi(FakeServer):
         app.router.add_get("/open-apis/im/v1/chats/{chat_id}", self._chat)
         app.router.add_get("/open-apis/bot/v3/info", self._bot_info)
         self.long_connection.routes(app)
+        self.images.routes(app)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
 
     async def _before_stop(self) -> None:
@@ -183,15 +193,28 @@ class FakeFeishuApi(FakeServer):
             if wait > 0:
                 self.count("rate_limited")
                 return self._answer(RATE_LIMITED, "request trigger frequency limit", 400)
-        kind = params.get("msg_type")
+        kind = str(params.get("msg_type"))
+        raw = str(params.get("content", ""))
+        if len(raw.encode()) > CONTENT_LIMITS.get(kind, CONTENT_LIMITS["text"]):
+            return self._answer(
+                TOO_LONG, "The length of the message content reaches its limit", 400
+            )
         try:
-            content = json.loads(str(params.get("content", "")))
+            content = json.loads(raw)
         except ValueError:
             return self._answer(230001, "invalid message content", 400)
         try:
-            shown = validate_card(content) if kind == "interactive" else {"text": str(content)}
+            if kind == "interactive" and self.refuse_cards:
+                raise RobotRefused(11310, "unsupported type of block; ErrorValue: refused")
+            shown = validate_content(kind, content)
+            unknown = set(shown["images"]) - self.images.keys
+            if unknown:
+                raise RobotRefused(11310, f"invalid image keys: {sorted(unknown)}")
         except RobotRefused as exc:
-            return self._answer(230099, f"Failed to create card content: {exc}", 400)
+            text = f"Failed to create card content, ext=ErrCode: {exc.code}; ErrMsg: {exc}; "
+            if kind != "interactive":
+                text = f"invalid message content: {exc}"
+            return self._answer(CARD_REFUSED if kind == "interactive" else 230001, text, 400)
         uuid = params.get("uuid")
         with self._lock:
             again = [m for m in self.messages.get(chat_id, []) if uuid and m["uuid"] == uuid]

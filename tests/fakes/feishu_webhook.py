@@ -3,7 +3,10 @@
 ``POST /open-apis/bot/v2/hook/{token}``. A robot added with a secret requires
 ``timestamp`` (seconds, within an hour) and ``sign`` =
 base64(HMAC-SHA256(key=timestamp + "\\n" + secret, message="")) in the body, else
-``code 19021``. Over the rate limit it answers ``code 11232`` (frequency limited).
+``code 19021``. Over the rate limit it answers ``code 11232`` (frequency limited). A card
+Feishu cannot build is answered with HTTP 200 and ``code 11246`` ("ErrCode: 11310; ErrMsg:
+…"); ``refuse_cards`` makes it refuse every card that way (text and posts still pass),
+``refuse_posts`` every post as a bad request (code 9499, HTTP 400).
 """
 
 from __future__ import annotations
@@ -16,13 +19,28 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.feishu_validation import BODY_LIMIT, validate_feishu_message
+from tests.fakes.feishu_validation import BODY_LIMIT, CARD_INVALID, validate_feishu_message
 from tests.fakes.robot_markdown import RobotRefused
 from tests.fakes.robot_server import FakeRobots, RateLimit, RobotFail, RobotState
+
+#: The webhook's answer to a card it cannot build (HTTP 200).
+CARD_REFUSED = 11246
 
 
 class FakeFeishuWebhook(FakeRobots):
     LIMIT = RateLimit(per_window=100, window=60.0, per_second=5)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse_cards = False
+        self.refuse_posts = False
+
+    def _validated(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.refuse_cards and body.get("msg_type") == "interactive":
+            raise card_refused("unsupported type of block; ErrorValue: refused by the test")
+        if self.refuse_posts and body.get("msg_type") == "post":
+            raise RobotFail(9499, "Bad Request", status=400)
+        return super()._validated(body)
 
     def webhook_path(self) -> str:
         return "/open-apis/bot/v2/hook/{token}"
@@ -56,6 +74,8 @@ class FakeFeishuWebhook(FakeRobots):
         try:
             return validate_feishu_message(unsigned)
         except RobotRefused as exc:
+            if exc.code == CARD_INVALID:
+                raise card_refused(str(exc)) from None
             raise RobotFail(exc.code, str(exc), status=400) from None
 
     def ok(self) -> dict[str, Any]:
@@ -69,3 +89,7 @@ class FakeFeishuWebhook(FakeRobots):
 
     def gone_fail(self) -> RobotFail:
         return RobotFail(19001, "param invalid: incoming webhook access token invalid")
+
+
+def card_refused(message: str) -> RobotFail:
+    return RobotFail(CARD_REFUSED, f"ErrCode: {CARD_INVALID}; ErrMsg: {message}; ")

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
+from io import BytesIO
 from typing import Any
 
 import httpx
 import lark_oapi as lark
 import requests
 from lark_oapi.api.im.v1 import (
+    CreateImageRequest,
+    CreateImageRequestBody,
     CreateMessageRequest,
     CreateMessageRequestBody,
     GetChatRequest,
@@ -166,3 +169,45 @@ class FeishuApi:
         if not isinstance(open_id, str) or not open_id:
             raise DeliveryError(f"{where}: an answer without bot.open_id")
         return open_id
+
+    # -- other message types, and images: the cards' fallbacks and the trends chart -------
+
+    async def send_message(
+        self, chat_id: str, msg_type: str, content: dict[str, Any], *, uuid: str | None = None
+    ) -> str:
+        """Any message type (``post``, ``text``) to a chat; ``content`` as the IM API takes it."""
+        body = (
+            CreateMessageRequestBody.builder()
+            .receive_id(chat_id)
+            .msg_type(msg_type)
+            .content(json.dumps(content, ensure_ascii=False))
+        )
+        if uuid:
+            body = body.uuid(uuid[:50])
+        request = (
+            CreateMessageRequest.builder().receive_id_type("chat_id").request_body(body.build())
+        )
+        where = f"feishu:{chat_id}: im/v1/messages ({msg_type})"
+        response = await self._call(where, self.client.im.v1.message.acreate, request.build())
+        return str(response.data.message_id)
+
+    async def upload_image(self, png: bytes, *, image_type: str = "message") -> str:
+        """Upload an image for a message or card (``im/v1/images``); returns its image_key."""
+        body = CreateImageRequestBody.builder().image_type(image_type).image(BytesIO(png))
+        request = CreateImageRequest.builder().request_body(body.build()).build()
+        where = f"feishu: im/v1/images ({len(png)} bytes)"
+        response = await self._call(where, self.client.im.v1.image.acreate, request)
+        return str(response.data.image_key)
+
+    async def reply_message(self, message_id: str, msg_type: str, content: dict[str, Any]) -> str:
+        """Reply with any message type (``text`` when Feishu refused the reply's card)."""
+        body = (
+            ReplyMessageRequestBody.builder()
+            .msg_type(msg_type)
+            .content(json.dumps(content, ensure_ascii=False))
+            .build()
+        )
+        request = ReplyMessageRequest.builder().message_id(message_id).request_body(body).build()
+        where = f"feishu: reply to {message_id} ({msg_type})"
+        response = await self._call(where, self.client.im.v1.message.areply, request)
+        return str(response.data.message_id)

@@ -24,7 +24,8 @@ from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTr
 
 from bot.chat import CommandCore, CommandRequest, is_mutating
 from bot.errors import DigestbotError
-from formatters import feishu_replies
+from bot.platforms.feishu.replies import send_replies
+from formatters import ChartImage, feishu_replies
 
 if TYPE_CHECKING:
     from lark_oapi.api.im.v1 import P2ImMessageReceiveV1
@@ -150,9 +151,8 @@ class FeishuBridge:
         cards = await self.core.in_worker(self._render, request, action)
         await self._reply(message_id, cards)
 
-    async def _reply(self, message_id: str, cards: list[dict[str, Any]]) -> None:
-        for card in cards:
-            await self.api.reply_card(message_id, card)
+    async def _reply(self, message_id: str, cards: list[dict[str, Any] | ChartImage]) -> None:
+        await send_replies(self.api, message_id, cards, self.templates)
 
     async def _is_admin(
         self, chat_type: str | None, chat_id: str | None, user: str | None, text: str
@@ -167,7 +167,9 @@ class FeishuBridge:
             log.warning("feishu: cannot read the managers of %s: %s", chat_id, exc)
             return False
 
-    def _render(self, request: CommandRequest, action: str | None) -> list[dict[str, Any]]:
+    def _render(
+        self, request: CommandRequest, action: str | None
+    ) -> list[dict[str, Any] | ChartImage]:
         """Worker-thread work: answer the command (or the button) and render the cards."""
         if action is None:
             envelope = self.core.handle(request)

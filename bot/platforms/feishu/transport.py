@@ -9,6 +9,11 @@ A channel without a webhook is a chat of the app bot (``chat_id: oc_…``, or a 
 subscribed from chat): the same cards go through the IM API with the app's tenant token
 (``bot.platforms.feishu.api``), each with a ``uuid`` derived from the channel, the day and
 the message index, so Feishu posts a re-sent message only once.
+
+A card Feishu refuses as invalid (webhook code 11246, IM API code 230099) never loses its
+items: the same content goes out as the ``post`` messages the card carries
+(``RobotMessage.fallback``), and a post refused in turn as plain ``text``; each such
+switch is logged as a warning naming the channel, the day and the card's index.
 """
 
 from __future__ import annotations
@@ -17,9 +22,11 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import PlatformUnavailable, TransientDeliveryError
+from bot.errors import DeliveryError, PlatformUnavailable, TransientDeliveryError
 from bot.platforms.robot import Request, Robot, RobotTransport
 from formatters import RobotMessage
 from formatters import feishu as feishu_format
@@ -30,6 +37,13 @@ if TYPE_CHECKING:
     from bot.channels import Channel
     from bot.config import Settings
     from bot.platforms.feishu.api import FeishuApi
+
+log = logging.getLogger(__name__)
+#: Feishu could not build a card from our JSON: the webhook answers 11246 (HTTP 200), the
+#: IM API 230099; both name the card error (11310) in the message.
+WEBHOOK_CARD_REFUSED = frozenset({"11246"})
+IM_CARD_REFUSED = frozenset({"230099"})
+Send = Callable[[dict[str, Any], int], Awaitable[str]]
 
 
 def feishu_sign(secret: str, timestamp: int) -> str:
@@ -90,9 +104,20 @@ class FeishuTransport(RobotTransport):
         parent_id: str | None = None,
     ) -> str:
         if channel.id in self.robots:
-            return await super().send(
-                channel, message_index, payload, digest_date=digest_date, parent_id=parent_id
-            )
+            try:
+                return await super().send(
+                    channel, message_index, payload, digest_date=digest_date, parent_id=parent_id
+                )
+            except DeliveryError as exc:
+                if not refused_card(exc, payload, WEBHOOK_CARD_REFUSED):
+                    raise
+                robot = self.robot_of(channel)
+
+                async def post(body: dict[str, Any], part: int) -> str:
+                    return await self.post(channel, robot, body, message_index)
+
+                where = (channel, digest_date, message_index)
+                return await send_fallback(where, payload, exc, post)
         if self.api is None:
             raise PlatformUnavailable(
                 f"{channel}: no webhook for this channel and no app bot to post with "
@@ -103,13 +128,32 @@ class FeishuTransport(RobotTransport):
         key = f"{chat_id}|{digest_date.isoformat()}|{message_index}"
         uuid = hashlib.sha256(key.encode()).hexdigest()[:32]
         pace = f"chat:{chat_id}"
+        api = self.api
+
+        async def paced(call: Callable[[], Awaitable[str]]) -> str:
+            try:
+                async with self.pacer.turn(pace):
+                    return await call()
+            except TransientDeliveryError as exc:
+                if exc.retry_after:
+                    self.pacer.defer(pace, exc.retry_after)
+                raise
+
         try:
-            async with self.pacer.turn(pace):
-                return await self.api.send_card(chat_id, payload.body["card"], uuid=uuid)
-        except TransientDeliveryError as exc:
-            if exc.retry_after:
-                self.pacer.defer(pace, exc.retry_after)
-            raise
+            return await paced(lambda: api.send_card(chat_id, payload.body["card"], uuid=uuid))
+        except DeliveryError as exc:
+            if not refused_card(exc, payload, IM_CARD_REFUSED):
+                raise
+            refusal = exc
+
+        async def message(body: dict[str, Any], part: int) -> str:
+            kind = str(body["msg_type"])
+            content = body["content"]["post"] if kind == "post" else body["content"]
+            again = hashlib.sha256(f"{key}|{kind}|{part}".encode()).hexdigest()[:32]
+            return await paced(lambda: api.send_message(chat_id, kind, content, uuid=again))
+
+        where = (channel, digest_date, message_index)
+        return await send_fallback(where, payload, refusal, message)
 
     def sign(self, robot: Robot, body: dict[str, Any], now: float) -> Request:
         if not robot.secret:
@@ -117,3 +161,42 @@ class FeishuTransport(RobotTransport):
         timestamp = int(now)
         signed = {"timestamp": str(timestamp), "sign": feishu_sign(robot.secret, timestamp)}
         return Request(robot.webhook, {**signed, **body})
+
+
+def refused_card(exc: DeliveryError, payload: RobotMessage, codes: frozenset[str]) -> bool:
+    """Feishu refused this card as invalid, and the payload has content to send instead."""
+    return type(exc) is DeliveryError and exc.code in codes and bool(payload.fallback)
+
+
+async def send_fallback(
+    where: tuple[Channel, dt.date, int], payload: RobotMessage, exc: DeliveryError, send: Send
+) -> str:
+    """The refused card's content as its posts, in order; a refused post as text. Returns
+    the first message's id (the card's place in the ledger)."""
+    channel, day, index = where
+    log.warning(
+        "%s: Feishu refused card %d of %s (code %s); sending its content as %d post(s)",
+        channel,
+        index,
+        day.isoformat(),
+        exc.code,
+        len(payload.fallback),
+    )
+    first = ""
+    for part, post in enumerate(payload.fallback):
+        try:
+            sent = await send(post, part)
+        except DeliveryError as refused:
+            if type(refused) is not DeliveryError:
+                raise
+            log.warning(
+                "%s: Feishu refused post %d of card %d of %s (code %s); sending it as text",
+                channel,
+                part,
+                index,
+                day.isoformat(),
+                refused.code,
+            )
+            sent = await send(feishu_format.text_fallback(post), part)
+        first = first or sent
+    return first
