@@ -65,6 +65,9 @@ class FakeFeishuApi(FakeServer):
         self.verification_token = verification_token
         self.encrypt_key = encrypt_key
         self.bot_open_id = bot_open_id
+        self.bot_name = "digestbot"
+        #: ``bot/v3/info``'s ``activate_status``: 2 is an app the tenant has enabled.
+        self.activate_status = 2
         self.tokens: set[str] = set()
         self.chats: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -97,6 +100,8 @@ class FakeFeishuApi(FakeServer):
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_get("/open-apis/im/v1/chats/{chat_id}", self._chat)
+        app.router.add_get("/open-apis/im/v1/chats/{chat_id}/members/is_in_chat", self._in_chat)
+        app.router.add_get("/open-apis/bot/v3/info", self._bot_info)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
 
     async def _not_found(self, request: web.Request) -> web.Response:
@@ -219,6 +224,30 @@ class FakeFeishuApi(FakeServer):
             user_manager_id_list=chat["managers"],
             chat_mode="group",
         )
+
+    async def _in_chat(self, request: web.Request) -> web.Response:
+        """Whether the token's own bot is in the chat (the chats the fake knows)."""
+        chat_id = request.match_info["chat_id"]
+        self.record("im.chat.members.is_in_chat", {"chat_id": chat_id})
+        if not self._authorized(request):
+            return self._answer(BAD_TOKEN, "Invalid access token for authorization", 400)
+        with self._lock:
+            inside = chat_id in self.chats
+        return self._answer(0, "success", is_in_chat=inside)
+
+    async def _bot_info(self, request: web.Request) -> web.Response:
+        """``bot/v3/info``: the bot's identity under ``bot`` (not ``data``), as Feishu has it."""
+        self.record("bot.info", {})
+        if not self._authorized(request):
+            return self._answer(BAD_TOKEN, "Invalid access token for authorization", 400)
+        bot = {
+            "activate_status": self.activate_status,
+            "app_name": self.bot_name,
+            "avatar_url": "",
+            "ip_white_list": [],
+            "open_id": self.bot_open_id,
+        }
+        return web.json_response({"code": 0, "msg": "ok", "bot": bot})
 
     # -- Feishu's side of event delivery -----------------------------------------------
     def message_event(

@@ -1,0 +1,66 @@
+"""``digestbot doctor`` for DingTalk custom robots: the webhook's and secret's shape, and a
+probe that posts nothing.
+
+The probe is a markdown message without its title, signed like a delivery: a robot whose
+``access_token`` exists and whose signature matches refuses it as a message (400402,
+title missing); an unknown token answers 300001, a wrong or missing signature 310000. A
+robot secured by keywords also answers 310000 ("keywords not in content"): that one is a
+warning, since every digest message would need the keyword.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from bot.platforms.checks import Check
+from bot.platforms.dingtalk.transport import DingTalkTransport
+from bot.platforms.robot_probe import RobotShape, check_robots
+
+if TYPE_CHECKING:
+    from bot.channels import Channel
+    from bot.config import Settings
+
+_TOKEN = re.compile(r"[0-9a-f]{64}", re.I)
+
+
+def _secret_problem(secret: str) -> str | None:
+    if secret.startswith("SEC"):
+        return None
+    return "DingTalk signing secrets start with SEC: is this the robot's 加签 secret?"
+
+
+DINGTALK = RobotShape(
+    title="DingTalk",
+    hosts=frozenset({"oapi.dingtalk.com"}),
+    path="/robot/send",
+    token_param="access_token",
+    token_ok=lambda token: bool(_TOKEN.fullmatch(token)),
+    token_form="64 hex digits",
+    probe={"msgtype": "markdown", "markdown": {}},
+    reached=frozenset({400402, 400403, 40035}),
+    refused={
+        300001: "the access_token does not exist (robot removed?); copy the robot's "
+        "webhook URL into {key}.webhook again",
+        310000: "the signature was refused: {key}.secret is wrong, or missing while the "
+        "robot signs (加签), or this machine's clock is off",
+    },
+    secret_problem=_secret_problem,
+    softer={
+        "keyword": "the robot is secured by keywords: every digest message must contain "
+        "one; switch it to 加签 (signing) and set {key}.secret instead",
+    },
+)
+
+
+async def check_dingtalk(settings: Settings, channels: Sequence[Channel]) -> list[Check]:
+    """One row per DingTalk channel: webhook and secret shape, and the probe's answer."""
+    transport = DingTalkTransport.from_settings(settings)
+    rows = await check_robots(settings, channels, transport, DINGTALK)
+    for channel in channels:
+        if channel.key not in rows:
+            rows[channel.key] = Check(
+                channel.key, "fail", "no webhook configured (channels[].webhook)"
+            )
+    return list(rows.values())
