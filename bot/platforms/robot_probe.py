@@ -5,9 +5,11 @@ URL's host and path, the token in it, the secret's form — reported with the to
 (``bot.redact``), never printed. Then a *probe*: one request signed exactly as a delivery
 is, whose body no robot posts (no message type, or a message without its required
 fields). A robot that does not exist, or refuses the signature, answers with its
-credential code; one that accepted both answers with its "bad message" code — and nothing
-appears in the group. An answer the platform does not document for this leaves the row
-at a warning: the URL looks right, but only a real post would tell.
+credential code: a failure, whatever else the platform checks. A "bad message" answer
+proves the token (or signature) right only where it is established that the platform
+checks it before the message (``RobotShape.token_first`` / ``signature_first``);
+elsewhere, and for answers not documented for this, the row stays a warning: the URL
+looks right, but only a real post would tell. Either way nothing appears in the group.
 """
 
 from __future__ import annotations
@@ -49,6 +51,11 @@ class RobotShape:
     probe: dict[str, Any]
     #: Answer codes meaning "credentials accepted, message refused" (nothing posted).
     reached: frozenset[int]
+    #: Is it established (measured, documented) that the platform checks the token before
+    #: the message, and the signature before the message? Only then does a "bad message"
+    #: answer prove them right; otherwise it is a warning.
+    token_first: bool
+    signature_first: bool
     #: Answer codes meaning "the robot refused us", each with what to fix (``{key}`` is
     #: the ``channels[N]`` entry).
     refused: dict[int, str]
@@ -81,7 +88,7 @@ def shape_checks(shape: RobotShape, robot: Robot, key: str) -> list[Check]:
     host = parts.hostname or ""
     token = _token(shape, robot.webhook)
     rows: list[Check] = []
-    where = host if host in shape.hosts else f"{host} (not {shape.title}'s own host: a proxy?)"
+    where = host if host in shape.hosts else f"{host}, not {shape.title}'s own host (a proxy?)"
     if not parts.path.startswith(shape.path):
         rows.append(
             Check(key, "fail", f"{key}.webhook: path is not {shape.path}…; copy the robot's URL")
@@ -98,7 +105,7 @@ def shape_checks(shape: RobotShape, robot: Robot, key: str) -> list[Check]:
             )
         )
     else:
-        rows.append(Check(key, "ok", f"webhook {where}{shape.path}… with a token"))
+        rows.append(Check(key, "ok", f"webhook on {where}, with a token"))
     if robot.secret:
         problem = shape.secret_problem(robot.secret)
         if problem:
@@ -134,14 +141,24 @@ def read_answer(
     message = str(next((data[k] for k in transport.message_keys if k in data), ""))
     said = blank_secrets(message, [robot.webhook, robot.secret or "", _token(shape, robot.webhook)])
     said = said[:120]
-    signed = " and signature" if robot.secret else ""
     if isinstance(code, int) and code in shape.reached:
-        return Check(
-            key,
-            "ok",
-            f"key{signed} accepted: the probe was refused as a message (code {code}), "
-            "nothing was posted",
-        )
+        refused = f"the probe was refused as a message (code {code}), nothing was posted"
+        if not shape.token_first:
+            return Check(
+                key,
+                "warn",
+                f"format ok; cannot be verified without posting: {refused}, and "
+                f"{shape.title} does not document checking the token before the message",
+            )
+        if robot.secret and not shape.signature_first:
+            return Check(
+                key,
+                "warn",
+                f"token accepted: {refused}; {key}.secret cannot be verified without "
+                f"posting ({shape.title} does not document checking it first)",
+            )
+        signed = " and signature" if robot.secret else ""
+        return Check(key, "ok", f"token{signed} accepted: {refused}")
     if isinstance(code, int) and code in shape.refused:
         lowered = message.lower()
         for needle, advice in shape.softer.items():

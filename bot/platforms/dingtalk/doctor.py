@@ -1,11 +1,11 @@
 """``digestbot doctor`` for DingTalk custom robots: the webhook's and secret's shape, and a
 probe that posts nothing.
 
-The probe is a markdown message without its title, signed like a delivery: a robot whose
-``access_token`` exists and whose signature matches refuses it as a message (400402,
-title missing); an unknown token answers 300001, a wrong or missing signature 310000. A
-robot secured by keywords also answers 310000 ("keywords not in content"): that one is a
-warning, since every digest message would need the keyword.
+The probe is a markdown message without its title, signed like a delivery: an unknown
+token answers 300001, a wrong or missing signature 310000 — failures. A refusal as a
+message (400402, title missing) is a warning: DingTalk does not document checking token
+and signature first. A robot secured by keywords also answers 310000 ("keywords not in
+content"): a warning too, since every digest message would need the keyword.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ DINGTALK = RobotShape(
     token_form="64 hex digits",
     probe={"msgtype": "markdown", "markdown": {}},
     reached=frozenset({400402, 400403, 40035}),
+    token_first=False,
+    signature_first=False,
     refused={
         300001: "the access_token does not exist (robot removed?); copy the robot's "
         "webhook URL into {key}.webhook again",

@@ -4,9 +4,10 @@ The app bot (``feishu.app_id``): the tenant token and the bot's identity in one 
 (``GET /open-apis/bot/v3/info``), the listener's settings, and for each chat it posts to
 whether the bot is in that chat (``im/v1/chats/:chat_id/members/is_in_chat``, asked with
 the bot's own token). Custom robots: the webhook's shape and a signed probe without
-``msg_type`` — a robot that exists and accepts the signature refuses it with 19002
-("params error, msg_type need"), a wrong token answers 19001, a wrong signature 19021, and
-nothing is posted.
+``msg_type``. A wrong token answers 19001 whatever the body (measured), so a refusal as a
+message (19002 "params error, msg_type need", or 9499) proves the token; a wrong signature
+answers 19021, but whether Feishu checks it before the message is undocumented, so a
+signed robot's 19002 leaves the secret a warning. Nothing is posted.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ FEISHU = RobotShape(
     token_ok=lambda token: bool(_UUID.fullmatch(token)),
     token_form="a UUID",
     probe={},
-    reached=frozenset({19002}),
+    reached=frozenset({19002, 9499}),
+    token_first=True,
+    signature_first=False,
     refused={
         19001: "the webhook's token is invalid (robot removed?); copy the robot's webhook "
         "URL into {key}.webhook again",

@@ -2,8 +2,9 @@
 nothing.
 
 The webhook's ``key`` is the robot's only credential. An empty body has no ``msgtype``: a
-robot that exists refuses it with 40008 (invalid message type), a wrong or removed key
-answers 93000 (invalid webhook url) — either way nothing reaches the group.
+wrong or removed key answers 93000 (invalid webhook url), a failure; a robot answering
+40008 (invalid message type) probably exists, but WeCom does not document that it checks
+the key before the message, so that row is a warning. Either way nothing is posted.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ WECOM = RobotShape(
     token_form="a UUID",
     probe={},
     reached=frozenset({40008}),
+    token_first=False,
+    signature_first=False,
     refused={
         93000: "the key is invalid or the robot was removed; copy the robot's webhook "
         "URL into {key}.webhook again",

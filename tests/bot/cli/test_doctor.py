@@ -134,7 +134,9 @@ def test_group_robots_are_probed_and_their_tokens_never_printed(
     out = capsys.readouterr().out
     assert code == 1
     _, rows = doctor(config, capsys)
-    assert rows["dingtalk:ops"].startswith("✓ ok") and "nothing was posted" in rows["dingtalk:ops"]
+    assert (
+        rows["dingtalk:ops"].startswith("! warn") and "nothing was posted" in rows["dingtalk:ops"]
+    )
     assert rows["wecom:team"].startswith("✗ fail") and "channels[1].webhook" in rows["wecom:team"]
     for secret in (fake_dingtalk.robot(good).token, "SECsigning", wrong_key):
         assert secret not in out

@@ -21,11 +21,14 @@ async def rows_for(*robots: dict[str, str]) -> dict[str, tuple[str, str]]:
     return {row.area: (row.status, row.detail) for row in await check(settings, channels)}
 
 
-async def test_a_signed_robot_is_ok_and_nothing_is_posted(fake_dingtalk: FakeDingTalk) -> None:
+async def test_a_signed_robot_is_a_warning_and_nothing_is_posted(
+    fake_dingtalk: FakeDingTalk,
+) -> None:
     webhook = fake_dingtalk.add_robot("SECright")
     status, detail = (await rows_for({"webhook": webhook, "secret": "SECright"}))["dingtalk:g0"]
-    assert status == "ok", detail
-    assert "key and signature accepted" in detail and "code 400402" in detail
+    # Not proof: DingTalk does not document checking token and signature first.
+    assert status == "warn", detail
+    assert "cannot be verified without posting" in detail and "code 400402" in detail
     assert fake_dingtalk.sent(webhook) == []
     (call,) = fake_dingtalk.calls
     assert call.params["sign"] and call.params["timestamp"]  # signed like a delivery
@@ -60,4 +63,4 @@ async def test_a_secret_without_sec_is_a_warning(fake_dingtalk: FakeDingTalk) ->
     webhook = fake_dingtalk.add_robot("plain")
     status, detail = (await rows_for({"webhook": webhook, "secret": "plain"}))["dingtalk:g0"]
     assert status == "warn" and "start with SEC" in detail and "channels[0].secret" in detail
-    assert "code 400402" in detail  # the probe still says the signature itself matched
+    assert "code 400402" in detail  # the probe was still sent
