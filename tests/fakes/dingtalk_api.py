@@ -66,4 +66,4 @@ class FakeDingTalk(FakeRobots):
         return RobotFail(130101, "send too fast, exceed 20 times per minute")
 
     def gone_fail(self) -> RobotFail:
-        return RobotFail(300001, "token is not exist")
+        return RobotFail(300005, "token is not exist")  # 300001 in older answers

@@ -2,7 +2,7 @@
 probe that posts nothing.
 
 The probe is a markdown message without its title, signed like a delivery: an unknown
-token answers 300001, a wrong or missing signature 310000 — failures. A refusal as a
+token answers 300005 (older: 300001), a wrong or missing signature 310000 — failures. A refusal as a
 message (400402, title missing) is a warning: DingTalk does not document checking token
 and signature first. A robot secured by keywords also answers 310000 ("keywords not in
 content"): a warning too, since every digest message would need the keyword.
@@ -43,10 +43,17 @@ DINGTALK = RobotShape(
     token_first=False,
     signature_first=False,
     refused={
-        300001: "the access_token does not exist (robot removed?); copy the robot's "
-        "webhook URL into {key}.webhook again",
-        310000: "the signature was refused: {key}.secret is wrong, or missing while the "
-        "robot signs (加签), or this machine's clock is off",
+        **dict.fromkeys(
+            (300001, 300005, 400101),
+            "the access_token does not exist (robot removed?); copy the robot's webhook URL "
+            "into {key}.webhook again",
+        ),
+        310000: "the robot's security check refused us: {key}.secret wrong, or missing "
+        "while the robot signs (加签), this machine's clock off, or its IP not in the "
+        "robot's allowlist",
+        400102: "the robot is stopped; enable it again in the group's robot settings",
+        400106: "the robot does not exist; copy its webhook URL into {key}.webhook again",
+        400013: "the group was dissolved; add a robot to another group ({key}.webhook)",
     },
     secret_problem=_secret_problem,
     softer={

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import secrets
 
-from bot.channels import load_channels
+from bot.channels import Channel, load_channels
 from bot.config import Settings
+from bot.errors import PlatformUnavailable
 from bot.platforms.checks import platform_check
+from bot.platforms.dingtalk.doctor import DINGTALK
+from bot.platforms.dingtalk.transport import DingTalkTransport
+from bot.platforms.robot import Answer, Robot
+from bot.platforms.robot_probe import read_answer
 from tests.fakes.dingtalk_api import FakeDingTalk
 
 
@@ -55,7 +60,7 @@ async def test_an_unknown_token_fails_and_is_not_printed(fake_dingtalk: FakeDing
     token = secrets.token_hex(32)
     webhook = f"{fake_dingtalk.base_url}/robot/send?access_token={token}"
     status, detail = (await rows_for({"webhook": webhook}))["dingtalk:g0"]
-    assert status == "fail" and "code 300001" in detail and "channels[0].webhook" in detail
+    assert status == "fail" and "code 300005" in detail and "channels[0].webhook" in detail
     assert token not in detail
 
 
@@ -64,3 +69,23 @@ async def test_a_secret_without_sec_is_a_warning(fake_dingtalk: FakeDingTalk) ->
     status, detail = (await rows_for({"webhook": webhook, "secret": "plain"}))["dingtalk:g0"]
     assert status == "warn" and "start with SEC" in detail and "channels[0].secret" in detail
     assert "code 400402" in detail  # the probe was still sent
+
+
+async def test_a_keyword_robot_is_a_warning_and_an_allowlist_refusal_fails() -> None:
+    """Answers the fake does not model (keyword and IP security), read as DingTalk words them."""
+    transport = DingTalkTransport({})
+    robot = Robot("https://oapi.dingtalk.com/robot/send?access_token=" + "a" * 64)
+    keywords = Answer(200, {"errcode": 310000, "errmsg": "keywords not in content, more: [...]"})
+    row = read_answer(transport, DINGTALK, robot, "channels[3]", keywords)
+    assert row.status == "warn" and "secured by keywords" in row.detail
+    assert "channels[3].secret" in row.detail
+    allowlist = Answer(200, {"errcode": 310000, "errmsg": "ip 10.0.0.1 not in whitelist"})
+    row = read_answer(transport, DINGTALK, robot, "channels[3]", allowlist)
+    assert row.status == "fail" and "not in whitelist" in row.detail and "allowlist" in row.detail
+    assert "a" * 64 not in row.detail
+
+
+def test_a_robot_that_does_not_exist_pauses_delivery() -> None:
+    channel = Channel("dingtalk", "g0", "0 9 * * *", "UTC")
+    gone = Answer(200, {"errcode": 400106, "errmsg": "robot 不存在"})
+    assert isinstance(DingTalkTransport({}).outcome(channel, gone), PlatformUnavailable)
