@@ -49,7 +49,8 @@ class RobotShape:
     token_form: str
     #: The probe's body: a request the platform refuses as a message.
     probe: dict[str, Any]
-    #: Answer codes meaning "credentials accepted, message refused" (nothing posted).
+    #: Answer codes refusing the probe as a message (nothing posted): past the credential
+    #: checks, if the platform makes those first.
     reached: frozenset[int]
     #: Is it established (measured, documented) that the platform checks the token before
     #: the message, and the signature before the message? Only then does a "bad message"
