@@ -65,9 +65,6 @@ class FakeFeishuApi(FakeServer):
         self.verification_token = verification_token
         self.encrypt_key = encrypt_key
         self.bot_open_id = bot_open_id
-        self.bot_name = "digestbot"
-        #: ``bot/v3/info``'s ``activate_status``: 2 is an app the tenant has enabled.
-        self.activate_status = 2
         self.tokens: set[str] = set()
         self.chats: dict[str, dict[str, Any]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}
@@ -95,17 +92,27 @@ class FakeFeishuApi(FakeServer):
 
     # -- HTTP -------------------------------------------------------------------------
     def routes(self, app: web.Application) -> None:
-        app.router.add_get("/open-apis/bot/v3/info", self._bot_info)
         app.router.add_get("/open-apis/im/v1/chats/{chat_id}/members/is_in_chat", self._in_chat)
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self._token)
         app.router.add_post("/open-apis/auth/v3/app_access_token/internal", self._token)
         app.router.add_post("/open-apis/im/v1/messages", self._send)
         app.router.add_post("/open-apis/im/v1/messages/{message_id}/reply", self._reply)
         app.router.add_get("/open-apis/im/v1/chats/{chat_id}", self._chat)
+        app.router.add_get("/open-apis/bot/v3/info", self._bot_info)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
 
     async def _not_found(self, request: web.Request) -> web.Response:
         return web.json_response({"code": 404, "msg": "not found"}, status=404)
+
+    async def _in_chat(self, request: web.Request) -> web.Response:
+        """Whether the token's own bot is in the chat (the chats the fake knows)."""
+        chat_id = request.match_info["chat_id"]
+        self.record("im.chat.members.is_in_chat", {"chat_id": chat_id})
+        if not self._authorized(request):
+            return self._answer(BAD_TOKEN, "Invalid access token for authorization", 400)
+        with self._lock:
+            inside = chat_id in self.chats
+        return self._answer(0, "success", is_in_chat=inside)
 
     @staticmethod
     def _answer(code: int, msg: str, status: int = 200, **data: Any) -> web.Response:
@@ -225,29 +232,26 @@ class FakeFeishuApi(FakeServer):
             chat_mode="group",
         )
 
-    async def _in_chat(self, request: web.Request) -> web.Response:
-        """Whether the token's own bot is in the chat (the chats the fake knows)."""
-        chat_id = request.match_info["chat_id"]
-        self.record("im.chat.members.is_in_chat", {"chat_id": chat_id})
-        if not self._authorized(request):
-            return self._answer(BAD_TOKEN, "Invalid access token for authorization", 400)
-        with self._lock:
-            inside = chat_id in self.chats
-        return self._answer(0, "success", is_in_chat=inside)
-
     async def _bot_info(self, request: web.Request) -> web.Response:
-        """``bot/v3/info``: the bot's identity under ``bot`` (not ``data``), as Feishu has it."""
         self.record("bot.info", {})
+        fault = self.take_fault("bot.info")
+        if fault is not None:
+            return self._fault(request, fault)
         if not self._authorized(request):
             return self._answer(BAD_TOKEN, "Invalid access token for authorization", 400)
-        bot = {
-            "activate_status": self.activate_status,
-            "app_name": self.bot_name,
-            "avatar_url": "",
-            "ip_white_list": [],
-            "open_id": self.bot_open_id,
-        }
-        return web.json_response({"code": 0, "msg": "ok", "bot": bot})
+        return web.json_response(
+            {
+                "code": 0,
+                "msg": "ok",
+                "bot": {
+                    "activate_status": 2,
+                    "app_name": "digestbot",
+                    "avatar_url": "",
+                    "ip_white_list": [],
+                    "open_id": self.bot_open_id,
+                },
+            }
+        )
 
     # -- Feishu's side of event delivery -----------------------------------------------
     def message_event(

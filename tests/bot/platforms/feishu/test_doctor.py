@@ -4,8 +4,11 @@ against the fake webhook — nothing is posted."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
+
+from aiohttp import web
 
 from bot.channels import load_channels
 from bot.config import Settings
@@ -95,9 +98,19 @@ async def test_wrong_app_credentials_and_http_mode_keys_fail(
     assert rows["feishu:team"][0] == "fail"
 
 
+class DisabledApp(FakeFeishuApi):
+    """The open API of an app the tenant has stopped (``activate_status`` 1)."""
+
+    async def _bot_info(self, request: web.Request) -> web.Response:
+        answer = await super()._bot_info(request)
+        data = json.loads(answer.body)  # type: ignore[arg-type]
+        if data.get("bot"):
+            data["bot"]["activate_status"] = 1
+        return web.json_response(data, status=answer.status)
+
+
 async def test_a_disabled_app_warns() -> None:
-    with FakeFeishuApi() as fake:
-        fake.activate_status = 1
+    with DisabledApp() as fake:
         rows = await rows_for([], **app(fake))
     assert rows["feishu"][0] == "warn" and "activate_status 1" in rows["feishu"][1]
 
