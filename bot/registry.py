@@ -72,6 +72,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             renderer="formatters.feishu:render_digest",
             listener="bot.platforms.feishu.listener",
             weekly="formatters.feishu:render_rollup",
+            doctor="bot.platforms.feishu.doctor:check_feishu",
         ),
         PlatformSpec(
             "dingtalk",
@@ -80,6 +81,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             required_keys=frozenset({"webhook"}),
             renderer="formatters.dingtalk:render_digest",
             weekly="formatters.dingtalk:render_rollup",
+            doctor="bot.platforms.dingtalk.doctor:check_dingtalk",
         ),
         PlatformSpec(
             "wecom",
@@ -88,6 +90,7 @@ PLATFORMS: dict[str, PlatformSpec] = {
             required_keys=frozenset({"webhook"}),
             renderer="formatters.wecom:render_digest",
             weekly="formatters.wecom:render_rollup",
+            doctor="bot.platforms.wecom.doctor:check_wecom",
         ),
         PlatformSpec(
             "console",

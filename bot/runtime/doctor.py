@@ -77,6 +77,8 @@ async def _platforms_and_channels(
         platforms.add("slack")
     if settings.telegram.token is not None:
         platforms.add("telegram")
+    if settings.feishu.app_id:
+        platforms.add("feishu")
     rows: list[Check] = []
     posting: dict[str, Check] = {}
     for platform in sorted(platforms):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 from typing import Any
 
@@ -29,6 +30,9 @@ class FakeDingTalk(FakeRobots):
 
     def webhook_url(self, token: str) -> str:
         return f"{self.base_url}/robot/send?access_token={token}"
+
+    def new_token(self) -> str:
+        return secrets.token_hex(32)
 
     def token_of(self, request: web.Request) -> str:
         return request.query.get("access_token", "")
@@ -62,4 +66,4 @@ class FakeDingTalk(FakeRobots):
         return RobotFail(130101, "send too fast, exceed 20 times per minute")
 
     def gone_fail(self) -> RobotFail:
-        return RobotFail(300001, "token is not exist")
+        return RobotFail(300005, "token is not exist")  # 300001 in older answers

@@ -24,8 +24,10 @@ def validate_dingtalk_message(body: dict[str, Any]) -> dict[str, Any]:
     if kind != "markdown":
         raise RobotRefused(40035, "only markdown is expected from digestbot")
     markdown = body.get("markdown")
-    if not isinstance(markdown, dict) or not markdown.get("title") or not markdown.get("text"):
-        raise RobotRefused(40035, "缺少参数 markdown.title / markdown.text")
+    if not isinstance(markdown, dict) or not markdown.get("title"):
+        raise RobotRefused(400402, "错误描述:参数 markdown --》 title 缺失，或者参数格式不正确")
+    if not markdown.get("text"):
+        raise RobotRefused(400403, "错误描述:参数 markdown --》 text 缺失，或者参数格式不正确")
     text = str(markdown["text"])
     if len(text.encode("utf-8")) > TEXT_LIMIT:
         raise RobotRefused(460101, f"message too long, exceed {TEXT_LIMIT} bytes")

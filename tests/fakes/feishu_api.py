@@ -107,6 +107,7 @@ class FakeFeishuApi(FakeServer):
 
     # -- HTTP -------------------------------------------------------------------------
     def routes(self, app: web.Application) -> None:
+        app.router.add_get("/open-apis/im/v1/chats/{chat_id}/members/is_in_chat", self._in_chat)
         app.router.add_post("/open-apis/auth/v3/tenant_access_token/internal", self._token)
         app.router.add_post("/open-apis/auth/v3/app_access_token/internal", self._token)
         app.router.add_post("/open-apis/im/v1/messages", self._send)
@@ -122,6 +123,16 @@ class FakeFeishuApi(FakeServer):
 
     async def _not_found(self, request: web.Request) -> web.Response:
         return web.json_response({"code": 404, "msg": "not found"}, status=404)
+
+    async def _in_chat(self, request: web.Request) -> web.Response:
+        """Whether the token's own bot is in the chat (the chats the fake knows)."""
+        chat_id = request.match_info["chat_id"]
+        self.record("im.chat.members.is_in_chat", {"chat_id": chat_id})
+        if not self._authorized(request):
+            return self._answer(BAD_TOKEN, "Invalid access token for authorization", 400)
+        with self._lock:
+            inside = chat_id in self.chats
+        return self._answer(0, "success", is_in_chat=inside)
 
     @staticmethod
     def _answer(code: int, msg: str, status: int = 200, **data: Any) -> web.Response:

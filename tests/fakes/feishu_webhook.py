@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import time
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -48,6 +49,9 @@ class FakeFeishuWebhook(FakeRobots):
     def webhook_url(self, token: str) -> str:
         return f"{self.base_url}/open-apis/bot/v2/hook/{token}"
 
+    def new_token(self) -> str:
+        return str(uuid.uuid4())
+
     def token_of(self, request: web.Request) -> str:
         return request.match_info.get("token", "")
 
@@ -71,6 +75,8 @@ class FakeFeishuWebhook(FakeRobots):
 
     def validate(self, body: dict[str, Any]) -> dict[str, Any]:
         unsigned = {k: v for k, v in body.items() if k not in ("timestamp", "sign")}
+        if "msg_type" not in unsigned:  # Feishu answers this one with HTTP 200
+            raise RobotFail(19002, "params error, msg_type need")
         try:
             return validate_feishu_message(unsigned)
         except RobotRefused as exc:

@@ -94,10 +94,14 @@ class FakeRobots(FakeServer):
     def webhook_url(self, token: str) -> str:
         raise NotImplementedError
 
+    def new_token(self) -> str:
+        """A robot's token, shaped like the platform's (the doctor checks the shape)."""
+        return secrets.token_hex(12)
+
     # -- configuration ----------------------------------------------------------------
     def add_robot(self, secret: str | None = None) -> str:
         """A new robot in a new group; returns its webhook URL."""
-        token = secrets.token_hex(12)
+        token = self.new_token()
         with self._lock:
             self.robots[token] = RobotState(token, secret)
         return self.webhook_url(token)

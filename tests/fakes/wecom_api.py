@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +24,9 @@ class FakeWeCom(FakeRobots):
 
     def webhook_url(self, token: str) -> str:
         return f"{self.base_url}/cgi-bin/webhook/send?key={token}"
+
+    def new_token(self) -> str:
+        return str(uuid.uuid4())
 
     def token_of(self, request: web.Request) -> str:
         return request.query.get("key", "")

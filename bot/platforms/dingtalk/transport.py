@@ -35,8 +35,9 @@ class DingTalkTransport(RobotTransport):
     title = "DingTalk"
     #: Sending too fast (the robot is throttled).
     rate_limited_codes = frozenset({130101, 410100})
-    #: Token does not exist, signature or timestamp wrong (310000), robot gone or stopped.
-    robot_gone_codes = frozenset({300001, 300005, 310000, 400101, 400102, 400013})
+    #: Token does not exist (300005; older answers 300001), signature, timestamp, keyword
+    #: or IP refused (310000), group dissolved (400013), robot stopped (400102) or gone.
+    robot_gone_codes = frozenset({300001, 300005, 310000, 400101, 400102, 400013, 400106})
     gone_hint = "check channels[].webhook and channels[].secret"
 
     def sign(self, robot: Robot, body: dict[str, Any], now: float) -> Request:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.fakes import FakeSlack, FakeTelegram
+from tests.fakes.dingtalk_api import FakeDingTalk
+from tests.fakes.wecom_api import FakeWeCom
 from tests.support.cli import run as run_cli
 from tests.support.delivery_kit import REFERENCE, write_config
 
@@ -109,3 +112,32 @@ def test_a_bad_config_is_one_failed_row(tmp_path: Path, capsys: pytest.CaptureFi
     code, rows = doctor(config, capsys)
     assert code == 1
     assert "log_level: unknown log level 'LOUD'" in rows["config"]
+
+
+def test_group_robots_are_probed_and_their_tokens_never_printed(
+    tmp_path: Path,
+    fake_dingtalk: FakeDingTalk,
+    fake_wecom: FakeWeCom,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    good = fake_dingtalk.add_robot("SECsigning")
+    wrong_key = str(uuid.uuid4())
+    wrong = f"{fake_wecom.base_url}/cgi-bin/webhook/send?key={wrong_key}"
+    config = write_config(
+        tmp_path,
+        channels=[
+            {"platform": "dingtalk", "id": "ops", "webhook": good, "secret": "SECsigning"},
+            {"platform": "wecom", "id": "team", "webhook": wrong},
+        ],
+    )
+    code = run_cli(["--config", str(config), "doctor"])
+    out = capsys.readouterr().out
+    assert code == 1
+    _, rows = doctor(config, capsys)
+    assert (
+        rows["dingtalk:ops"].startswith("! warn") and "nothing was posted" in rows["dingtalk:ops"]
+    )
+    assert rows["wecom:team"].startswith("✗ fail") and "channels[1].webhook" in rows["wecom:team"]
+    for secret in (fake_dingtalk.robot(good).token, "SECsigning", wrong_key):
+        assert secret not in out
+    assert fake_dingtalk.sent(good) == []
