@@ -25,6 +25,7 @@ import base64
 import hashlib
 import itertools
 import json
+import math
 import secrets
 import time
 from typing import Any
@@ -203,7 +204,10 @@ class FakeFeishuApi(FakeServer):
                     bucket.take()
             if wait > 0:
                 self.count("rate_limited")
-                return self._answer(RATE_LIMITED, "request trigger frequency limit", 400)
+                answer = self._answer(RATE_LIMITED, "request trigger frequency limit", 400)
+                answer.headers["x-ogw-ratelimit-limit"] = str(self.per_chat[1])
+                answer.headers["x-ogw-ratelimit-reset"] = str(math.ceil(wait))
+                return answer
         kind = str(params.get("msg_type"))
         raw = str(params.get("content", ""))
         if len(raw.encode()) > CONTENT_LIMITS.get(kind, CONTENT_LIMITS["text"]):

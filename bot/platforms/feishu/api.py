@@ -3,7 +3,8 @@
 One ``lark.Client`` per app (tenant token fetched and cached by the SDK), pointed at
 ``feishu.api_url``. Answers are mapped to the error tree here, at the edge:
 
-- frequency limit (99991400, HTTP 429), 5xx, network errors: ``TransientDeliveryError``;
+- frequency limit (99991400, HTTP 429), 5xx, network errors: ``TransientDeliveryError``,
+  a rate limit retried after ``x-ogw-ratelimit-reset`` seconds when Feishu says;
 - the bot is not in the chat, or the chat is gone: ``PermanentDeliveryError``;
 - the app's credentials or token are refused: ``PlatformUnavailable``;
 - anything else (a card Feishu rejects): ``DeliveryError``.
@@ -43,11 +44,26 @@ from bot.redact import redact_in_logs
 
 log = logging.getLogger(__name__)
 
-RATE_LIMITED = {99991400, 230020}
+#: Frequency limits: 99991400 (the open API's, HTTP 429 or 400 on older APIs), 230020
+#: (a chat's message rate), and the codes lark-oapi's own retry treats as backpressure.
+RATE_LIMITED = {99991400, 99991402, 11020, 11021, 230020}
 #: The bot is not in the chat, or the chat does not exist (any more).
 CHAT_GONE = {230002, 232011, 232010, 230006}
 #: The app's credentials or token are refused.
 APP_REFUSED = {99991661, 99991663, 99991664, 99991665, 10014, 10003, 99991672}
+
+
+def reset_after(headers: dict[str, str]) -> float | None:
+    """Seconds until a rate limit lifts, from ``x-ogw-ratelimit-reset`` (Feishu's advice on
+    every rate-limited answer), or None without a usable header."""
+    for key, value in headers.items():
+        if key.lower() == "x-ogw-ratelimit-reset":
+            try:
+                seconds = float(value)
+            except ValueError:
+                return None
+            return seconds if 0 < seconds <= 3600 else None
+    return None
 
 
 class FeishuApi:
@@ -141,7 +157,10 @@ class FeishuApi:
         status = response.raw.status_code if response.raw is not None else None
         text = f"{where}: code {code}: {message}"
         if code in RATE_LIMITED or status == 429:
-            return TransientDeliveryError(text, code=str(code), retry_after=self.rate_window)
+            wait = reset_after(response.raw.headers if response.raw is not None else {})
+            return TransientDeliveryError(
+                text, code=str(code), retry_after=self.rate_window if wait is None else wait
+            )
         if status is not None and status >= 500:
             return TransientDeliveryError(text, code=str(status), maybe_posted=True)
         if code in CHAT_GONE:
