@@ -14,13 +14,20 @@ import os
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import ParseError
 from bot.ingest import parse_text
-from tests.conftest import REFERENCE_DIGEST
+from tests.conftest import REFERENCE_DIGEST, ROOT
 
+#: Shrunk failures, kept as explicit examples: the title repeated and a group heading with a
+#: label line (each once read as an item that swallowed item 1), and a control character
+#: between a lone CR and a LF (which shifted every line number after it).
+SAMPLES = ROOT / "tests" / "data" / "digests"
+REPEATED_TITLE = (SAMPLES / "repeated-title-2026-02-03.md").read_text(encoding="utf-8")
+LABELLED_GROUP = (SAMPLES / "labelled-group-2026-02-03.md").read_text(encoding="utf-8")
+LONE_CR = "# AI 每日情报 | 2026-02-03\r\x05\n\n### 1. [A] Title\n**来源**: x\n"
 LINES = REFERENCE_DIGEST.read_text(encoding="utf-8").split("\n")
 HEADINGS = {
     int(match[1]): line for line in LINES if (match := re.match(r"^### (\d+)\.", line)) is not None
@@ -97,6 +104,9 @@ def _intact_ranks(lines: list[str]) -> dict[int, str]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(text=st.one_of(mangled(), st.text(max_size=400)), fallback=st.booleans())
+@example(text=REPEATED_TITLE, fallback=False)
+@example(text=LABELLED_GROUP, fallback=False)
+@example(text=LONE_CR, fallback=False)
 def test_mangled_digests_never_crash(text: str, fallback: bool) -> None:
     lines = _normalized_lines(text)
     try:
