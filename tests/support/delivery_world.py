@@ -14,7 +14,7 @@ from bot.config import load_settings
 from bot.delivery import Deliverer, DeliveryOptions
 from bot.ingest import ingest_paths
 from bot.platforms import Transports
-from formatters import Templates
+from formatters import Templates, render_weekly
 from tests.fakes import FakeSlack, FakeTelegram
 from tests.support.delivery_kit import REFERENCE, write_config
 
@@ -56,10 +56,12 @@ class World:
         assert summary.ok, summary.problems
         self.transports = Transports(self.settings)
         extra = {"clock": clock} if clock else {}
+        templates = Templates(**self.settings.template_options())
         self.deliverer = Deliverer(
             self.archive,
             self.transports.get,
-            templates=Templates(**self.settings.template_options()),
+            templates=templates,
+            render_weekly=lambda platform, rollup: render_weekly(platform, rollup, templates),
             aliases=self.archive.aliases,
             owner="test-owner",
             options=options,
