@@ -17,7 +17,15 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.archive import Archive
-from bot.chat import CommandCore, CommandRequest, check_zone, effective_channel, parse_schedule
+from bot.chat import (
+    CommandCore,
+    CommandRequest,
+    check_zone,
+    effective_channel,
+    parse_digest,
+    parse_schedule,
+    parse_weekly,
+)
 from bot.cli.app import out, state
 from bot.errors import CommandError, ConfigError
 from bot.registry import PLATFORMS, chat_platforms
@@ -83,7 +91,7 @@ def list_subscriptions(
         out.print("No subscriptions stored. Add one with: digestbot subscriptions add slack C0123")
         return
     table = Table(title="Subscriptions", show_lines=False)
-    for column in ("platform", "channel", "topics", "schedule", "timezone", "status"):
+    for column in ("platform", "channel", "topics", "schedule", "digest", "timezone", "status"):
         table.add_column(column, overflow="fold")
     for row in rows:
         effective = effective_channel(settings, row, row.platform, row.channel_id)
@@ -98,10 +106,16 @@ def list_subscriptions(
             Text(channel),
             Text("\n".join(row.topics) or "(whole digest)"),
             Text(effective.schedule),
+            Text(_digest_cell(effective.digest, effective.weekly_schedule)),
             Text(effective.timezone),
             Text(status),
         )
     out.print(table)
+
+
+def _digest_cell(digest: str, weekly_schedule: str) -> str:
+    """``daily``, or the mode with the rollup's time (``both, weekly 0 17 * * fri``)."""
+    return digest if digest == "daily" else f"{digest}, weekly {weekly_schedule}"
 
 
 def deliveries_table(unfinished: list[DeliveryRecord], given_up: list[DeliveryRecord]) -> Table:
@@ -170,17 +184,36 @@ def add_subscription(
     thread_id: int | None = typer.Option(
         None, "--thread-id", min=1, max=2**31 - 1, help="Telegram forum topic id."
     ),
+    digest: str | None = typer.Option(
+        None,
+        "--digest",
+        "-d",
+        help="daily (the digest), weekly (the rollup only) or both.",
+    ),
+    weekly_schedule: str | None = typer.Option(
+        None,
+        "--weekly-schedule",
+        "-w",
+        help='When the rollup goes out: cron ("0 17 * * fri") or "fri 17:00"; as '
+        "/ai schedule weekly, it turns the rollup on (digest both unless --digest says).",
+    ),
 ) -> None:
-    """Subscribe a channel (or re-activate it), adding topics and setting its time."""
+    """Subscribe a channel (or re-activate it), adding topics and setting its times."""
     settings = state(ctx).settings
     _check_platform(platform)
     spec = _option("--schedule", parse_schedule, schedule) if schedule is not None else None
     zone = _option("--timezone", check_zone, timezone) if timezone is not None else None
+    mode = _option("--digest", parse_digest, digest) if digest is not None else None
+    weekly = (
+        _option("--weekly-schedule", parse_weekly, weekly_schedule)
+        if weekly_schedule is not None
+        else None
+    )
     request = CommandRequest(platform, channel, "cli", True, "", thread_id=thread_id)
     archive = _archive(settings)
     try:
         row, existed = CommandCore(archive, settings).subscriptions.add(
-            request, topic, schedule=spec, timezone=zone
+            request, topic, schedule=spec, timezone=zone, digest=mode, weekly=weekly
         )
     finally:
         archive.close()
