@@ -79,6 +79,11 @@ def mangled(draw: st.DrawFn) -> str:
     return text
 
 
+#: The control characters the parser's entry removes (``bot.ingest.limits``): a heading
+#: line with one before its ``#`` is still a heading.
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _normalized_lines(text: str) -> list[str]:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
@@ -107,6 +112,10 @@ def _intact_ranks(lines: list[str]) -> dict[int, str]:
 @example(text=REPEATED_TITLE, fallback=False)
 @example(text=LABELLED_GROUP, fallback=False)
 @example(text=LONE_CR, fallback=False)
+@example(
+    text="# AI 每日情报 | 2026-02-03\n\n\x1f### 3. [MIT/FAIR] pMF\n**来源**: 机器之心\n",
+    fallback=False,
+)
 def test_mangled_digests_never_crash(text: str, fallback: bool) -> None:
     lines = _normalized_lines(text)
     try:
@@ -125,7 +134,8 @@ def test_mangled_digests_never_crash(text: str, fallback: bool) -> None:
     ranks = [item.rank for item in result.digest.items]
     assert len(ranks) == len(set(ranks))
     for item in result.digest.items:
-        assert item.line is not None and lines[item.line - 1].lstrip(" ").startswith("#")
+        assert item.line is not None
+        assert CONTROLS.sub("", lines[item.line - 1]).lstrip(" ").startswith("#")
     # Every intact item heading is an item or a located problem. Its rank may differ: a
     # mangled file with more unnumbered items than numbered ones is read as unnumbered.
     by_line = {item.line: item for item in result.digest.items}
