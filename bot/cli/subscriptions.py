@@ -28,11 +28,14 @@ from bot.chat import (
 )
 from bot.cli.app import out, state
 from bot.errors import CommandError, ConfigError
+from bot.platforms import make_transport
 from bot.registry import PLATFORMS, chat_platforms
 
 if TYPE_CHECKING:
     from bot.archive import DeliveryRecord
+    from bot.channels import Channel
     from bot.config import Settings
+    from bot.delivery import Transport
 
 T = TypeVar("T")
 
@@ -90,13 +93,17 @@ def list_subscriptions(
     if not rows:
         out.print("No subscriptions stored. Add one with: digestbot subscriptions add slack C0123")
         return
+    transports: dict[str, Transport] = {}
     table = Table(title="Subscriptions", show_lines=False)
-    for column in ("platform", "channel", "topics", "schedule", "digest", "timezone", "status"):
+    for column in ("platform", "channel", "topics", "schedule", "timezone", "status"):
         table.add_column(column, overflow="fold")
     for row in rows:
         effective = effective_channel(settings, row, row.platform, row.channel_id)
         channel = row.channel_id + (f" (thread {row.thread_id})" if row.thread_id else "")
         status = "active"
+        held = _held(settings, effective, transports) if row.active else None
+        if held is not None:
+            status = f"held: {held}"
         if not row.active:
             when = row.updated_at.isoformat(timespec="minutes") if row.updated_at else "?"
             status = f"inactive since {when}: {row.inactive_reason or '?'}"
@@ -105,17 +112,30 @@ def list_subscriptions(
             Text(row.platform),
             Text(channel),
             Text("\n".join(row.topics) or "(whole digest)"),
-            Text(effective.schedule),
-            Text(_digest_cell(effective.digest, effective.weekly_schedule)),
+            Text(_schedule_cell(effective)),
             Text(effective.timezone),
             Text(status),
         )
     out.print(table)
 
 
-def _digest_cell(digest: str, weekly_schedule: str) -> str:
-    """``daily``, or the mode with the rollup's time (``both, weekly 0 17 * * fri``)."""
-    return digest if digest == "daily" else f"{digest}, weekly {weekly_schedule}"
+def _held(settings: Settings, channel: Channel, transports: dict[str, Transport]) -> str | None:
+    """Why an active channel gets nothing now (``Transport.held``), as delivery sees it; the
+    transports are built for reading the rule only (``dry_run``: no token, no connection)."""
+    if channel.platform not in transports:
+        try:
+            transports[channel.platform] = make_transport(channel.platform, settings, dry_run=True)
+        except ConfigError:
+            return None  # that platform is not set up: `send` and `doctor` say so
+    return transports[channel.platform].held(channel)
+
+
+def _schedule_cell(channel: Channel) -> str:
+    """The daily digest's time if it gets one, and ``weekly CRON`` if it gets the rollup."""
+    lines = [channel.schedule] if channel.wants_daily else []
+    if channel.wants_weekly:
+        lines.append(f"weekly {channel.weekly_schedule}")
+    return "\n".join(lines)
 
 
 def deliveries_table(unfinished: list[DeliveryRecord], given_up: list[DeliveryRecord]) -> Table:

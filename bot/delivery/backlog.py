@@ -47,7 +47,10 @@ async def deliver_due(
 
     ``backlog_only`` (the service's sweep, between scheduled times): only the unfinished
     days; a new digest waits for the channel's schedule. A weekly channel gets its
-    rollup (``deliver``)."""
+    rollup (``deliver``). A chat the config does not allow now gets nothing (``held``)."""
+    held = deliverer.held(channel)
+    if held is not None:
+        return [held]
     if channel.kind == "weekly":
         if backlog_only:
             return [DeliveryResult(channel, Outcome.NOTHING_NEW)]

@@ -34,6 +34,10 @@ class DeliveryHost(Protocol):
         """The platform's transport."""
         ...
 
+    def held(self, channel: Channel) -> DeliveryResult | None:
+        """The result for a chat the config does not allow now, or None."""
+        ...
+
     async def deliver(
         self,
         channel: Channel,

@@ -55,6 +55,11 @@ class Transport:
         """
         return cls(**options)
 
+    def held(self, channel: Channel) -> str | None:
+        """Why ``channel`` must get nothing now though it stays subscribed (a setting
+        forbids it; changing the setting back resumes it), or None to post."""
+        return None
+
     def render(self, digest: Digest, templates: Any) -> list[Any]:
         """The digest as this platform's ordered payloads (message 0 first)."""
         raise NotImplementedError

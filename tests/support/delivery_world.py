@@ -39,6 +39,7 @@ class World:
         archive_url: str | None = None,
         options: DeliveryOptions = FAST,
         clock: Callable[[], dt.datetime] | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         path = write_config(
             tmp_path,
@@ -47,7 +48,12 @@ class World:
             slack_url=slack.api_url,
             telegram_url=telegram.api_url,
             telegram_token=telegram.token,
-            timings={"slack.per_channel_interval": 0, "telegram.per_chat_interval": 0},
+            # ``config``: more dotted keys (``{"telegram.allow_private": True}``).
+            timings={
+                "slack.per_channel_interval": 0,
+                "telegram.per_chat_interval": 0,
+                **(config or {}),
+            },
         )
         self.settings = load_settings(path, environ={})
         self.archive = Archive.from_settings(self.settings)

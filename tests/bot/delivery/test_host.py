@@ -13,7 +13,7 @@ from bot.delivery.host import DeliveryHost
 from tests.support.delivery_world import World
 
 DELIVERY = Path(__file__).resolve().parents[3] / "bot" / "delivery"
-METHODS = {"transport", "deliver", "deliver_addenda"}
+METHODS = {"transport", "held", "deliver", "deliver_addenda"}
 
 
 def _used(module: str) -> set[str]:
