@@ -167,20 +167,24 @@ def _headings(tokens: list[Token]) -> list[Heading]:
 
 
 def _numbered(headings: list[Heading], probe: _Probe) -> bool:
-    """Do most items start with a number? Headings under a numbered heading are its
-    sections (or rival items, numbered too), so they are not counted; nor is an unnumbered
-    heading with a numbered one under it, which is their group (``_groups_items``): a stray
-    label under a group must not outvote the items in it."""
+    """Do most items start with a number? Headings under a counted one (numbered, or
+    unnumbered with fields) are its sections (or rival items), so they are not counted:
+    an unnumbered item's sections with a label line must not outvote the numbered items
+    beside it. Nor is an unnumbered heading with a numbered one under it, which is their
+    group (``_groups_items``): a stray label under a group must not outvote its items."""
     numbered = unnumbered = 0
     stack: list[Heading] = []
+    counted: set[int] = set()
     for pos, heading in enumerate(headings):
         while stack and stack[-1].level >= heading.level:
             stack.pop()
-        if not any(h.numbered for h in stack):
+        if not any(id(h) in counted for h in stack):
             if heading.numbered:
                 numbered += 1
+                counted.add(id(heading))
             elif probe.fields(heading) and not _numbered_below(headings, pos):
                 unnumbered += 1
+                counted.add(id(heading))
         stack.append(heading)
     return numbered > 0 and numbered >= unnumbered
 

@@ -411,6 +411,16 @@ def test_a_group_heading_with_a_stray_label_keeps_its_numbered_item() -> None:
     assert 4 not in by_line and result.problems == []
 
 
+def test_sections_with_labels_do_not_outvote_the_numbered_items() -> None:
+    """A third shrunk example: the reference with its title line gone and items 1 and 2
+    raised to ``#``. Item 1 becomes the title; the section headings under the list's own
+    heading, with label lines in them, outvoted the numbered items, and items 3..14 became
+    sections of item 2. A counted item's sections do not vote."""
+    result = parse_file(DIGESTS / "title-line-lost-2026-02-03.md")
+    assert [item.rank for item in result.digest.items] == list(range(2, 15))
+    assert [p.line for p in result.problems] == [3]  # the list's heading, read as an item
+
+
 def test_a_control_character_after_a_lone_cr_keeps_line_numbers() -> None:
     """A lone CR ends a line (as in markdown-it); the control character removed after it
     must not join it to the next line and shift every line number below."""

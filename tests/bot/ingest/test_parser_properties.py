@@ -21,12 +21,13 @@ from bot.errors import ParseError
 from bot.ingest import parse_text
 from tests.conftest import REFERENCE_DIGEST, ROOT
 
-#: Shrunk failures, kept as explicit examples: the title repeated and a group heading with a
-#: label line (each once read as an item that swallowed item 1), and a control character
-#: between a lone CR and a LF (which shifted every line number after it).
+#: Shrunk failures, kept as explicit examples: the title repeated, a group heading with a
+#: label line, the title line lost (each once made an intact item a section of another),
+#: and a control character between a lone CR and a LF (it shifted every later line).
 SAMPLES = ROOT / "tests" / "data" / "digests"
 REPEATED_TITLE = (SAMPLES / "repeated-title-2026-02-03.md").read_text(encoding="utf-8")
 LABELLED_GROUP = (SAMPLES / "labelled-group-2026-02-03.md").read_text(encoding="utf-8")
+TITLE_LINE_LOST = (SAMPLES / "title-line-lost-2026-02-03.md").read_text(encoding="utf-8")
 LONE_CR = "# AI 每日情报 | 2026-02-03\r\x05\n\n### 1. [A] Title\n**来源**: x\n"
 LINES = REFERENCE_DIGEST.read_text(encoding="utf-8").split("\n")
 HEADINGS = {
@@ -111,6 +112,7 @@ def _intact_ranks(lines: list[str]) -> dict[int, str]:
 @given(text=st.one_of(mangled(), st.text(max_size=400)), fallback=st.booleans())
 @example(text=REPEATED_TITLE, fallback=False)
 @example(text=LABELLED_GROUP, fallback=False)
+@example(text=TITLE_LINE_LOST, fallback=False)
 @example(text=LONE_CR, fallback=False)
 @example(
     text="# AI 每日情报 | 2026-02-03\n\n\x1f### 3. [MIT/FAIR] pMF\n**来源**: 机器之心\n",
