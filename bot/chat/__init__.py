@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from bot.chat import actions
 from bot.chat.core import CommandCore
-from bot.chat.grammar import VERBS, ScheduleSpec, check_zone, is_mutating, parse_schedule
+from bot.chat.grammar import (
+    VERBS,
+    ScheduleSpec,
+    WeeklySpec,
+    check_zone,
+    is_mutating,
+    parse_digest,
+    parse_schedule,
+    parse_weekly,
+)
 from bot.chat.replies import (
     DigestReply,
     ErrorReply,
@@ -45,9 +54,12 @@ __all__ = [
     "SubscriptionReply",
     "TrendsReply",
     "WeekReply",
+    "WeeklySpec",
     "actions",
     "check_zone",
     "effective_channel",
     "is_mutating",
+    "parse_digest",
     "parse_schedule",
+    "parse_weekly",
 ]

@@ -11,6 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from bot.channels import DIGEST_MODES
 from bot.cron import ScheduleSpec, check_timezone
 from bot.cron import parse_schedule as cron_parse_schedule
 from bot.errors import CommandError
@@ -125,6 +126,18 @@ def parse_weekly(args: str) -> WeeklySpec:
     if fields[4] == "*" and _HHMM.match(parts[0]):
         fields[4] = DEFAULT_WEEKLY_DAY
     return WeeklySpec(" ".join(fields), spec.timezone, only)
+
+
+def parse_digest(value: str) -> str:
+    """A channel's ``digest``: which deliveries it gets (the config key's values)."""
+    mode = normalize_text(value).lower()
+    if mode not in DIGEST_MODES:
+        raise CommandError(
+            f"'{value}' is not one of {', '.join(DIGEST_MODES)}: daily is the digest only, "
+            "weekly the rollup only, both is both.",
+            example=WEEKLY_EXAMPLE,
+        )
+    return mode
 
 
 def check_zone(name: str) -> str:

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 from bot.archive import Subscription
 from bot.channels import Channel, config_channel
-from bot.chat.grammar import ScheduleSpec, normalize_text, parse_schedule, parse_weekly
+from bot.chat.grammar import (
+    WEEKLY_EXAMPLE,
+    ScheduleSpec,
+    WeeklySpec,
+    normalize_text,
+    parse_schedule,
+    parse_weekly,
+)
 from bot.chat.replies import Reply, SubscriptionReply
 from bot.chat.settings import effective_channel
 from bot.errors import CommandError, PermissionDenied
@@ -125,11 +132,16 @@ class SubscriptionCommands:
         *,
         schedule: ScheduleSpec | None = None,
         timezone: str | None = None,
+        digest: str | None = None,
+        weekly: WeeklySpec | None = None,
     ) -> tuple[Subscription, bool]:
         """Subscribe (or re-activate) the request's channel, adding ``topics`` and setting its
-        time: ``/ai subscribe`` and ``digestbot subscriptions add`` both come here. Returns
-        the row and whether the channel had one before."""
+        time: ``/ai subscribe`` and ``digestbot subscriptions add`` both come here. ``weekly``
+        is read as ``/ai schedule weekly`` reads it; an explicit ``digest`` decides the
+        deliveries unless it contradicts ``weekly``'s ``only`` or ``off``. Returns the row and
+        whether the channel had one before."""
         checked = [self._validated_topic(request, normalize_text(t)) for t in topics if t.strip()]
+        weekly_fields = _weekly_fields(weekly, digest) if weekly is not None else {}
         existed = self.row(request) is not None
         row = self._ensure_row(request)
         current = list(row.topics)
@@ -139,6 +151,9 @@ class SubscriptionCommands:
             fields["schedule"] = schedule.cron
             if schedule.timezone is not None:
                 fields["timezone"] = schedule.timezone
+        fields.update(weekly_fields)
+        if digest is not None:
+            fields["digest"] = digest
         if timezone is not None:
             fields["timezone"] = timezone
         if request.thread_id is not None:
@@ -219,14 +234,7 @@ class SubscriptionCommands:
         self._refuse_configured(request, "weekly schedule")
         self._require_subscribed(request)
         self._ensure_row(request)
-        fields: dict[str, object] = {}
-        if spec.cron is None:
-            fields["digest"] = "daily"
-        else:
-            fields["weekly_schedule"] = spec.cron
-            fields["digest"] = "weekly" if spec.only else "both"
-        if spec.timezone is not None:
-            fields["timezone"] = spec.timezone
+        fields = _weekly_fields(spec)
         row = self.archive.subscriptions.upsert(request.platform, request.channel_id, **fields)
         return self._reply(request, "scheduled_weekly", row)
 
@@ -246,3 +254,23 @@ class SubscriptionCommands:
                 weekly_schedule=configured.weekly_schedule,
             )
         return self._reply(request, "listed", row)
+
+
+def _weekly_fields(spec: WeeklySpec, digest: str | None = None) -> dict[str, object]:
+    """The row fields ``/ai schedule weekly …`` sets: the rollup's time, and ``digest``
+    (``both``; ``weekly`` with ``only``; ``daily`` for ``off``). An explicit ``digest``
+    (``subscriptions add --digest``) may choose among those unless the spec said which."""
+    implied = "daily" if spec.cron is None else "weekly" if spec.only else "both"
+    said = spec.cron is None or spec.only
+    if digest is not None and said and digest != implied:
+        raise CommandError(
+            f"The weekly schedule says '{'off' if spec.cron is None else 'only'}' "
+            f"(digest {implied}), but the digest asked for is {digest}.",
+            example=WEEKLY_EXAMPLE,
+        )
+    fields: dict[str, object] = {"digest": implied}
+    if spec.cron is not None:
+        fields["weekly_schedule"] = spec.cron
+    if spec.timezone is not None:
+        fields["timezone"] = spec.timezone
+    return fields

@@ -64,6 +64,7 @@ _STYLE = {
     Outcome.FAILED: "red",
     Outcome.DEACTIVATED: "red",
     Outcome.PAUSED: "red",
+    Outcome.HELD: "yellow",
     Outcome.DRY_RUN: "cyan",
 }
 

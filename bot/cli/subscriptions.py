@@ -17,14 +17,25 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.archive import Archive
-from bot.chat import CommandCore, CommandRequest, check_zone, effective_channel, parse_schedule
+from bot.chat import (
+    CommandCore,
+    CommandRequest,
+    check_zone,
+    effective_channel,
+    parse_digest,
+    parse_schedule,
+    parse_weekly,
+)
 from bot.cli.app import out, state
 from bot.errors import CommandError, ConfigError
+from bot.platforms import make_transport
 from bot.registry import PLATFORMS, chat_platforms
 
 if TYPE_CHECKING:
     from bot.archive import DeliveryRecord
+    from bot.channels import Channel
     from bot.config import Settings
+    from bot.delivery import Transport
 
 T = TypeVar("T")
 
@@ -82,6 +93,7 @@ def list_subscriptions(
     if not rows:
         out.print("No subscriptions stored. Add one with: digestbot subscriptions add slack C0123")
         return
+    transports: dict[str, Transport] = {}
     table = Table(title="Subscriptions", show_lines=False)
     for column in ("platform", "channel", "topics", "schedule", "timezone", "status"):
         table.add_column(column, overflow="fold")
@@ -89,6 +101,9 @@ def list_subscriptions(
         effective = effective_channel(settings, row, row.platform, row.channel_id)
         channel = row.channel_id + (f" (thread {row.thread_id})" if row.thread_id else "")
         status = "active"
+        held = _held(settings, effective, transports) if row.active else None
+        if held is not None:
+            status = f"held: {held}"
         if not row.active:
             when = row.updated_at.isoformat(timespec="minutes") if row.updated_at else "?"
             status = f"inactive since {when}: {row.inactive_reason or '?'}"
@@ -97,11 +112,30 @@ def list_subscriptions(
             Text(row.platform),
             Text(channel),
             Text("\n".join(row.topics) or "(whole digest)"),
-            Text(effective.schedule),
+            Text(_schedule_cell(effective)),
             Text(effective.timezone),
             Text(status),
         )
     out.print(table)
+
+
+def _held(settings: Settings, channel: Channel, transports: dict[str, Transport]) -> str | None:
+    """Why an active channel gets nothing now (``Transport.held``), as delivery sees it; the
+    transports are built for reading the rule only (``dry_run``: no token, no connection)."""
+    if channel.platform not in transports:
+        try:
+            transports[channel.platform] = make_transport(channel.platform, settings, dry_run=True)
+        except ConfigError:
+            return None  # that platform is not set up: `send` and `doctor` say so
+    return transports[channel.platform].held(channel)
+
+
+def _schedule_cell(channel: Channel) -> str:
+    """The daily digest's time if it gets one, and ``weekly CRON`` if it gets the rollup."""
+    lines = [channel.schedule] if channel.wants_daily else []
+    if channel.wants_weekly:
+        lines.append(f"weekly {channel.weekly_schedule}")
+    return "\n".join(lines)
 
 
 def deliveries_table(unfinished: list[DeliveryRecord], given_up: list[DeliveryRecord]) -> Table:
@@ -170,17 +204,36 @@ def add_subscription(
     thread_id: int | None = typer.Option(
         None, "--thread-id", min=1, max=2**31 - 1, help="Telegram forum topic id."
     ),
+    digest: str | None = typer.Option(
+        None,
+        "--digest",
+        "-d",
+        help="daily (the digest), weekly (the rollup only) or both.",
+    ),
+    weekly_schedule: str | None = typer.Option(
+        None,
+        "--weekly-schedule",
+        "-w",
+        help='When the rollup goes out: cron ("0 17 * * fri") or "fri 17:00"; as '
+        "/ai schedule weekly, it turns the rollup on (digest both unless --digest says).",
+    ),
 ) -> None:
-    """Subscribe a channel (or re-activate it), adding topics and setting its time."""
+    """Subscribe a channel (or re-activate it), adding topics and setting its times."""
     settings = state(ctx).settings
     _check_platform(platform)
     spec = _option("--schedule", parse_schedule, schedule) if schedule is not None else None
     zone = _option("--timezone", check_zone, timezone) if timezone is not None else None
+    mode = _option("--digest", parse_digest, digest) if digest is not None else None
+    weekly = (
+        _option("--weekly-schedule", parse_weekly, weekly_schedule)
+        if weekly_schedule is not None
+        else None
+    )
     request = CommandRequest(platform, channel, "cli", True, "", thread_id=thread_id)
     archive = _archive(settings)
     try:
         row, existed = CommandCore(archive, settings).subscriptions.add(
-            request, topic, schedule=spec, timezone=zone
+            request, topic, schedule=spec, timezone=zone, digest=mode, weekly=weekly
         )
     finally:
         archive.close()

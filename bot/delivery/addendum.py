@@ -7,8 +7,8 @@ stored payloads plus the new items' payloads. The recorded messages keep their i
 the ordinary resume posts only the new ones (on Slack in the same thread), exactly once.
 Transports that cannot store payloads (the console) get no addenda.
 
-``deliverer`` is the calling ``Deliverer`` (typed ``Any``: naming its class here would
-make a cycle, since the deliverer calls this module).
+``deliverer`` is the calling ``Deliverer``, typed as the ``DeliveryHost`` protocol (naming
+its class here would make a cycle, since the deliverer calls this module).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.archive import Kind, Status
 from bot.delivery import snapshot as payload_snapshot
@@ -25,6 +25,7 @@ from bot.delivery.plan import Plan, item_key
 
 if TYPE_CHECKING:
     from bot.channels import Channel
+    from bot.delivery.host import DeliveryHost
     from bot.delivery.result import DeliveryResult
 
 log = logging.getLogger("bot.delivery")
@@ -34,14 +35,14 @@ RECENT_ROWS = 8
 
 
 async def deliver_addenda(
-    deliverer: Any, channel: Channel, *, deadline: dt.datetime | None = None
+    deliverer: DeliveryHost, channel: Channel, *, deadline: dt.datetime | None = None
 ) -> list[DeliveryResult]:
     """Reopen and deliver every recent day of ``channel`` whose digest gained items."""
     dates = await asyncio.to_thread(reopen_grown, deliverer, channel)
     return [await deliverer.deliver(channel, date=date, deadline=deadline) for date in dates]
 
 
-def reopen_grown(deliverer: Any, channel: Channel) -> list[dt.date]:
+def reopen_grown(deliverer: DeliveryHost, channel: Channel) -> list[dt.date]:
     """The dates reopened for an addendum (delivered, within ``max_age``, with new items)."""
     ledger = deliverer.ledger
     now = deliverer.clock()

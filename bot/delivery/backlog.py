@@ -6,8 +6,8 @@ what started within ``max_age`` before it starts the next day; what ran out of `
 is given up loudly. The service's sweep runs only the backlog (``backlog_only``); a new
 digest waits for the channel's schedule.
 
-``deliverer`` is the calling ``Deliverer`` (typed ``Any``: naming its class here would
-make a cycle, since the deliverer calls this module).
+``deliverer`` is the calling ``Deliverer``, typed as the ``DeliveryHost`` protocol (naming
+its class here would make a cycle, since the deliverer calls this module).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot import metrics
 from bot.delivery.result import DeliveryResult, Outcome
@@ -25,6 +25,7 @@ from bot.errors import DigestbotError
 if TYPE_CHECKING:
     from bot.archive import DeliveryRecord
     from bot.channels import Channel
+    from bot.delivery.host import DeliveryHost
 
 log = logging.getLogger("bot.delivery")
 
@@ -35,7 +36,7 @@ FINISHED = frozenset({Outcome.DELIVERED, Outcome.SKIPPED, Outcome.ALREADY})
 
 
 async def deliver_due(
-    deliverer: Any,
+    deliverer: DeliveryHost,
     channel: Channel,
     *,
     deadline: dt.datetime | None = None,
@@ -46,7 +47,10 @@ async def deliver_due(
 
     ``backlog_only`` (the service's sweep, between scheduled times): only the unfinished
     days; a new digest waits for the channel's schedule. A weekly channel gets its
-    rollup (``deliver``)."""
+    rollup (``deliver``). A chat the config does not allow now gets nothing (``held``)."""
+    held = deliverer.held(channel)
+    if held is not None:
+        return [held]
     if channel.kind == "weekly":
         if backlog_only:
             return [DeliveryResult(channel, Outcome.NOTHING_NEW)]
@@ -78,7 +82,9 @@ async def deliver_due(
     return results
 
 
-async def give_up(deliverer: Any, channel: Channel, stale: Iterable[DeliveryRecord]) -> None:
+async def give_up(
+    deliverer: DeliveryHost, channel: Channel, stale: Iterable[DeliveryRecord]
+) -> None:
     """Say loudly that an unfinished delivery ran out of ``max_age``."""
     for record in stale:
         reason = (

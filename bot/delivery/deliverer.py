@@ -82,6 +82,7 @@ class Deliverer:
         self.clock = clock
         self.sleep = sleep
         self.platforms = platforms if platforms is not None else PlatformStates()
+        self._held: set[str] = set()
         self.planner = Planner(
             archive,
             self.ledger,
@@ -128,6 +129,22 @@ class Deliverer:
             return self._transports[platform]
         except KeyError:
             raise ConfigError(f"no transport for platform {platform!r}") from None
+
+    def held(self, channel: Channel) -> DeliveryResult | None:
+        """A chat the config does not allow now (``Transport.held``): nothing is planned,
+        claimed or posted, one WARNING per chat says why, and it stays subscribed."""
+        try:
+            reason = self.transport(channel.platform).held(channel)
+        except DigestbotError:
+            return None  # no transport: ``deliver`` reports that itself
+        chat = f"{channel.platform}:{channel.id}"
+        if reason is None:
+            self._held.discard(chat)  # allowed again: say so again if it is held later
+            return None
+        if chat not in self._held:
+            self._held.add(chat)
+            log.warning("delivery %s: %s", chat, reason)
+        return DeliveryResult(channel, Outcome.HELD, error=reason)
 
     # -- planning ----------------------------------------------------------------------
 
@@ -232,6 +249,9 @@ class Deliverer:
         deadline: dt.datetime,
         week: IsoWeek | None = None,
     ) -> DeliveryResult:
+        held = self.held(channel)
+        if held is not None:
+            return held
         planned = await asyncio.to_thread(self.plan, channel, date=date, week=week)
         if isinstance(planned, DeliveryResult):
             return planned

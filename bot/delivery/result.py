@@ -25,6 +25,7 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"
     DEACTIVATED = "deactivated"
     PAUSED = "paused: platform unavailable"
+    HELD = "held: the config does not allow this chat now"
     DRY_RUN = "dry run"
 
 

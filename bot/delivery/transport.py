@@ -55,6 +55,11 @@ class Transport:
         """
         return cls(**options)
 
+    def held(self, channel: Channel) -> str | None:
+        """Why ``channel`` must get nothing now though it stays subscribed (a setting
+        forbids it; changing the setting back resumes it), or None to post."""
+        return None
+
     def render(self, digest: Digest, templates: Any) -> list[Any]:
         """The digest as this platform's ordered payloads (message 0 first)."""
         raise NotImplementedError
@@ -72,7 +77,11 @@ class Transport:
         digest_date: dt.date,
         parent_id: str | None = None,
     ) -> str:
-        """Post one payload and return the platform's message id (``parent_id`` = message 0)."""
+        """Post one payload and return the platform's message id (``parent_id`` = message 0).
+
+        ``channel.kind`` is the delivery's kind (``daily`` or ``weekly``): a Monday's
+        digest and that week's rollup share ``digest_date``, so whatever a transport keys
+        a message by (Slack's metadata, Feishu's ``uuid``) must include it."""
         raise NotImplementedError
 
     async def find_posted(
@@ -84,7 +93,8 @@ class Transport:
         parent_id: str | None = None,
         since: dt.datetime | None = None,
     ) -> str | None:
-        """The id of message ``index`` of that digest if it is already in the channel."""
+        """The id of message ``index`` of that delivery (``channel.kind``, ``digest_date``)
+        if it is already in the channel."""
         return None
 
     async def check(self) -> str:

@@ -57,8 +57,10 @@ class WeeklyPlanner:
         )
         payloads = self.render(channel.platform, rollup) if not rollup.empty else []
         digest = Digest(date=week.monday, title=rollup.week, items=list(rollup.hits))
+        # ``send --week`` names a daily channel: the rollup is still its weekly delivery,
+        # and transports key their reconciliation on ``channel.kind``.
         return Plan(
-            channel,
+            channel if channel.kind == "weekly" else channel.as_weekly(),
             week.monday,
             digest,
             rollup.considered,

@@ -8,13 +8,18 @@ Decided by structure, per file, on the headings below the title:
   conclusions or players (``NOISE_WORDS``) are never evidence.
 - **Items and categories.** Walking the headings in order, a heading with evidence that
   is not inside another item is an item; a heading without evidence is a group, and a
-  group with items under it is their category. A heading under an item is a section of
-  it, unless it is numbered and has item fields itself (items at mixed levels).
+  group with items under it is their category. An unnumbered heading with numbered items
+  under it is their group even with a label line of its own (a stray label must not make
+  it an item that swallows them as sections), and is not counted as an unnumbered item.
+  A heading under an item is a section of it, unless it is numbered and has item fields
+  itself (items at mixed levels).
 - **Numbered or not.** If most items start with a number, the file is numbered: an
   unnumbered heading with item fields there is a broken item (a located problem).
   Otherwise every item keeps its whole title (``1.5 Million Users…``, ``17.5万+…``).
 - A single group over every item (``## 📊 今日情报``) is the list's own heading, not a
   category. ``formats.layouts`` may say ``numbered`` or ``unnumbered`` instead.
+- A ``#`` heading repeating the title is the title again (a header written twice), never
+  an item or a category.
 """
 
 from __future__ import annotations
@@ -145,13 +150,15 @@ class _Probe:
 
 def _headings(tokens: list[Token]) -> list[Heading]:
     headings: list[Heading] = []
-    title_seen = False
+    title: str | None = None
     for idx, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.level == 0 and tok.markup.startswith("#"):
-            if tok.tag == "h1" and not title_seen:
-                title_seen = True
-                continue
             content = tokens[idx + 1].content
+            if tok.tag == "h1" and (title is None or content.strip() == title):
+                # The title, or the title again (a header written twice):
+                # never an item or a category.
+                title = content.strip()
+                continue
             line = (tok.map or [0])[0] + 1
             headings.append(Heading(idx, int(tok.tag[1]), line, content, is_numbered(content)))
     for pos, heading in enumerate(headings):
@@ -160,20 +167,37 @@ def _headings(tokens: list[Token]) -> list[Heading]:
 
 
 def _numbered(headings: list[Heading], probe: _Probe) -> bool:
-    """Do most items start with a number? Headings under a numbered heading are its
-    sections (or rival items, numbered too), so they are not counted."""
+    """Do most items start with a number? Headings under a counted one (numbered, or
+    unnumbered with fields) are its sections (or rival items), so they are not counted:
+    an unnumbered item's sections with a label line must not outvote the numbered items
+    beside it. Nor is an unnumbered heading with a numbered one under it, which is their
+    group (``_groups_items``): a stray label under a group must not outvote its items."""
     numbered = unnumbered = 0
     stack: list[Heading] = []
-    for heading in headings:
+    counted: set[int] = set()
+    for pos, heading in enumerate(headings):
         while stack and stack[-1].level >= heading.level:
             stack.pop()
-        if not any(h.numbered for h in stack):
+        if not any(id(h) in counted for h in stack):
             if heading.numbered:
                 numbered += 1
-            elif probe.fields(heading):
+                counted.add(id(heading))
+            elif probe.fields(heading) and not _numbered_below(headings, pos):
                 unnumbered += 1
+                counted.add(id(heading))
         stack.append(heading)
     return numbered > 0 and numbered >= unnumbered
+
+
+def _numbered_below(headings: list[Heading], pos: int) -> bool:
+    """Is there a numbered heading under ``headings[pos]`` (before the next at its level)?"""
+    level = headings[pos].level
+    for below in headings[pos + 1 :]:
+        if below.level <= level:
+            return False
+        if below.numbered:
+            return True
+    return False
 
 
 def _item_level(headings: list[Heading], probe: _Probe) -> int | None:
@@ -202,7 +226,7 @@ def plan_layout(tokens: list[Token], labels: Labels, name: LayoutName = "auto") 
         )
         if inside is not None and not promoted:
             heading.parent_item = inside
-        elif probe.evidence(heading) and not _groups_items(headings, pos, numbered, probe):
+        elif probe.evidence(heading) and not _groups_items(headings, pos, probe):
             items.append(heading)
             item_ids.add(id(heading))
             group = next((h for h in reversed(stack) if id(h) not in item_ids), None)
@@ -223,10 +247,12 @@ def _add_siblings(
     headings: list[Heading], items: list[Heading], parents: dict[int, Heading], probe: _Probe
 ) -> list[Heading]:
     """A heading with text, at the level of the items beside it and in their group, is one
-    of them even if its fields are gone (it will be read, or reported as broken)."""
+    of them even if its fields are gone (it will be read, or reported as broken) — unless
+    it is itself the group of other items."""
     if not items:
         return items
     item_ids = {id(h) for h in items}
+    groups = {id(group) for group in parents.values()}
     levels = {h.level for h in items}
     found = list(items)
     stack: list[Heading] = []
@@ -236,7 +262,9 @@ def _add_siblings(
         group = next((h for h in reversed(stack) if id(h) not in item_ids), None)
         inside = any(id(h) in item_ids for h in stack)
         stack.append(heading)
-        if id(heading) in item_ids or inside or heading.level not in levels:
+        if id(heading) in item_ids or id(heading) in groups or inside:
+            continue  # an item, a group of items, or a section
+        if heading.level not in levels:
             continue
         if not probe.text(heading) or _is_noise(heading.content):
             continue
@@ -248,10 +276,12 @@ def _add_siblings(
     return sorted(found, key=lambda h: h.index)
 
 
-def _groups_items(headings: list[Heading], pos: int, numbered: bool, probe: _Probe) -> bool:
-    """An unnumbered heading with numbered items under it is their group, not an item."""
+def _groups_items(headings: list[Heading], pos: int, probe: _Probe) -> bool:
+    """An unnumbered heading with numbered items under it is their group, not an item,
+    even with a label line of its own: in an unnumbered file too, since reading it as an
+    item would make the numbered headings its sections and lose them."""
     heading = headings[pos]
-    if heading.numbered or not numbered:
+    if heading.numbered:
         return False
     for below in headings[pos + 1 :]:
         if below.level <= heading.level:

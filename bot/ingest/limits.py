@@ -21,8 +21,8 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_LINE_CHARS = 8_000
 ELLIPSIS = " …"
 
-#: Control characters other than tab, newline and carriage return (which the parser
-#: normalises itself): ESC, BEL, C1 controls, DEL.
+#: Control characters other than tab and the line ends (normalised to ``\n`` before):
+#: ESC, BEL, C1 controls, DEL.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 #: An inline ``data:`` URI (``data:image/png;base64,...``), up to the end of the URL.
 _DATA_URI = re.compile(r"\bdata:[\w.+-]+/[\w.+-]+[;,][^\s)\]>\"']*", re.IGNORECASE)
@@ -43,7 +43,12 @@ def read_capped(path: str | Path) -> tuple[bytes, bool]:
 
 def bound_text(text: str, path: str) -> tuple[str, list[Problem]]:
     """The text without controls and ``data:`` URIs, each line cut to the cap; the cuts
-    as problems (one per long line, located)."""
+    as problems (one per long line, located).
+
+    Line ends are normalised first, as markdown-it does: removing a control character
+    between a lone ``\\r`` and a ``\\n`` would otherwise merge two lines into one, and every
+    line number after it would point one line too early."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROLS.sub("", text)
     text = _DATA_URI.sub("", text)
     problems: list[Problem] = []

@@ -1,7 +1,8 @@
 """Appending digests to a JSONL file: an audit trail, and a safe target for rehearsals.
 
 Line 0 of a delivery describes the digest, lines 1..n are its items in the parsed-JSON
-contract (``bot.models``), each wrapped with channel, date and index. Because the file can be
+contract (``bot.models``), each wrapped with channel, kind, date and index (a Monday's
+digest and that week's rollup share the date, so the kind tells them apart). Because the file can be
 read back, ``find_posted`` really reconciles: a crash between append and ledger record never
 writes a line twice.
 """
@@ -77,6 +78,7 @@ class FileTransport(Transport):
         line = json.dumps(
             {
                 "channel": channel.id,
+                "kind": channel.kind,
                 "date": digest_date.isoformat(),
                 "index": message_index,
                 "payload": payload,
@@ -84,7 +86,7 @@ class FileTransport(Transport):
             ensure_ascii=False,
         )
         await asyncio.to_thread(self._append, self.path_of(channel), line)
-        return _message_id(digest_date, message_index)
+        return _message_id(channel.kind, digest_date, message_index)
 
     async def find_posted(
         self,
@@ -97,9 +99,9 @@ class FileTransport(Transport):
     ) -> str | None:
         path = self.path_of(channel)
         found = await asyncio.to_thread(
-            self._scan, path, channel.id, digest_date.isoformat(), index
+            self._scan, path, channel.id, channel.kind, digest_date.isoformat(), index
         )
-        return _message_id(digest_date, index) if found else None
+        return _message_id(channel.kind, digest_date, index) if found else None
 
     @staticmethod
     def _append(path: Path, line: str) -> None:
@@ -120,7 +122,7 @@ class FileTransport(Transport):
             ) from exc
 
     @staticmethod
-    def _scan(path: Path, channel_id: str, date: str, index: int) -> bool:
+    def _scan(path: Path, channel_id: str, kind: str, date: str, index: int) -> bool:
         if not path.exists():
             return False
         with path.open(encoding="utf-8") as handle:
@@ -129,14 +131,13 @@ class FileTransport(Transport):
                     entry = json.loads(raw)
                 except json.JSONDecodeError:
                     continue  # a torn last line from a crash mid-write
-                if (entry.get("channel"), entry.get("date"), entry.get("index")) == (
-                    channel_id,
-                    date,
-                    index,
-                ):
+                # Lines written before kinds were recorded are daily.
+                found = (entry.get("channel"), entry.get("kind", "daily"), entry.get("date"))
+                if found == (channel_id, kind, date) and entry.get("index") == index:
                     return True
         return False
 
 
-def _message_id(digest_date: dt.date, index: int) -> str:
-    return f"{digest_date.isoformat()}#{index}"
+def _message_id(kind: str, digest_date: dt.date, index: int) -> str:
+    day = digest_date.isoformat()
+    return f"{day}#{index}" if kind == "daily" else f"{day}/{kind}#{index}"

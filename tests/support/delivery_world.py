@@ -14,7 +14,7 @@ from bot.config import load_settings
 from bot.delivery import Deliverer, DeliveryOptions
 from bot.ingest import ingest_paths
 from bot.platforms import Transports
-from formatters import Templates
+from formatters import Templates, render_weekly
 from tests.fakes import FakeSlack, FakeTelegram
 from tests.support.delivery_kit import REFERENCE, write_config
 
@@ -39,6 +39,7 @@ class World:
         archive_url: str | None = None,
         options: DeliveryOptions = FAST,
         clock: Callable[[], dt.datetime] | None = None,
+        config: dict[str, Any] | None = None,
     ) -> None:
         path = write_config(
             tmp_path,
@@ -47,7 +48,12 @@ class World:
             slack_url=slack.api_url,
             telegram_url=telegram.api_url,
             telegram_token=telegram.token,
-            timings={"slack.per_channel_interval": 0, "telegram.per_chat_interval": 0},
+            # ``config``: more dotted keys (``{"telegram.allow_private": True}``).
+            timings={
+                "slack.per_channel_interval": 0,
+                "telegram.per_chat_interval": 0,
+                **(config or {}),
+            },
         )
         self.settings = load_settings(path, environ={})
         self.archive = Archive.from_settings(self.settings)
@@ -56,10 +62,12 @@ class World:
         assert summary.ok, summary.problems
         self.transports = Transports(self.settings)
         extra = {"clock": clock} if clock else {}
+        templates = Templates(**self.settings.template_options())
         self.deliverer = Deliverer(
             self.archive,
             self.transports.get,
-            templates=Templates(**self.settings.template_options()),
+            templates=templates,
+            render_weekly=lambda platform, rollup: render_weekly(platform, rollup, templates),
             aliases=self.archive.aliases,
             owner="test-owner",
             options=options,

@@ -125,7 +125,7 @@ class FeishuTransport(RobotTransport):
                 code="no_app",
             )
         chat_id = self.chat_ids.get(channel.id, channel.id)
-        key = f"{chat_id}|{digest_date.isoformat()}|{message_index}"
+        key = f"{chat_id}|{channel.kind}|{digest_date.isoformat()}|{message_index}"
         uuid = hashlib.sha256(key.encode()).hexdigest()[:32]
         pace = f"chat:{chat_id}"
         api = self.api

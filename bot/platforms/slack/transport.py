@@ -1,7 +1,8 @@
 """Posting digests to Slack with slack_sdk's AsyncWebClient.
 
 The parent message goes first, then the items as thread replies under its ``ts``. Every
-post carries ``metadata`` (event_type ``digest_message``, payload date and index), so a
+post carries ``metadata`` (event_type ``digest_message``, payload date, index and kind —
+``daily`` or ``weekly``, since a Monday's digest and that week's rollup share the date), so a
 resumed delivery can look in the channel for a message posted just before a crash
 (``conversations.history`` for the parent, ``conversations.replies`` for thread replies).
 
@@ -176,7 +177,11 @@ class SlackTransport(Transport):
         kwargs = payload.api_kwargs(channel.id, thread_ts=parent_id)
         kwargs["metadata"] = {
             "event_type": EVENT_TYPE,
-            "event_payload": {"date": digest_date.isoformat(), "index": message_index},
+            "event_payload": {
+                "date": digest_date.isoformat(),
+                "index": message_index,
+                "kind": channel.kind,
+            },
         }
         async with self.pacer.turn(channel.id):
             response = await self._call(
@@ -246,7 +251,7 @@ class SlackTransport(Transport):
                 **extra,
             )
             for message in response.get("messages") or []:
-                if _is_ours(message, digest_date, index):
+                if _is_ours(message, channel.kind, digest_date, index):
                     return str(message["ts"])
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -291,13 +296,19 @@ class SlackTransport(Transport):
         self._client = None
 
 
-def _is_ours(message: dict[str, Any], digest_date: dt.date, index: int) -> bool:
+def _is_ours(message: dict[str, Any], kind: str, digest_date: dt.date, index: int) -> bool:
+    """Message ``index`` of this kind's delivery for that date? A Monday's digest and that
+    week's rollup share the date; posts from before kinds were recorded are daily."""
     metadata = message.get("metadata") or {}
     if metadata.get("event_type") != EVENT_TYPE:
         return False
     payload = metadata.get("event_payload") or {}
     try:
-        return payload.get("date") == digest_date.isoformat() and int(payload.get("index")) == index
+        return (
+            payload.get("kind", "daily") == kind
+            and payload.get("date") == digest_date.isoformat()
+            and int(payload.get("index")) == index
+        )
     except (TypeError, ValueError):
         return False
 

@@ -44,6 +44,7 @@ from telegram.ext import (
 
 from bot.chat import VERBS, CommandCore, CommandRequest, ErrorReply, is_mutating
 from bot.errors import ArchiveError, ConfigError
+from bot.platforms.telegram.access import private_allowed
 from bot.platforms.telegram.listener import missing_key
 from bot.redact import protect_settings_secrets
 from formatters import ChartImage, escape_telegram
@@ -130,7 +131,7 @@ class TelegramBridge:
         by ``allowed_chats`` when it is set."""
         access = self.access
         if chat.type == ChatType.PRIVATE:
-            return access.allow_private or user_id in access.allowed_users
+            return private_allowed(user_id, access.allow_private, access.allowed_users)
         return not access.allowed_chats or chat.id in access.allowed_chats
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -44,6 +44,7 @@ from bot.errors import (
     TransientDeliveryError,
 )
 from bot.platforms.pacing import Pacer
+from bot.platforms.telegram.access import private_chat_held
 from bot.redact import blank_secrets, redact_in_logs
 from formatters import TelegramMessage
 from formatters import telegram as telegram_format
@@ -94,6 +95,8 @@ class TelegramTransport(Transport):
         options.setdefault("per_chat_interval", settings.telegram.per_chat_interval)
         options.setdefault("secrets", settings.secret_values())
         options.setdefault("proxy", settings.telegram.proxy)
+        options.setdefault("allow_private", settings.telegram.allow_private)
+        options.setdefault("allowed_users", settings.telegram.allowed_users)
         return cls(token.get_secret_value(), base_url=settings.telegram.api_url, **options)
 
     def __init__(
@@ -109,8 +112,12 @@ class TelegramTransport(Transport):
         read_timeout: float = 10.0,
         secrets: Sequence[str] = (),
         proxy: str | None = None,
+        allow_private: bool = True,
+        allowed_users: Sequence[int] = (),
     ) -> None:
         redact_in_logs(token)
+        self._allow_private = allow_private
+        self._allowed_users = frozenset(allowed_users)
         self.pacer = Pacer(per_chat_interval)
         self.bot = ExtBot(
             token=token,
@@ -158,6 +165,10 @@ class TelegramTransport(Transport):
         """Prove the token and ``telegram.api_url`` work (``getMe``)."""
         bot = await self._ready(Channel("telegram", "-", "0 9 * * *", "UTC"))
         return f"@{bot.username}"
+
+    def held(self, channel: Channel) -> str | None:
+        """A private chat that subscribed while ``telegram.allow_private`` was on."""
+        return private_chat_held(channel, self._allow_private, self._allowed_users)
 
     def render(self, digest: Digest, templates: Any) -> list[TelegramMessage]:
         return list(telegram_format.render_digest(digest, templates))

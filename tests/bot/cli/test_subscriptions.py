@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.archive import Archive
+from bot.channels import delivery_jobs, load_channels
 from bot.chat import CommandCore, CommandRequest, ErrorReply
 from bot.config import load_settings
 from tests.support.cli import run as run_cli
@@ -100,6 +101,63 @@ def test_add_reactivates_and_seeds_config_topics(config: Path) -> None:
     archive.close()
 
 
+@pytest.mark.parametrize(
+    ("args", "digest", "weekly"),
+    [
+        (["--digest", "both", "--weekly-schedule", "0 17 * * fri"], "both", "0 17 * * fri"),
+        (["--weekly-schedule", "sat 09:30"], "both", "30 9 * * sat"),  # as the chat reads it
+        (["-w", "only fri 18:00"], "weekly", "0 18 * * fri"),
+        (["--digest", "weekly"], "weekly", None),  # the default weekly_schedule then
+        (["--digest", "weekly", "--weekly-schedule", "0 8 * * mon"], "weekly", "0 8 * * mon"),
+        (["--weekly-schedule", "off"], "daily", None),
+    ],
+)
+def test_add_sets_the_weekly_rollup_as_the_chat_does(
+    config: Path, args: list[str], digest: str, weekly: str | None
+) -> None:
+    assert run(config, "add", "slack", "CW", *args) == 0
+    archive = stored(config)
+    row = archive.subscriptions.get("slack", "CW")
+    archive.close()
+    assert row is not None and (row.digest, row.weekly_schedule) == (digest, weekly)
+    settings = load_settings(str(config), environ={})
+    archive = stored(config)
+    channels = [c for c in load_channels(settings, archive.subscriptions) if c.id == "CW"]
+    jobs = {c.key: c for c in delivery_jobs(channels)}
+    archive.close()
+    expected = {
+        "daily": ["slack:CW"],
+        "weekly": ["slack:CW/weekly"],
+        "both": ["slack:CW", "slack:CW/weekly"],
+    }
+    assert sorted(jobs) == expected[digest]
+    if "slack:CW/weekly" in jobs:
+        assert jobs["slack:CW/weekly"].schedule == (weekly or settings.weekly_schedule)
+
+
+def test_the_chat_and_the_cli_store_the_same_weekly_row(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(config, "add", "slack", "CCLI", "--weekly-schedule", "only fri 17:00 UTC") == 0
+    settings = load_settings(str(config), environ={})
+    archive = stored(config)
+    archive.subscriptions.upsert("slack", "CCHAT", topics=[])
+    request = CommandRequest("slack", "CCHAT", "U1", True, "schedule weekly only fri 17:00 UTC")
+    CommandCore(archive, settings).handle(request)
+    cli, chat = (
+        archive.subscriptions.get("slack", "CCLI"),
+        archive.subscriptions.get("slack", "CCHAT"),
+    )
+    archive.close()
+    assert cli is not None and chat is not None
+    fields = ("digest", "weekly_schedule", "timezone", "active")
+    assert [getattr(cli, f) for f in fields] == [getattr(chat, f) for f in fields]
+    assert cli.digest == "weekly" and cli.timezone == "UTC"
+    assert run(config, "list") == 0
+    listing = capsys.readouterr().out
+    assert "weekly 0 17 * * fri" in listing and "0 9 * * *" not in listing  # rollup only
+
+
 def test_inactive_rows_show_their_reason(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     archive = stored(config)
     archive.create_schema()
@@ -117,6 +175,12 @@ def test_inactive_rows_show_their_reason(config: Path, capsys: pytest.CaptureFix
         (["add", "slack", "C1", "--topic", "colour:red"], "colour:red"),
         (["add", "slack", "C1", "--schedule", "25:99"], "--schedule"),
         (["add", "slack", "C1", "--timezone", "Moon/Base"], "Moon/Base"),
+        (["add", "slack", "C1", "--digest", "monthly"], "--digest: 'monthly' is not one of"),
+        (["add", "slack", "C1", "--weekly-schedule", "fri 25:00"], "--weekly-schedule"),
+        (
+            ["add", "slack", "C1", "--digest", "daily", "--weekly-schedule", "only fri 17:00"],
+            "the digest asked for is daily",
+        ),
         (["add", "irc", "C1"], "irc"),
         (["add", "console", "x"], "'console' channels cannot be subscribed"),
         (["add", "file", "x"], "'file' channels cannot be subscribed"),
@@ -144,6 +208,8 @@ def test_empty_list_says_how_to_add(config: Path, capsys: pytest.CaptureFixture[
         ("--schedule", "25:99", "schedule 25:99"),
         ("--topic", "colour:red", "subscribe colour:red"),
         ("--timezone", "Moon/Base", "schedule 08:30 Moon/Base"),
+        ("--weekly-schedule", "fri 25:00", "schedule weekly fri 25:00"),
+        ("--weekly-schedule", "only", "schedule weekly only"),
     ],
 )
 def test_cli_and_chat_give_the_same_answer(

@@ -62,7 +62,10 @@ async def test_all_items_arrive_once_on_slack_and_telegram(
     assert parent.get("thread_ts") in (None, parent["ts"])
     assert all(m["thread_ts"] == parent["ts"] for m in posted[1:])
     assert [m["metadata"] for m in posted] == [
-        {"event_type": "digest_message", "event_payload": {"date": "2026-02-03", "index": i}}
+        {
+            "event_type": "digest_message",
+            "event_payload": {"date": "2026-02-03", "index": i, "kind": "daily"},
+        }
         for i in range(len(posted))
     ]
     assert [m["text"] for m in posted] == [p.text for p in slack_payloads]

@@ -384,6 +384,52 @@ def test_bom_and_crlf() -> None:
     assert "\r" not in item.model_dump_json()
 
 
+def test_a_repeated_title_line_is_not_an_item_swallowing_the_real_one() -> None:
+    """A mangled file (the property test's shrunk example): the title written three times,
+    a stray label line under it, one numbered item and a category heading with a stray
+    label. The repeated title once read as an unnumbered item that outvoted the numbered
+    one, and item 1 became a section of it."""
+    result = parse_file(DIGESTS / "repeated-title-2026-02-03.md")
+    (item,) = result.digest.items
+    assert (item.rank, item.line, item.orgs) == (1, 7, ["腾讯混元", "复旦"])
+    assert item.title.startswith("CL-bench")
+    assert result.digest.title == "AI 每日情报" and result.digest.date == dt.date(2026, 2, 3)
+    # The category heading with a label under it is a broken item of this numbered file.
+    assert [(p.line, "does not start with a number" in p.message) for p in result.problems] == [
+        (8, True)
+    ]
+
+
+def test_a_group_heading_with_a_stray_label_keeps_its_numbered_item() -> None:
+    """Another shrunk example: ``## 📊 今日情报`` over item 1 has a label line of its own,
+    and two other headings with labels outvoted the one numbered heading. The group read as
+    an unnumbered item and item 1 as its section; a group of numbered items is a group."""
+    result = parse_file(DIGESTS / "labelled-group-2026-02-03.md")
+    by_line = {item.line: item for item in result.digest.items}
+    assert by_line[7].title.startswith("1. [腾讯混元/复旦] CL-bench")  # read as unnumbered
+    assert by_line[7].category == "今日情报"
+    assert 4 not in by_line and result.problems == []
+
+
+def test_sections_with_labels_do_not_outvote_the_numbered_items() -> None:
+    """A third shrunk example: the reference with its title line gone and items 1 and 2
+    raised to ``#``. Item 1 becomes the title; the section headings under the list's own
+    heading, with label lines in them, outvoted the numbered items, and items 3..14 became
+    sections of item 2. A counted item's sections do not vote."""
+    result = parse_file(DIGESTS / "title-line-lost-2026-02-03.md")
+    assert [item.rank for item in result.digest.items] == list(range(2, 15))
+    assert [p.line for p in result.problems] == [3]  # the list's heading, read as an item
+
+
+def test_a_control_character_after_a_lone_cr_keeps_line_numbers() -> None:
+    """A lone CR ends a line (as in markdown-it); the control character removed after it
+    must not join it to the next line and shift every line number below."""
+    text = "# AI 每日情报 | 2026-02-03\r\x05\n\n### 1. [A] Title\n**来源**: x\n\n### 2.\n"
+    result = parse_text(text, path="m.md")
+    assert [item.line for item in result.digest.items] == [4]
+    assert [p.line for p in result.problems] == [7]
+
+
 def test_missing_fields_are_null_or_empty_and_not_reported() -> None:
     result = parse_file(DIGESTS / "missing-fields-2026-02-05.md")
     assert result.problems == []

@@ -14,13 +14,21 @@ import os
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import ParseError
 from bot.ingest import parse_text
-from tests.conftest import REFERENCE_DIGEST
+from tests.conftest import REFERENCE_DIGEST, ROOT
 
+#: Shrunk failures, kept as explicit examples: the title repeated, a group heading with a
+#: label line, the title line lost (each once made an intact item a section of another),
+#: and a control character between a lone CR and a LF (it shifted every later line).
+SAMPLES = ROOT / "tests" / "data" / "digests"
+REPEATED_TITLE = (SAMPLES / "repeated-title-2026-02-03.md").read_text(encoding="utf-8")
+LABELLED_GROUP = (SAMPLES / "labelled-group-2026-02-03.md").read_text(encoding="utf-8")
+TITLE_LINE_LOST = (SAMPLES / "title-line-lost-2026-02-03.md").read_text(encoding="utf-8")
+LONE_CR = "# AI 每日情报 | 2026-02-03\r\x05\n\n### 1. [A] Title\n**来源**: x\n"
 LINES = REFERENCE_DIGEST.read_text(encoding="utf-8").split("\n")
 HEADINGS = {
     int(match[1]): line for line in LINES if (match := re.match(r"^### (\d+)\.", line)) is not None
@@ -72,6 +80,11 @@ def mangled(draw: st.DrawFn) -> str:
     return text
 
 
+#: The control characters the parser's entry removes (``bot.ingest.limits``): a heading
+#: line with one before its ``#`` is still a heading.
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _normalized_lines(text: str) -> list[str]:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
@@ -97,6 +110,14 @@ def _intact_ranks(lines: list[str]) -> dict[int, str]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(text=st.one_of(mangled(), st.text(max_size=400)), fallback=st.booleans())
+@example(text=REPEATED_TITLE, fallback=False)
+@example(text=LABELLED_GROUP, fallback=False)
+@example(text=TITLE_LINE_LOST, fallback=False)
+@example(text=LONE_CR, fallback=False)
+@example(
+    text="# AI 每日情报 | 2026-02-03\n\n\x1f### 3. [MIT/FAIR] pMF\n**来源**: 机器之心\n",
+    fallback=False,
+)
 def test_mangled_digests_never_crash(text: str, fallback: bool) -> None:
     lines = _normalized_lines(text)
     try:
@@ -115,7 +136,8 @@ def test_mangled_digests_never_crash(text: str, fallback: bool) -> None:
     ranks = [item.rank for item in result.digest.items]
     assert len(ranks) == len(set(ranks))
     for item in result.digest.items:
-        assert item.line is not None and lines[item.line - 1].lstrip(" ").startswith("#")
+        assert item.line is not None
+        assert CONTROLS.sub("", lines[item.line - 1]).lstrip(" ").startswith("#")
     # Every intact item heading is an item or a located problem. Its rank may differ: a
     # mangled file with more unnumbered items than numbered ones is read as unnumbered.
     by_line = {item.line: item for item in result.digest.items}

@@ -55,6 +55,21 @@ async def test_find_posted_reads_the_file_back(tmp_path: Path) -> None:
     assert await transport.find_posted(other, DAY, 0) is None
 
 
+async def test_a_rollup_and_a_digest_of_the_same_date_are_told_apart(tmp_path: Path) -> None:
+    """A Monday's digest and that week's rollup share the date: the kind keys them."""
+    path = tmp_path / "audit.jsonl"
+    # A line written before kinds were recorded is a daily one.
+    path.write_text('{"channel": "audit", "date": "2026-02-03", "index": 0}\n', encoding="utf-8")
+    transport = FileTransport(base_dir=tmp_path)
+    daily, weekly = channel(str(path)), channel(str(path)).as_weekly()
+    assert await transport.find_posted(daily, DAY, 0) == "2026-02-03#0"
+    assert await transport.find_posted(weekly, DAY, 0) is None
+    sent = await transport.send(weekly, 0, {"kind": "digest"}, digest_date=DAY)
+    assert sent == await transport.find_posted(weekly, DAY, 0) == "2026-02-03/weekly#0"
+    assert await transport.find_posted(weekly, DAY, 1) is None
+    assert [w.get("kind") for w in lines(path)] == [None, "weekly"]
+
+
 async def test_a_torn_last_line_from_a_crash_does_not_corrupt_the_next(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     path.write_text('{"channel": "audit", "date": "2026-02-03", "ind', encoding="utf-8")

@@ -62,9 +62,13 @@ async def test_parent_then_thread_replies_with_metadata(
     assert posted[1]["thread_ts"] == parent
     assert posted[0]["metadata"] == {
         "event_type": "digest_message",
-        "event_payload": {"date": "2026-02-03", "index": 0},
+        "event_payload": {"date": "2026-02-03", "index": 0, "kind": "daily"},
     }
-    assert posted[1]["metadata"]["event_payload"] == {"date": "2026-02-03", "index": 1}
+    assert posted[1]["metadata"]["event_payload"] == {
+        "date": "2026-02-03",
+        "index": 1,
+        "kind": "daily",
+    }
     assert posted[0]["text"] == "headlines"
     with pytest.raises(DeliveryError, match="no parent"):
         await transport.send(C1, 2, message("orphan", in_thread=True), digest_date=DAY)
