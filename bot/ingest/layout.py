@@ -19,7 +19,7 @@ Decided by structure, per file, on the headings below the title:
 - A single group over every item (``## 📊 今日情报``) is the list's own heading, not a
   category. ``formats.layouts`` may say ``numbered`` or ``unnumbered`` instead.
 - A ``#`` heading repeating the title is the title again (a header written twice), never
-  an item or a category.
+  an item or a category. A numbered first ``#`` heading is an item, not the title.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from markdown_it.token import Token
 from bot.ingest.headings import is_numbered
 from bot.ingest.labels import Labels, strip_symbols
 
-__all__ = ["Heading", "Layout", "LayoutName", "plan_layout"]
+__all__ = ["Heading", "Layout", "LayoutName", "plan_layout", "title_index"]
 
 LayoutName = Literal["auto", "numbered", "unnumbered"]
 
@@ -148,16 +148,26 @@ class _Probe:
         return self._get(heading)[3]
 
 
+def title_index(tokens: list[Token]) -> int | None:
+    """The token index of the digest's ``#`` title: the first ``#`` heading, unless it is
+    numbered (``# 1. …``: a file whose title line was lost and whose items are ``#``
+    headings), which is an item and never the title."""
+    for idx, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.tag == "h1" and tok.level == 0:
+            return None if is_numbered(tokens[idx + 1].content) else idx
+    return None
+
+
 def _headings(tokens: list[Token]) -> list[Heading]:
     headings: list[Heading] = []
-    title: str | None = None
+    first = title_index(tokens)
+    title = tokens[first + 1].content.strip() if first is not None else None
     for idx, tok in enumerate(tokens):
         if tok.type == "heading_open" and tok.level == 0 and tok.markup.startswith("#"):
             content = tokens[idx + 1].content
-            if tok.tag == "h1" and (title is None or content.strip() == title):
+            if tok.tag == "h1" and title is not None and content.strip() == title:
                 # The title, or the title again (a header written twice):
                 # never an item or a category.
-                title = content.strip()
                 continue
             line = (tok.map or [0])[0] + 1
             headings.append(Heading(idx, int(tok.tag[1]), line, content, is_numbered(content)))

@@ -42,7 +42,7 @@ from bot.ingest.fields import (
 )
 from bot.ingest.formats import DEFAULT_OPTIONS, ParseOptions
 from bot.ingest.headings import parse_item_heading, split_orgs
-from bot.ingest.layout import Heading, plan_layout
+from bot.ingest.layout import Heading, plan_layout, title_index
 from bot.ingest.limits import bound_text, file_too_big, read_capped
 from bot.ingest.ratings import Rating, parse_rating
 from bot.ingest.repeats import drop_repeats, failed_summary
@@ -241,11 +241,10 @@ class _DigestParser:
         """Title and date: the ``#`` title, front matter, a date line above the items, or
         (last) the file name."""
         line, title, date, complaint = 1, self.front.get("title", ""), None, None
-        for idx, tok in enumerate(self.tokens):
-            if tok.type == "heading_open" and tok.tag == "h1" and tok.level == 0:
-                line = (tok.map or [0])[0] + 1
-                title, date, complaint = header_date(self.tokens[idx + 1].content)
-                break
+        idx = title_index(self.tokens)
+        if idx is not None:
+            line = (self.tokens[idx].map or [0])[0] + 1
+            title, date, complaint = header_date(self.tokens[idx + 1].content)
         if date is None and "date" in self.front:
             date = find_date(self.front["date"])
         if date is None and complaint is None:
