@@ -29,6 +29,7 @@ from lark_oapi.api.im.v1 import (
     CreateMessageRequest,
     CreateMessageRequestBody,
     GetChatRequest,
+    IsInChatChatMembersRequest,
     ReplyMessageRequest,
     ReplyMessageRequestBody,
 )
@@ -93,32 +94,10 @@ class FeishuApi:
     async def send_card(
         self, chat_id: str, card: dict[str, Any], *, uuid: str | None = None
     ) -> str:
-        body = (
-            CreateMessageRequestBody.builder()
-            .receive_id(chat_id)
-            .msg_type("interactive")
-            .content(json.dumps(card, ensure_ascii=False))
-        )
-        if uuid:
-            body = body.uuid(uuid[:50])
-        request = (
-            CreateMessageRequest.builder().receive_id_type("chat_id").request_body(body.build())
-        )
-        where = f"feishu:{chat_id}: im/v1/messages"
-        response = await self._call(where, self.client.im.v1.message.acreate, request.build())
-        return str(response.data.message_id)
+        return await self.send_message(chat_id, "interactive", card, uuid=uuid)
 
     async def reply_card(self, message_id: str, card: dict[str, Any]) -> str:
-        body = (
-            ReplyMessageRequestBody.builder()
-            .msg_type("interactive")
-            .content(json.dumps(card, ensure_ascii=False))
-            .build()
-        )
-        request = ReplyMessageRequest.builder().message_id(message_id).request_body(body).build()
-        where = f"feishu: reply to {message_id}"
-        response = await self._call(where, self.client.im.v1.message.areply, request)
-        return str(response.data.message_id)
+        return await self.reply_message(message_id, "interactive", card)
 
     async def chat_admins(self, chat_id: str) -> set[str]:
         """Open ids of the group's owner and managers."""
@@ -169,9 +148,9 @@ class FeishuApi:
             return PlatformUnavailable(text, code=str(code))
         return DeliveryError(text, code=str(code))
 
-    async def bot_open_id(self) -> str:
-        """The bot's own open id (``GET /open-apis/bot/v3/info``): in a group the bot
-        answers only messages that mention it, and never its own."""
+    async def bot_info(self) -> dict[str, Any]:
+        """``GET /open-apis/bot/v3/info``: the bot's ``open_id``, ``app_name`` and
+        ``activate_status``; also the cheapest proof that the app's credentials work."""
         request = (
             lark.BaseRequest.builder()
             .http_method(lark.HttpMethod.GET)
@@ -182,12 +161,27 @@ class FeishuApi:
         where = "feishu: bot/v3/info"
         response = await self._call(where, self.client.arequest, request)
         try:
-            open_id = json.loads(response.raw.content)["bot"]["open_id"]
+            bot = json.loads(response.raw.content)["bot"]
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise DeliveryError(f"{where}: an answer without bot.open_id") from None
+            raise DeliveryError(f"{where}: an answer without bot") from None
+        if not isinstance(bot, dict):
+            raise DeliveryError(f"{where}: an answer without bot")
+        return bot
+
+    async def bot_open_id(self) -> str:
+        """The bot's own open id: in a group the bot answers only messages that mention it,
+        and never its own."""
+        open_id = (await self.bot_info()).get("open_id")
         if not isinstance(open_id, str) or not open_id:
-            raise DeliveryError(f"{where}: an answer without bot.open_id")
+            raise DeliveryError("feishu: bot/v3/info: an answer without bot.open_id")
         return open_id
+
+    async def is_in_chat(self, chat_id: str) -> bool:
+        """Whether this app's bot is a member of ``chat_id`` (asked with its own token)."""
+        request = IsInChatChatMembersRequest.builder().chat_id(chat_id).build()
+        where = f"feishu:{chat_id}: is_in_chat"
+        response = await self._call(where, self.client.im.v1.chat_members.ais_in_chat, request)
+        return bool(response.data is not None and response.data.is_in_chat)
 
     # -- other message types, and images: the cards' fallbacks and the trends chart -------
 

@@ -12,17 +12,11 @@ signed robot's 19002 leaves the secret a warning. Nothing is posted.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import httpx
-import lark_oapi as lark
-import requests
-from lark_oapi.api.im.v1 import IsInChatChatMembersRequest
-from lark_oapi.core.exception import ObtainAccessTokenException
-
+from bot.errors import DigestbotError
 from bot.platforms.checks import Check
 from bot.platforms.feishu.api import FeishuApi
 from bot.platforms.feishu.listener import missing_key
@@ -104,20 +98,10 @@ def _listener(settings: Settings) -> Check:
 
 
 async def _identity(api: FeishuApi) -> Check:
-    request = (
-        lark.BaseRequest.builder()
-        .http_method(lark.HttpMethod.GET)
-        .uri("/open-apis/bot/v3/info")
-        .token_types({lark.AccessTokenType.TENANT})
-        .build()
-    )
-    response, error = await _ask(api.client.arequest(request))
-    if error:
-        return Check("feishu", "fail", f"bot/v3/info: {error}")
     try:
-        bot = json.loads(response.raw.content).get("bot") or {}
-    except (ValueError, AttributeError):
-        bot = {}
+        bot = await api.bot_info()
+    except DigestbotError as exc:
+        return Check("feishu", "fail", str(exc).removeprefix("feishu: "))
     name, open_id = bot.get("app_name", "?"), bot.get("open_id", "?")
     status = bot.get("activate_status")
     if status is not None and status != _ENABLED:
@@ -139,31 +123,15 @@ async def _in_chat(api: FeishuApi, settings: Settings, channel: Channel) -> Chec
         ),
         channel.id,
     )
-    request = IsInChatChatMembersRequest.builder().chat_id(chat_id).build()
-    response, error = await _ask(api.client.im.v1.chat_members.ais_in_chat(request))
     key = config_key(settings, channel)
-    if error:
-        return Check(channel.key, "fail", f"{key}: is_in_chat {chat_id}: {error}")
-    if response.data is not None and response.data.is_in_chat:
+    try:
+        inside = await api.is_in_chat(chat_id)
+    except DigestbotError as exc:
+        return Check(channel.key, "fail", f"{key}: {exc}")
+    if inside:
         return Check(channel.key, "ok", f"the app bot is in {chat_id}")
     return Check(
         channel.key,
         "fail",
         f"{key}: the app bot is not in {chat_id}; add it to the group (settings → bots)",
     )
-
-
-async def _ask(call: Awaitable[Any]) -> tuple[Any, str | None]:
-    """The response, or why it failed (a code and message from Feishu, or the error)."""
-    try:
-        response = await call
-    except ObtainAccessTokenException as exc:
-        return None, (
-            f"the tenant token was refused (code {exc.code}); check feishu.app_id and "
-            "feishu.app_secret"
-        )
-    except (httpx.HTTPError, requests.RequestException, ValueError) as exc:
-        return None, f"{type(exc).__name__} reaching the open API (feishu.api_url)"
-    if response.success():
-        return response, None
-    return None, f"code {response.code}: {str(response.msg or '')[:120]}"

@@ -89,7 +89,7 @@ async def test_wrong_app_credentials_and_http_mode_keys_fail(
     rows = await rows_for([{"id": "team", "chat_id": "oc_in"}], **settings)
     status, detail = rows["feishu"]
     assert (
-        status == "fail" and "tenant token was refused" in detail and "feishu.app_secret" in detail
+        status == "fail" and "credentials were refused" in detail and "feishu.app_secret" in detail
     )
     assert "wrong-secret" not in detail
     assert (
