@@ -221,6 +221,7 @@ QUERIES = {
     "text 3+ chars": ["显存带宽", "Transformer", "推理加速", "kv cache", "SWE-Bench",
                       "量化感知", "Kimi K2.5", "吞吐提升 37 倍", "speculative", "世界模型",
                       "稀疏化工具链", "ring attention", "不存在的词"],
+    "common word": ["attention", "model", "agent", "qat", "rl", "cache", "https", "tokens"],
     "text 2-char zh": ["强化", "显存", "开源", "量化", "推理", "具身", "智谱", "路由", "稀疏",
                        "编译", "羊驼"],
     "combined": ["tag:RL source:量子位 强化学习", "tag:Agent stars:4 since:2020-01-01",
@@ -251,6 +252,24 @@ def plain_search(archive: Archive, query: Query) -> list[int]:
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def database_megabytes(archive: Archive) -> float:
+    """The archive's size on disk: the SQLite file (and its WAL), or the schema's relations."""
+    with archive.engine.connect() as conn:
+        if archive.dialect == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+            return int(pages) * int(size) / 1e6
+        total = conn.execute(
+            text(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+            )
+        ).scalar_one()
+        return int(total or 0) / 1e6
 
 
 @contextmanager
@@ -328,6 +347,7 @@ def main() -> None:
                 f"{statistics.median(scan) / p50:.0f}x",
             )
         console.print(table)
+        console.print(f"database size: {database_megabytes(archive):.1f} MB")
         archive.close()
 
 
