@@ -39,7 +39,8 @@ from sqlalchemy import insert, select, text
 from bot.archive import Archive
 from bot.archive import conditions as search
 from bot.archive.bulk import item_row, tag_row
-from bot.archive.schema import FTS_TABLE, digests, item_tags, items
+from bot.archive.schema import FTS_TABLE, digests, item_tags, item_words, items
+from bot.archive.words import word_rows
 from bot.models import Item, Resource, Section
 from bot.query import Query, TagAliases, parse_query
 
@@ -163,6 +164,7 @@ def build(
     digest_rows: list[dict[str, object]] = []
     item_rows: list[dict[str, object]] = []
     tag_rows: list[dict[str, object]] = []
+    words: list[dict[str, object]] = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("generating items", total=total)
         for day_index in range(days):
@@ -183,6 +185,7 @@ def build(
                         tag_row(item_id, pos, tag, archive.aliases)
                         for pos, tag in enumerate(item.tags)
                     ]
+                    words += word_rows(item_id, str(item_rows[-1]["search_text"]))
             progress.advance(task, count)
     generating = time.perf_counter() - began
     if not insert_rows:
@@ -200,6 +203,8 @@ def build(
             for batch in range(0, len(item_rows), 20_000):
                 conn.execute(insert(items), item_rows[batch : batch + 20_000])
             conn.execute(insert(item_tags), tag_rows)
+            for batch in range(0, len(words), 100_000):
+                conn.execute(insert(item_words), words[batch : batch + 100_000])
             if archive.dialect == "sqlite":
                 conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
             else:
@@ -209,7 +214,7 @@ def build(
     megabytes = sum(len(str(row["search_text"]).encode()) for row in item_rows) / 1e6
     console.print(
         f"{archive.dialect}: generated {total:,} items ({megabytes:.0f} MB of search text) in "
-        f"{generating:.1f} s, inserted and indexed in {inserting:.1f} s"
+        f"{generating:.1f} s, inserted and indexed in {inserting:.1f} s ({len(words):,} word rows)"
     )
     return generated
 
