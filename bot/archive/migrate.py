@@ -8,7 +8,9 @@ An archive is in one of three states:
 - made by 0.1.0 (tables, no ``alembic_version``): stamped ``0001``, then upgraded;
 - versioned: upgraded from its revision to the head.
 
-After an upgrade, ``install_text_search`` re-installs the FTS5 / pg_trgm objects. SQLite
+After an upgrade, ``install_text_search`` re-installs the FTS5 / pg_trgm objects. A
+revision with long work (``0006`` indexing the words of every archived item) reports it
+through ``REPORT``: ``Archive.create_schema(progress=True)`` draws it as a progress bar. SQLite
 runs revisions with foreign keys off: batch mode copies and drops tables, and a drop with
 foreign keys on would cascade into ``item_tags`` and ``delivery_messages``.
 """

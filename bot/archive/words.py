@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, insert, select
+from sqlalchemy import Connection, Select, func, insert, select, text
 
 from bot.archive.migrate import Report
 from bot.archive.schema import WORD_MAX_CHARS, item_words, items
@@ -39,20 +39,41 @@ def word_ids(term: str) -> Select[Any]:
     return select(item_words.c.item_id).where(item_words.c.word == term)
 
 
+def indexed_words(search_text: str) -> list[str]:
+    """The words of one item's folded ``search_text`` that the index keeps, sorted (rows
+    then go into the key's b-tree in order)."""
+    return sorted(word for word in words(search_text) if len(word) <= WORD_MAX_CHARS)
+
+
 def word_rows(item_id: int, search_text: str) -> list[dict[str, Any]]:
-    """The ``item_words`` rows of one item, from its folded ``search_text``."""
-    return [
-        {"item_id": item_id, "word": word}
-        for word in sorted(words(search_text))
-        if len(word) <= WORD_MAX_CHARS
-    ]
+    """The ``item_words`` rows of one item, as dictionaries for ``insert(item_words)``."""
+    return [{"item_id": item_id, "word": word} for word in indexed_words(search_text)]
 
 
 def insert_words(conn: Connection, texts: Iterable[tuple[int, str]]) -> None:
-    """Write the word rows of items given as (id, search_text)."""
-    rows = [row for item_id, text in texts for row in word_rows(item_id, text)]
-    if rows:
-        conn.execute(insert(item_words), rows)
+    """Write the word rows of items given as (id, search_text).
+
+    About fifty rows per item, so the plain Core executemany costs more than the inserts
+    (250,000 rows: 0.9 of 1.6 CPU-s on SQLite; PostgreSQL tripled the store's time). SQLite
+    gets the driver's ``executemany`` with plain tuples; PostgreSQL one statement that
+    unnests two array parameters."""
+    pairs = [(item_id, word) for item_id, text in texts for word in indexed_words(text)]
+    if not pairs:
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(_SQLITE_INSERT, pairs)
+    elif conn.dialect.name == "postgresql":
+        ids, found = zip(*pairs, strict=True)
+        conn.execute(_PG_INSERT, {"ids": list(ids), "words": list(found)})
+    else:
+        conn.execute(insert(item_words), [{"item_id": i, "word": w} for i, w in pairs])
+
+
+_SQLITE_INSERT = f"INSERT INTO {item_words.name} (item_id, word) VALUES (?, ?)"
+_PG_INSERT = text(
+    f"INSERT INTO {item_words.name} (item_id, word)"
+    " SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:words AS text[]))"
+)
 
 
 def backfill(conn: Connection, report: Report | None = None) -> int:

@@ -103,4 +103,3 @@ def term_matches(term: str, text: str) -> bool:
         return term in words(text)
     pattern = _pattern(term)
     return pattern is None or pattern.search(text) is not None
-

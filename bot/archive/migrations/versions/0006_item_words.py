@@ -29,7 +29,6 @@ def upgrade() -> None:
         "item_words",
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("word", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("item_id", "word"),
         sqlite_with_rowid=False,
     )
