@@ -4,8 +4,9 @@ Builds an archive of realistic mixed Chinese/English items (titles, summaries, s
 tags spelled every way the alias table knows) in a temporary SQLite file, or in a fresh
 schema of a PostgreSQL database with ``--pg URL``, then times ``Archive.search`` (one page
 of 20 hits, as ``/ai query`` asks for) for ``tag:`` queries, free text of 3+ characters,
-2-character Chinese words and combined queries, common and rare terms mixed; "+count" adds
-the ``Archive.count`` a chat reply makes for "1-20 of N".
+common whole words (``attention``, ``rl``: the word index), 2-character Chinese words and
+combined queries, common and rare terms mixed; "+count" adds an uncapped ``Archive.count``
+(what "1-20 of N" costs without a cap). Ends with the database's size on disk.
 
 Baselines, as ratios:
 - "plain SQL": the straightforward statement (``conditions.where``: LIKE scans, no FTS5, no
