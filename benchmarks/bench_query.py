@@ -4,8 +4,9 @@ Builds an archive of realistic mixed Chinese/English items (titles, summaries, s
 tags spelled every way the alias table knows) in a temporary SQLite file, or in a fresh
 schema of a PostgreSQL database with ``--pg URL``, then times ``Archive.search`` (one page
 of 20 hits, as ``/ai query`` asks for) for ``tag:`` queries, free text of 3+ characters,
-2-character Chinese words and combined queries, common and rare terms mixed; "+count" adds
-the ``Archive.count`` a chat reply makes for "1-20 of N".
+common whole words (``attention``, ``rl``: the word index), 2-character Chinese words and
+combined queries, common and rare terms mixed; "+count" adds an uncapped ``Archive.count``
+(what "1-20 of N" costs without a cap). Ends with the database's size on disk.
 
 Baselines, as ratios:
 - "plain SQL": the straightforward statement (``conditions.where``: LIKE scans, no FTS5, no
@@ -39,7 +40,8 @@ from sqlalchemy import insert, select, text
 from bot.archive import Archive
 from bot.archive import conditions as search
 from bot.archive.bulk import item_row, tag_row
-from bot.archive.schema import FTS_TABLE, digests, item_tags, items
+from bot.archive.schema import FTS_TABLE, digests, item_tags, item_words, items
+from bot.archive.words import word_rows
 from bot.models import Item, Resource, Section
 from bot.query import Query, TagAliases, parse_query
 
@@ -163,6 +165,7 @@ def build(
     digest_rows: list[dict[str, object]] = []
     item_rows: list[dict[str, object]] = []
     tag_rows: list[dict[str, object]] = []
+    words: list[dict[str, object]] = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("generating items", total=total)
         for day_index in range(days):
@@ -183,6 +186,7 @@ def build(
                         tag_row(item_id, pos, tag, archive.aliases)
                         for pos, tag in enumerate(item.tags)
                     ]
+                    words += word_rows(item_id, str(item_rows[-1]["search_text"]))
             progress.advance(task, count)
     generating = time.perf_counter() - began
     if not insert_rows:
@@ -200,6 +204,8 @@ def build(
             for batch in range(0, len(item_rows), 20_000):
                 conn.execute(insert(items), item_rows[batch : batch + 20_000])
             conn.execute(insert(item_tags), tag_rows)
+            for batch in range(0, len(words), 100_000):
+                conn.execute(insert(item_words), words[batch : batch + 100_000])
             if archive.dialect == "sqlite":
                 conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
             else:
@@ -209,7 +215,7 @@ def build(
     megabytes = sum(len(str(row["search_text"]).encode()) for row in item_rows) / 1e6
     console.print(
         f"{archive.dialect}: generated {total:,} items ({megabytes:.0f} MB of search text) in "
-        f"{generating:.1f} s, inserted and indexed in {inserting:.1f} s"
+        f"{generating:.1f} s, inserted and indexed in {inserting:.1f} s ({len(words):,} word rows)"
     )
     return generated
 
@@ -221,6 +227,7 @@ QUERIES = {
     "text 3+ chars": ["显存带宽", "Transformer", "推理加速", "kv cache", "SWE-Bench",
                       "量化感知", "Kimi K2.5", "吞吐提升 37 倍", "speculative", "世界模型",
                       "稀疏化工具链", "ring attention", "不存在的词"],
+    "common word": ["attention", "model", "agent", "qat", "rl", "cache", "https", "tokens"],
     "text 2-char zh": ["强化", "显存", "开源", "量化", "推理", "具身", "智谱", "路由", "稀疏",
                        "编译", "羊驼"],
     "combined": ["tag:RL source:量子位 强化学习", "tag:Agent stars:4 since:2020-01-01",
@@ -251,6 +258,24 @@ def plain_search(archive: Archive, query: Query) -> list[int]:
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def database_megabytes(archive: Archive) -> float:
+    """The archive's size on disk: the SQLite file (and its WAL), or the schema's relations."""
+    with archive.engine.connect() as conn:
+        if archive.dialect == "sqlite":
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+            return int(pages) * int(size) / 1e6
+        total = conn.execute(
+            text(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')"
+            )
+        ).scalar_one()
+        return int(total or 0) / 1e6
 
 
 @contextmanager
@@ -328,6 +353,7 @@ def main() -> None:
                 f"{statistics.median(scan) / p50:.0f}x",
             )
         console.print(table)
+        console.print(f"database size: {database_megabytes(archive):.1f} MB")
         archive.close()
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 from bot.archive.browse import Stamp, TagCount
 from bot.archive.ledger import Ledger
 from bot.archive.ledger_records import Claim, DeliveryRecord, Kind, Status, utcnow
+from bot.archive.plan_limits import PlanLimits
 from bot.archive.rollup import DEFAULT_TOP, Rollup, RollupDay, select_rollup
-from bot.archive.sqlite_plan import PlanLimits
 from bot.archive.store import Archive
 from bot.archive.subscriptions import Subscription, SubscriptionStore
 from bot.archive.trends import TagSeries, Trends, count_trends

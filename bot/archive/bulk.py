@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from bot.archive.schema import FTS_TABLE, digests, item_tags, items
+from bot.archive.schema import FTS_TABLE, digests, item_tags, item_words, items
+from bot.archive.words import insert_words
 from bot.errors import ArchiveError
 from bot.models import Digest, Item
 from bot.query import TagAliases, item_search_text, name_key, normalize, orgs_text
@@ -124,8 +125,8 @@ def _insert_many(
     *,
     fts_min_items: int,
 ) -> None:
-    """Insert the items and tags of many days with plain executemany; ids come back by
-    (digest, rank). SQLite's text index is filled in one statement when that beats
+    """Insert the items, tags and words of many days with plain executemany; ids come back
+    by (digest, rank). SQLite's text index is filled in one statement when that beats
     the per-row trigger; the trigger is back before the transaction commits."""
     rows = [item_row(item, digest_id, d.date) for digest_id, d in days for item in d.items]
     if not rows:
@@ -156,6 +157,9 @@ def _insert_many(
     ]
     if tag_rows:
         conn.execute(insert(item_tags), tag_rows)
+    insert_words(
+        conn, ((id_of[(row["digest_id"], row["rank"])], row["search_text"]) for row in rows)
+    )
 
 
 def _suspend_fts_trigger(conn: Connection) -> str | None:
@@ -188,9 +192,10 @@ def _digest_values(digest: Digest, path: str, sha256: str, now: dt.datetime) -> 
 
 
 def _delete_items(conn: Connection, digest_ids: list[int]) -> None:
-    """Remove the items (and their tags) of days about to be replaced."""
+    """Remove the items (and their tags and words) of days about to be replaced."""
     old = select(items.c.id).where(items.c.digest_id.in_(digest_ids))
     conn.execute(delete(item_tags).where(item_tags.c.item_id.in_(old)))
+    conn.execute(delete(item_words).where(item_words.c.item_id.in_(old)))
     conn.execute(delete(items).where(items.c.digest_id.in_(digest_ids)))
 
 

@@ -2,8 +2,10 @@
 
 Every condition here mirrors ``Query.matches`` (``bot.query``) exactly: the stored columns
 hold the folded forms the in-memory path computes (``search_text``, ``orgs_text``,
-``source_norm``, ``item_tags.normalized``), and none is NULL where SQL's three-valued logic
-could make a negation differ. The text indexes are created by ``bot.archive.schema``.
+``source_norm``, ``item_tags.normalized``, ``item_words``), and none is NULL where SQL's
+three-valued logic could make a negation differ. The text indexes are created by
+``bot.archive.schema``. ``words``: whether the archive has its word index (a read-only
+archive of an older revision may not); without it one-word terms are matched on the text.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from sqlalchemy import (
 )
 
 from bot.archive.schema import item_tags, items
+from bot.archive.words import indexed, word_ids
 from bot.query import (
     TEXT,
     WORD_CHARS,
@@ -36,17 +39,22 @@ from bot.query import (
 )
 
 
-def where(query: Query, aliases: TagAliases, dialect: str) -> ColumnElement[bool] | None:
+def where(
+    query: Query, aliases: TagAliases, dialect: str, *, words: bool = True
+) -> ColumnElement[bool] | None:
     """The WHERE condition on ``items`` for a query (None when the query is empty)."""
-    conditions = [_plain(clause, aliases, dialect) for clause in query.clauses]
+    conditions = [_plain(clause, aliases, dialect, words) for clause in query.clauses]
     if not conditions:
         return None
     return conditions[0] if len(conditions) == 1 else and_(*conditions)
 
 
-def _plain(clause: Clause, aliases: TagAliases, dialect: str) -> ColumnElement[bool]:
+def _plain(clause: Clause, aliases: TagAliases, dialect: str, words: bool) -> ColumnElement[bool]:
+    word = one_word(clause, words)
     if clause.key == "tag":
         condition: ColumnElement[bool] = items.c.id.in_(tag_ids(clause, aliases))
+    elif word is not None:
+        condition = items.c.id.in_(word_ids(word))
     elif clause.key == TEXT:
         term = fold(str(clause.values[0]))
         condition = items.c.search_text.contains(term, autoescape=True)
@@ -79,9 +87,19 @@ def word_condition(column: Any, term: str, dialect: str) -> ColumnElement[bool] 
     return column.op("~")(regex)
 
 
-def needs_words(clause: Clause) -> bool:
+def one_word(clause: Clause, words: bool = True) -> str | None:
+    """The folded term of a free-text clause the word index answers exactly, else None."""
+    if not words or clause.key != TEXT:
+        return None
+    term = fold(str(clause.values[0]))
+    return term if indexed(term) else None
+
+
+def needs_words(clause: Clause, words: bool = True) -> bool:
     """Is this a free-text term whose index set is only a superset (word boundaries)?"""
-    return clause.key == TEXT and any(word_edges(fold(str(clause.values[0]))))
+    if clause.key != TEXT or one_word(clause, words) is not None:
+        return False
+    return any(word_edges(fold(str(clause.values[0]))))
 
 
 def tag_ids(clause: Clause, aliases: TagAliases) -> Select[Any]:

@@ -1,10 +1,12 @@
-"""Engine creation: one place that knows SQLite and PostgreSQL differ."""
+"""Engine creation and archive URLs: one place that knows SQLite and PostgreSQL differ."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ArchiveError
@@ -48,3 +50,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
     return engine
+
+
+def resolve_url(url: str, base_dir: Any) -> str:
+    """Make a relative SQLite file path absolute against ``base_dir`` (the config's folder)."""
+    url = normalize_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        shown = redact_url_passwords(url)
+        raise ArchiveError(f"archive.url: cannot use {shown!r}: {exc}") from exc
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:"):
+        return url
+    path = Path(database).expanduser()
+    if path.is_absolute():
+        return url
+    return parsed.set(database=str(Path(base_dir) / path)).render_as_string(hide_password=False)
+
+
+def safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid url>"

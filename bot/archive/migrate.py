@@ -8,15 +8,18 @@ An archive is in one of three states:
 - made by 0.1.0 (tables, no ``alembic_version``): stamped ``0001``, then upgraded;
 - versioned: upgraded from its revision to the head.
 
-After an upgrade, ``install_text_search`` re-installs the FTS5 / pg_trgm objects. SQLite
+After an upgrade, ``install_text_search`` re-installs the FTS5 / pg_trgm objects. A
+revision with long work (``0006`` indexing the words of every archived item) reports it
+through ``REPORT``: ``Archive.create_schema(progress=True)`` draws it as a progress bar. SQLite
 runs revisions with foreign keys off: batch mode copies and drops tables, and a drop with
 foreign keys on would cascade into ``item_tags`` and ``delivery_messages``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,6 +29,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Connection, Engine, create_engine, inspect, text
 
 from bot.archive.schema import install_text_search, is_managed, metadata
@@ -37,6 +42,10 @@ BASELINE = "0001"
 BASELINE_TABLES = frozenset(
     {"digests", "items", "item_tags", "subscriptions", "deliveries", "delivery_messages"}
 )
+#: ``Config.attributes`` key of the callback revisions report long work to (what, items
+#: done, of how many): ``0006`` writing the word rows of an archive's items.
+REPORT = "report"
+Report = Callable[[str, int, int], None]
 #: Serialises upgrades of one PostgreSQL database by replicas starting together.
 _PG_LOCK_KEY = 0x6469676573740001
 
@@ -63,12 +72,15 @@ class SchemaState:
         return f"{self.current} (upgrade to {self.head})"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """Alembic's configuration for our script directory, optionally bound to a connection."""
+def alembic_config(connection: Connection | None = None, report: Report | None = None) -> Config:
+    """Alembic's configuration for our script directory, optionally bound to a connection
+    and given a progress callback for long revisions."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
         config.attributes["connection"] = connection
+    if report is not None:
+        config.attributes[REPORT] = report
     return config
 
 
@@ -105,8 +117,9 @@ def state(conn: Connection) -> SchemaState:
     return SchemaState(current=current, head=head_revision(), has_tables=has_tables)
 
 
-def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
-    """Bring the archive to the head revision; returns the states before and after."""
+def upgrade(engine: Engine, report: Report | None = None) -> tuple[SchemaState, SchemaState]:
+    """Bring the archive to the head revision; returns the states before and after.
+    ``report`` hears of long work (what, items done, of how many) as revisions do it."""
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         if sqlite:
@@ -117,7 +130,7 @@ def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
                 if engine.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
                 before = state(conn)
-                _bring_to_head(conn, before)
+                _bring_to_head(conn, before, report)
                 install_text_search(conn)
                 if sqlite and before.has_tables and not before.up_to_date:
                     # A batch copy keeps item ids; refill the text index to be sure.
@@ -130,8 +143,35 @@ def upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
     return before, after
 
 
-def _bring_to_head(conn: Connection, before: SchemaState) -> None:
-    config = alembic_config(conn)
+@contextlib.contextmanager
+def progress_bar(console: Console | None = None) -> Iterator[Report]:
+    """A ``Report`` drawn as a rich progress bar (on stderr), shown only once a revision
+    has long work to report, so an archive already at the head prints nothing."""
+    bar = Progress(
+        TextColumn("[progress.description]{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console or Console(stderr=True),
+    )
+    tasks: dict[str, Any] = {}
+
+    def report(what: str, done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+        if what not in tasks:
+            tasks[what] = bar.add_task(what, total=total)
+        bar.update(tasks[what], completed=done)
+
+    try:
+        yield report
+    finally:
+        if tasks:
+            bar.stop()
+
+
+def _bring_to_head(conn: Connection, before: SchemaState, report: Report | None) -> None:
+    config = alembic_config(conn, report)
     if not before.has_tables:
         metadata.create_all(conn)
         command.stamp(config, "head")

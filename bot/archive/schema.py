@@ -1,6 +1,6 @@
 """The archive's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
 
-digests ─< items ─< item_tags; subscriptions (channels added or changed at runtime);
+digests ─< items ─< item_tags, item_words; subscriptions (channels added or changed at runtime);
 deliveries ─< delivery_messages, delivery_items (the exactly-once ledger); source_files
 (what ingest last saw of each file); seen_requests and button_queries (chat state that
 replicas share). Beyond the tables, each database
@@ -109,6 +109,24 @@ item_tags = Table(
 Index("ix_item_tags_canonical", item_tags.c.canonical)
 Index("ix_item_tags_normalized", item_tags.c.normalized, item_tags.c.item_id)
 Index("ix_item_tags_item", item_tags.c.item_id, item_tags.c.normalized)
+
+#: Words longer than this are not indexed (a btree entry has a size limit); a longer term
+#: is matched on the text instead.
+WORD_MAX_CHARS = 64
+
+# Each item's distinct words (bot.query.words of its search_text), written with the item:
+# a one-word term (``RL``, ``agent``) is answered exactly from the index on word, without
+# reading any item's text. SQLite: no rowid, the key is the row. No foreign key: its check
+# per row made PostgreSQL's store a third slower; bot.archive.bulk removes an item's words
+# with the item, the only place items are deleted.
+item_words = Table(
+    "item_words",
+    metadata,
+    Column("item_id", Integer, primary_key=True),
+    Column("word", String(WORD_MAX_CHARS), primary_key=True),
+    sqlite_with_rowid=False,
+)
+Index("ix_item_words_word", item_words.c.word, item_words.c.item_id)
 
 subscriptions = Table(
     "subscriptions",

@@ -8,10 +8,11 @@ with INDEXED BY); its conditions come from ``bot.archive.conditions`` and its li
 1. **Recent window.** Test the newest ~1000 items in result order; if a page's worth
    matches, that is the answer (every older item sorts after them). Common terms end here.
 2. **Index sets.** Otherwise estimate each term's frequency from the window and read id
-   sets, most selective first: tags and sources from their indexes, free text of 3+
-   characters from the FTS5 trigram index, 2-character text (``强化``) from the trigrams
-   that start with it (``search_text`` ends with a newline, so every occurrence starts
-   one). Intersect them until few candidates remain; test the rest of the query per row.
+   sets, most selective first: tags, sources and one-word terms (``RL``, ``agent``) from
+   their indexes (``item_words`` for words: exact, and a cheap per-row test, since it
+   never reads the wide row), other free text from the FTS5 trigram index
+   (``bot.archive.sqlite_text``). Intersect them until few candidates remain; test the
+   rest of the query per row.
 3. **Order.** Sort a few candidates on the by-id index; meet many by walking newest first;
    with no usable set, walk newest first testing every term.
 """
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -33,14 +33,11 @@ from sqlalchemy import (
     Text,
     and_,
     case,
-    column,
     exists,
-    false,
     func,
     literal_column,
     not_,
     select,
-    table,
     text,
 )
 
@@ -48,20 +45,20 @@ from bot.archive.conditions import (
     capped_count,
     column_condition,
     needs_words,
+    one_word,
     order_by,
     tag_ids,
     word_condition,
 )
-from bot.archive.schema import FTS_TABLE, VOCAB_TABLE, items
+from bot.archive.plan_limits import PlanLimits
+from bot.archive.schema import items
+from bot.archive.sqlite_text import TextSets
 from bot.query import TEXT, Clause, Query, TagAliases, fold, name_key
 
 #: Covering indexes (bot/archive/schema.py) the SQLite plan names explicitly.
 NEWEST_INDEX = "ix_items_newest"
 BY_ID_INDEX = "ix_items_by_id"
 TAGS_BY_ITEM_INDEX = "ix_item_tags_item"
-
-_fts = table(FTS_TABLE, column("rowid"))
-_vocab = table(VOCAB_TABLE, column("term"))
 
 
 #: ``items`` columns as bare SQL, so a FROM can carry SQLite's ``INDEXED BY``.
@@ -78,36 +75,10 @@ _C = SimpleNamespace(
 
 
 _TAG_ITEM = literal_column("item_tags.item_id", Integer)
+_WORD_ITEM = literal_column("item_words.item_id", Integer)
+_WORD = literal_column("item_words.word", Text)
 #: The unary ``+`` keeps SQLite from seeking once per alias.
 _TAG_NAME_UNINDEXED = literal_column("+item_tags.normalized", Text)
-
-
-@dataclass(frozen=True)
-class PlanLimits:
-    """The SQLite plan's tuning limits: one value object, so tests can pass small ones."""
-
-    #: Trigram tokens need three characters; two-character terms expand to the trigrams
-    #: starting with them; a single character is scanned with LIKE.
-    fts_min_chars: int = 3
-    #: How many newest items the first SQLite step tests before falling back to the indexes
-    #: (fewer when a free-text term makes each test read the item's row).
-    window_rows: int = 1000
-    window_text: int = 400
-    #: A two-character term starting more distinct trigrams than this is scanned instead.
-    max_prefix_trigrams: int = 400
-    #: The text index hands over at most this many ids; a term matching more is tested per row.
-    narrow_cap: int = 1000
-    #: Once the candidates are this few, the remaining clauses are tested per row.
-    probe_enough: int = 300
-    #: More candidates than this are cheaper to meet by walking newest first than to sort.
-    sort_at_most: int = 500
-    #: A tag or source set is read only if smaller than this (``count_at_most`` when the window
-    #: found nothing: scanning on for such a rare combination would be long).
-    set_read_max: int = 3000
-    #: A free-text set read as the only index set (nothing in the window) may be this large.
-    text_set_cap: int = 8000
-    #: More candidates than this are cheaper to count through the indexes' own id sets.
-    count_at_most: int = 20_000
 
 
 class SqlitePlan:
@@ -119,12 +90,15 @@ class SqlitePlan:
         query: Query,
         aliases: TagAliases,
         limits: PlanLimits | None = None,
+        *,
+        words: bool = True,
     ) -> None:
         self.conn = conn
         self.limits = limits or PlanLimits()
+        self.words = words
         self.query = query
         self.aliases = aliases
-        self._text_cache: dict[tuple[str, bool], Select[Any] | None] = {}
+        self.texts = TextSets(conn, self.limits, words=words)
 
     def ids(self, limit: int, offset: int) -> list[int]:
         need = limit + offset
@@ -155,7 +129,7 @@ class SqlitePlan:
         read each row), and the date just before that window (None: the whole archive)."""
         size = (
             self.limits.window_rows
-            if all(c.key != TEXT for c in self.query.clauses)
+            if not any(self._reads_text(c) for c in self.query.clauses)
             else self.limits.window_text
         )
         oldest = self.conn.execute(
@@ -165,11 +139,19 @@ class SqlitePlan:
         recent = self._select(NEWEST_INDEX, [*window, *self._probes(self.query.clauses)])
         return list(self.conn.execute(recent.limit(need)).scalars()), oldest
 
+    def _reads_text(self, clause: Clause) -> bool:
+        """Does testing this clause on a row read the row's (wide) text?"""
+        return clause.key == TEXT and one_word(clause, self.words) is None
+
+    def _setlike(self, clause: Clause) -> bool:
+        """Tags, sources and one-word terms: exact id sets from their own indexes."""
+        return clause.key in ("tag", "source") or one_word(clause, self.words) is not None
+
     def _estimates(self, oldest: Any) -> dict[Clause, float]:
-        """How many items each positive tag and source clause should match in the archive,
-        extrapolated from the window (cheap tests on cached index pages; text terms would
-        have to read every row, so their own index tells instead)."""
-        clauses = [c for c in self.query.clauses if not c.negated and c.key in ("tag", "source")]
+        """How many items each positive tag, source and word clause should match in the
+        archive, extrapolated from the window (cheap tests on cached index pages; other text
+        terms would have to read every row, so their own index tells instead)."""
+        clauses = [c for c in self.query.clauses if not c.negated and self._setlike(c)]
         if not clauses:
             return {}
         sums = [func.sum(case((self._probe(c), 1), else_=0)) for c in clauses]
@@ -186,15 +168,16 @@ class SqlitePlan:
         (``big`` allows larger tag and source sets) is left to be tested per row instead.
         None if no set was read; also returns the clauses left to test."""
         known = estimates or {}
-        kinds = {"tag": 0, "source": 0, TEXT: 1}
-        positive = [c for c in self.query.clauses if not c.negated and c.key in kinds]
-        positive.sort(key=lambda c: (kinds[c.key], known.get(c, 0), -len(str(c.values[0]))))
+        positive = [
+            c for c in self.query.clauses if not c.negated and c.key in ("tag", "source", TEXT)
+        ]
+        positive.sort(key=lambda c: (not self._setlike(c), known.get(c, 0), -len(str(c.values[0]))))
         candidates: set[int] | None = None
         used: list[Clause] = []
         for clause in positive:
             if candidates is not None and len(candidates) <= self.limits.probe_enough:
                 break
-            if clause.key == TEXT:
+            if not self._setlike(clause):
                 alone = candidates is None and big and not known
                 cap = self.limits.text_set_cap if alone else self.limits.narrow_cap
             else:
@@ -205,15 +188,20 @@ class SqlitePlan:
             if ids is None or len(ids) >= cap:
                 continue
             candidates = set(ids) if candidates is None else candidates & set(ids)
-            if not needs_words(clause):
-                used.append(clause)  # a word term's set is a superset: still tested per row
+            if not needs_words(clause, self.words):
+                used.append(clause)  # a substring set is a superset: still tested per row
         return candidates, [c for c in self.query.clauses if c not in used]
 
     def _probes(self, clauses: Sequence[Clause]) -> list[ColumnElement[bool]]:
-        """Per-row tests, cheapest first: SQLite tests them in order, and only a text term
-        reads the (wide) row."""
-        cost = {"tag": 1, TEXT: 2}
-        return [self._probe(c) for c in sorted(clauses, key=lambda c: cost.get(c.key, 0))]
+        """Per-row tests, cheapest first: SQLite tests them in order; a tag or a word is one
+        seek, and only a text term that is not one word reads the (wide) row."""
+
+        def cost(clause: Clause) -> int:
+            if self._reads_text(clause):
+                return 2
+            return 1 if clause.key in ("tag", TEXT) else 0
+
+        return [self._probe(c) for c in sorted(clauses, key=cost)]
 
     def count(self, cap: int | None = None) -> int:
         clauses = self.query.clauses
@@ -232,7 +220,7 @@ class SqlitePlan:
         if candidates is not None and not candidates:
             return 0
         small = candidates is not None and len(candidates) <= self.limits.count_at_most
-        if candidates is not None and small and all(c.key != TEXT for c in rest):
+        if candidates is not None and small and not any(self._reads_text(c) for c in rest):
             return self._count_rows(BY_ID_INDEX, [_in_ids(candidates), *self._probes(rest)], cap)
         # Only common terms: let each index hand over all of its ids.
         conditions, driven = self._indexed()
@@ -260,10 +248,18 @@ class SqlitePlan:
 
     def _probe(self, clause: Clause) -> ColumnElement[bool]:
         """A per-row condition: cheap when only a few rows are tested."""
-        if clause.key == "tag":
+        word = one_word(clause, self.words)
+        if word is not None:
+            # One seek on item_words' key (item_id, word): the item's text is not read.
+            condition: ColumnElement[bool] = exists(
+                select(literal_column("1"))
+                .select_from(text("item_words"))
+                .where(_C.id == _WORD_ITEM, word == _WORD)
+            )
+        elif clause.key == "tag":
             # One seek to the item's few tags (not one per alias), on the covering index.
             variants = sorted(set().union(*(self.aliases.variants(str(v)) for v in clause.values)))
-            condition: ColumnElement[bool] = exists(
+            condition = exists(
                 select(literal_column("1"))
                 .select_from(text(f"item_tags INDEXED BY {TAGS_BY_ITEM_INDEX}"))
                 .where(_C.id == _TAG_ITEM, _TAG_NAME_UNINDEXED.in_(variants))
@@ -299,7 +295,7 @@ class SqlitePlan:
             names = sorted({name_key(str(v)) for v in clause.values})
             return select(items.c.id).where(items.c.source_norm.in_(names))
         if clause.key == TEXT:
-            return self._text_ids(fold(str(clause.values[0])), exact=False)
+            return self.texts.ids(fold(str(clause.values[0])), exact=False)
         return None
 
     def _direct_count(self, clause: Clause, cap: int | None = None) -> int | None:
@@ -315,7 +311,7 @@ class SqlitePlan:
             names = sorted({name_key(str(v)) for v in clause.values})
             rows = select(items.c.id).where(items.c.source_norm.in_(names))
         else:
-            rows = self._text_ids(fold(str(clause.values[0])))
+            rows = self.texts.ids(fold(str(clause.values[0])))
         if rows is None:
             return None
         if cap is not None:
@@ -334,12 +330,12 @@ class SqlitePlan:
             if clause.key == "tag":
                 ids = tag_ids(clause, self.aliases)
             elif clause.key == TEXT:
-                ids = self._text_ids(fold(str(clause.values[0])), exact=False)
+                ids = self.texts.ids(fold(str(clause.values[0])), exact=False)
             if ids is None:
                 conditions.append(self._probe(clause))
                 continue
             condition = _C.id.in_(ids)
-            if needs_words(clause):
+            if needs_words(clause, self.words):
                 # The superset from the index, the boundary on each of its rows: a capped
                 # count stops reading at the cap.
                 boundary = word_condition(_C.search_text, fold(str(clause.values[0])), "sqlite")
@@ -347,44 +343,6 @@ class SqlitePlan:
             conditions.append(not_(condition) if clause.negated else condition)
             driven = driven or not clause.negated
         return conditions, driven
-
-    def _text_ids(self, term: str, *, exact: bool = True) -> Select[Any] | None:
-        """Ids of items whose text matches ``term`` via the trigram index, or None if the
-        index cannot answer (a single character, or a very common two-character prefix).
-
-        The index finds substrings; for a term that must sit on word boundaries, ``exact``
-        also checks the boundary on each of those rows (reading them), while ``exact=False``
-        hands over the cheap superset for the caller to test per row."""
-        key = (term, exact)
-        if key not in self._text_cache:
-            found = self._substring_select(term)
-            boundary = word_condition(items.c.search_text, term, "sqlite")
-            if found is not None and boundary is not None and exact:
-                found = select(items.c.id).where(items.c.id.in_(found), boundary)
-            self._text_cache[key] = found
-        return self._text_cache[key]
-
-    def _substring_select(self, term: str) -> Select[Any] | None:
-        if len(term) >= self.limits.fts_min_chars:
-            return self._match(_phrase(term))
-        if len(term) < 2:
-            return None
-        upper = term + "\U0010ffff"
-        trigrams = list(
-            self.conn.execute(
-                select(_vocab.c.term)
-                .where(_vocab.c.term >= term, _vocab.c.term < upper)
-                .limit(self.limits.max_prefix_trigrams + 1)
-            ).scalars()
-        )
-        if len(trigrams) > self.limits.max_prefix_trigrams:
-            return None
-        if not trigrams:
-            return select(_fts.c.rowid).where(false())
-        return self._match(" OR ".join(_phrase(trigram) for trigram in trigrams))
-
-    def _match(self, expression: str) -> Select[Any]:
-        return select(_fts.c.rowid).where(column(FTS_TABLE).op("MATCH")(expression))
 
 
 def _in_ids(ids: set[int]) -> ColumnElement[bool]:
@@ -394,7 +352,3 @@ def _in_ids(ids: set[int]) -> ColumnElement[bool]:
         func.json_each(json.dumps(sorted(ids)))
     )
     return _C.id.in_(values)
-
-
-def _phrase(term: str) -> str:
-    return '"' + term.replace('"', '""') + '"'

@@ -15,27 +15,24 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, event, func, inspect, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from bot.archive import browse, bulk, migrate, search
 from bot.archive.bulk import StoreEntry, StoreOutcome
 from bot.archive.chat_state import ButtonQueries, SeenRequests
-from bot.archive.engine import make_engine, normalize_url
+from bot.archive.engine import make_engine, resolve_url, safe_url
 from bot.archive.ledger import Ledger
 from bot.archive.migrate import SchemaState
-from bot.archive.schema import digests, item_tags, items
+from bot.archive.plan_limits import PlanLimits
+from bot.archive.schema import digests, item_tags, item_words, items
 from bot.archive.source_files import SourceFiles
-from bot.archive.sqlite_plan import PlanLimits
 from bot.archive.subscriptions import SubscriptionStore
 from bot.errors import ArchiveError
 from bot.models import Digest, Hit, Item, Resource, Section
 from bot.query import Query, TagAliases
-from bot.redact import redact_url_passwords
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -77,6 +74,8 @@ class Archive:
         self.button_queries = ButtonQueries(self.engine)
         self._ledger: Ledger | None = None
         self._hit_columns = _HIT_COLUMNS
+        #: False for an archive read as it is at a revision before the word index.
+        self._words = True
         self._seen_file: bool | None = None
 
     @classmethod
@@ -95,6 +94,12 @@ class Archive:
         return self._ledger
 
     @property
+    def word_index(self) -> bool:
+        """Whether one-word terms can use ``item_words`` (not in an archive read as it is
+        at an older revision)."""
+        return self._words
+
+    @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
@@ -104,7 +109,7 @@ class Archive:
     @property
     def where(self) -> str:
         """The URL without its password, for messages."""
-        return _safe_url(self.url)
+        return safe_url(self.url)
 
     def missing_file(self) -> str | None:
         """Why a SQLite archive's file is gone (deleted or moved under us), or None.
@@ -131,16 +136,18 @@ class Archive:
             yield
         except SQLAlchemyError as exc:
             detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise ArchiveError(f"archive {_safe_url(self.url)}: cannot {action}: {detail}") from exc
+            raise ArchiveError(f"archive {safe_url(self.url)}: cannot {action}: {detail}") from exc
 
     # -- schema -----------------------------------------------------------------------
 
-    def create_schema(self) -> tuple[SchemaState, SchemaState]:
+    def create_schema(self, *, progress: bool = False) -> tuple[SchemaState, SchemaState]:
         """Create the tables, or upgrade them in place to this release's schema (Alembic),
-        and install the text indexes; safe on every start. Returns (before, after)."""
+        and install the text indexes; safe on every start. Returns (before, after).
+        ``progress``: draw long upgrade work (indexing words) as a progress bar on stderr."""
         for attempt in (1, 2):
             try:
-                before, after = migrate.upgrade(self.engine)
+                with migrate.progress_bar() if progress else contextlib.nullcontext() as report:
+                    before, after = migrate.upgrade(self.engine, report)
                 if before.has_tables and before.current != after.current:
                     log.info(
                         "archive schema upgraded from %s to %s",
@@ -177,6 +184,7 @@ class Archive:
             log.warning("archive schema %s not upgraded (%s)", current.describe(), exc)
             with self._guard("read the item columns"), self.engine.connect() as conn:
                 present = {column["name"] for column in inspect(conn).get_columns("items")}
+                self._words = inspect(conn).has_table(item_words.name)
             self._hit_columns = [c for c in _HIT_COLUMNS if c.name in present]
 
     # -- writing ----------------------------------------------------------------------
@@ -253,7 +261,13 @@ class Archive:
         """Items matching ``query``: newest day first, then most stars, then rank."""
         with self._guard(f"search for {str(query)!r}"), self.engine.connect() as conn:
             ids = search.find_ids(
-                conn, query, self.aliases, limit=limit, offset=offset, limits=self.plan_limits
+                conn,
+                query,
+                self.aliases,
+                limit=limit,
+                offset=offset,
+                limits=self.plan_limits,
+                words=self._words,
             )
             if not ids:
                 return []
@@ -267,7 +281,9 @@ class Archive:
         stops there: the result is exact below ``cap`` and means "at least ``cap``" at it,
         so a common term costs a bounded read, not one visit per match."""
         with self._guard(f"count {str(query)!r}"), self.engine.connect() as conn:
-            return search.count(conn, query, self.aliases, cap=cap, limits=self.plan_limits)
+            return search.count(
+                conn, query, self.aliases, cap=cap, limits=self.plan_limits, words=self._words
+            )
 
     def stamp(self) -> browse.Stamp:
         """Changes whenever a day is stored or replaced (for caches, ETags, Last-Modified)."""
@@ -348,32 +364,3 @@ def _fields(row: Any, tags: list[str]) -> dict[str, Any]:
 def _sqlite_cache(dbapi_conn: Any, _record: Any) -> None:
     """A 64 MB page cache (default 2 MB): searches re-read the newest items' wide rows."""
     dbapi_conn.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
-
-
-# -- URLs -------------------------------------------------------------------------------------
-
-
-def resolve_url(url: str, base_dir: Any) -> str:
-    """Make a relative SQLite file path absolute against ``base_dir`` (the config's folder)."""
-    url = normalize_url(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        shown = redact_url_passwords(url)
-        raise ArchiveError(f"archive.url: cannot use {shown!r}: {exc}") from exc
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
-        return url
-    if database.startswith("file:"):
-        return url
-    path = Path(database).expanduser()
-    if path.is_absolute():
-        return url
-    return parsed.set(database=str(Path(base_dir) / path)).render_as_string(hide_password=False)
-
-
-def _safe_url(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<invalid url>"

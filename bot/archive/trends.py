@@ -130,7 +130,13 @@ def _count(
     aliases = archive.aliases
     with archive.engine.connect() as conn:
         ids = search.find_ids(
-            conn, window, aliases, limit=10**9, offset=0, limits=archive.plan_limits
+            conn,
+            window,
+            aliases,
+            limit=10**9,
+            offset=0,
+            limits=archive.plan_limits,
+            words=archive.word_index,
         )
         rows: list[tuple[int, dt.date, str]] = []
         for start in range(0, len(ids), _ID_CHUNK):

@@ -37,7 +37,7 @@ def upgrade(ctx: typer.Context) -> None:
     """Create or upgrade the archive's tables to this release (safe to repeat)."""
     archive = Archive.from_settings(state(ctx).settings)
     try:
-        before, after = archive.create_schema()
+        before, after = archive.create_schema(progress=True)
     finally:
         archive.close()
     if before.current == after.current and before.has_tables:

@@ -21,7 +21,7 @@ from bot.query.language import (
     parse_query,
 )
 from bot.query.tags import TagAliases, normalize
-from bot.query.text import WORD_CHARS, term_matches, word_edges
+from bot.query.text import WORD_CHARS, is_word, term_matches, word_edges, words
 from bot.query.weeks import IsoWeek, weeks_between
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "TagAliases",
     "Value",
     "fold",
+    "is_word",
     "item_search_text",
     "name_key",
     "normalize",
@@ -42,4 +43,5 @@ __all__ = [
     "term_matches",
     "weeks_between",
     "word_edges",
+    "words",
 ]

@@ -3,8 +3,12 @@
 Free words and phrases match the folded ``item_search_text``. An end of the term that is an
 ASCII letter or digit must sit on a word boundary (the character next to it, if any, is
 no ASCII letter or digit), so ``RL`` does not match "Starlink" but matches "RL训练" and
-"(RL)"; terms that end in CJK (``强化``) match anywhere, as substrings. ``word_pattern`` is
-this rule for Python's ``re``; ``bot.archive.search`` states the same rule in SQL.
+"(RL)"; terms that end in CJK (``强化``) match anywhere, as substrings.
+
+A word is a maximal run of ``WORD_CHARS``; ``words`` finds them. A term that is one word
+matches exactly when it is among the text's words, which is how the archive answers it
+(its ``item_words`` table holds ``words(search_text)`` per item). Other terms are matched by
+the pattern below in memory and by the same rule in SQL (``bot.archive.conditions``).
 """
 
 from __future__ import annotations
@@ -19,15 +23,18 @@ from bot.models import Item
 __all__ = [
     "WORD_CHARS",
     "fold",
+    "is_word",
     "item_search_text",
     "name_key",
     "orgs_text",
     "term_matches",
     "word_edges",
+    "words",
 ]
 
 #: The characters a word boundary is drawn between (ASCII letters and digits, folded).
 WORD_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
+_WORD = re.compile(f"[{WORD_CHARS}]+")
 
 
 def fold(text: str) -> str:
@@ -60,6 +67,19 @@ def item_search_text(item: Item) -> str:
     return "".join(fold(text) + "\n" for text in fields if text)
 
 
+def words(folded: str) -> set[str]:
+    """The distinct words of folded text: maximal runs of ASCII letters and digits.
+
+    The one tokenizer: the in-memory matcher and the archive's word index both use it, so
+    a one-word term finds the same items everywhere."""
+    return set(_WORD.findall(folded))
+
+
+def is_word(term: str) -> bool:
+    """Is a folded term exactly one word (``rl``, ``qat``, ``2025``), not ``gpt-4`` or ``强化``?"""
+    return _WORD.fullmatch(term) is not None
+
+
 def word_edges(term: str) -> tuple[bool, bool]:
     """Which ends of a folded term need a word boundary (an ASCII letter or digit there)."""
     return (bool(term) and term[0] in WORD_CHARS, bool(term) and term[-1] in WORD_CHARS)
@@ -79,5 +99,7 @@ def term_matches(term: str, text: str) -> bool:
     """Does a folded free-text term match folded ``text`` (see the module docstring)?"""
     if term not in text:
         return False
+    if is_word(term):
+        return term in words(text)
     pattern = _pattern(term)
     return pattern is None or pattern.search(text) is not None

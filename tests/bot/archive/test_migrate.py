@@ -184,6 +184,10 @@ def test_a_read_only_archive_answers_query(
     capsys.readouterr()
     assert run_cli(["--config", str(config), "query", "--json", "tag:RL"]) == 0
     assert '"rank": 2' in capsys.readouterr().out
+    # A whole word: from the word index, or (0.1.0 has none) from the text.
+    assert run_cli(["--config", str(config), "query", "--json", "QAT"]) == 0
+    out = capsys.readouterr().out
+    assert '"rank": 2' in out and out.count('"rank"') == 1
 
 
 def _cfg(tmp_path: Path, url: str) -> Path:

@@ -15,6 +15,7 @@ from bot.archive import Archive, PlanLimits
 from bot.ingest import file_sha256, parse_file
 from bot.models import Digest, Item
 from bot.query import KEYS, fold, item_search_text, parse_query
+from bot.query import words as text_words
 from tests.conftest import DATA, REFERENCE_DIGEST
 
 DAY = dt.date(2026, 2, 3)
@@ -216,10 +217,14 @@ def test_count_cap_must_be_positive(archive: Archive) -> None:
 def _vocabulary(digests: list[Digest]) -> dict[str, list[str]]:
     items = [item for d in digests for item in d.items]
     words: list[str] = []
+    whole: set[str] = set()
     for item in items:
         text = item_search_text(item)
         for size in (1, 2, 3, 5):
             words += [text[i : i + size] for i in range(0, len(text) - size, 97)]
+        whole |= text_words(text)
+    # Whole words (answered from the word index), some as people type them.
+    words += sorted(whole)[::7] + [w.upper() for w in sorted(whole)[3::29]]
     return {
         "tag": sorted({t for i in items for t in i.tags} | {"RL", "Agent", "agents", "LLM"}),
         "source": sorted({i.source for i in items if i.source} | {"量子"}),
