@@ -204,6 +204,20 @@ async def check_robots(
     return rows
 
 
+async def check_webhook_platform(
+    settings: Settings, channels: Sequence[Channel], transport: RobotTransport, shape: RobotShape
+) -> list[Check]:
+    """The doctor of a platform whose channels are all robots (DingTalk, WeCom): a row
+    per channel, and a channel without a webhook fails."""
+    rows = await check_robots(settings, channels, transport, shape)
+    for channel in channels:
+        if channel.key not in rows:
+            rows[channel.key] = Check(
+                channel.key, "fail", "no webhook configured (channels[].webhook)"
+            )
+    return list(rows.values())
+
+
 def _token(shape: RobotShape, webhook: str) -> str:
     parts = urlsplit(webhook)
     if shape.token_param:

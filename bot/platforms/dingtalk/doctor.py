@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.platforms.checks import Check
 from bot.platforms.dingtalk.transport import DingTalkTransport
-from bot.platforms.robot_probe import RobotShape, check_robots
+from bot.platforms.robot_probe import RobotShape, check_webhook_platform
 
 if TYPE_CHECKING:
     from bot.channels import Channel
@@ -66,10 +66,4 @@ DINGTALK = RobotShape(
 async def check_dingtalk(settings: Settings, channels: Sequence[Channel]) -> list[Check]:
     """One row per DingTalk channel: webhook and secret shape, and the probe's answer."""
     transport = DingTalkTransport.from_settings(settings)
-    rows = await check_robots(settings, channels, transport, DINGTALK)
-    for channel in channels:
-        if channel.key not in rows:
-            rows[channel.key] = Check(
-                channel.key, "fail", "no webhook configured (channels[].webhook)"
-            )
-    return list(rows.values())
+    return await check_webhook_platform(settings, channels, transport, DINGTALK)

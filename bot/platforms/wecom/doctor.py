@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bot.platforms.checks import Check
-from bot.platforms.robot_probe import RobotShape, check_robots
+from bot.platforms.robot_probe import RobotShape, check_webhook_platform
 from bot.platforms.wecom.transport import WeComTransport
 
 if TYPE_CHECKING:
@@ -44,10 +44,4 @@ WECOM = RobotShape(
 async def check_wecom(settings: Settings, channels: Sequence[Channel]) -> list[Check]:
     """One row per WeCom channel: its webhook's shape and the probe's answer."""
     transport = WeComTransport.from_settings(settings)
-    rows = await check_robots(settings, channels, transport, WECOM)
-    for channel in channels:
-        if channel.key not in rows:
-            rows[channel.key] = Check(
-                channel.key, "fail", "no webhook configured (channels[].webhook)"
-            )
-    return list(rows.values())
+    return await check_webhook_platform(settings, channels, transport, WECOM)
