@@ -13,12 +13,23 @@ from typing import Any
 
 import yaml
 
+from bot.delivery import DeliveryOptions
+
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "examples" / "digests" / "2026-02-03.md"
 DAY = dt.date(2026, 2, 3)
 SLACK_TOKEN = "xoxb-test-token"
 #: Items of the reference digest tagged with an alias of Agent (AI Agent, 智能体, ...).
 AGENT_RANKS = [4, 5, 8, 10]
+#: Every rank of the reference digest.
+ALL = list(range(1, 15))
+#: Delivery options for tests: a long lease, a short window, retries within milliseconds.
+FAST = DeliveryOptions(
+    lease=dt.timedelta(minutes=5),
+    window=dt.timedelta(seconds=30),
+    retry_base=0.01,
+    retry_cap=0.05,
+)
 
 
 def fast_timings(

@@ -16,14 +16,7 @@ from bot.ingest import ingest_paths
 from bot.platforms import Transports
 from formatters import Templates, render_weekly
 from tests.fakes import FakeSlack, FakeTelegram
-from tests.support.delivery_kit import REFERENCE, write_config
-
-FAST = DeliveryOptions(
-    lease=dt.timedelta(minutes=5),
-    window=dt.timedelta(seconds=30),
-    retry_base=0.01,
-    retry_cap=0.05,
-)
+from tests.support.delivery_kit import FAST, REFERENCE, write_config
 
 
 class World:

@@ -22,15 +22,15 @@ from bot.delivery import Deliverer, DeliveryOptions, Outcome
 from tests.fakes import FakeSlack, FakeTelegram
 from tests.support.delivery_kit import (
     AGENT_RANKS,
+    ALL,
     DAY,
+    FAST,
     REFERENCE,
     ranks_seen,
     slack_text,
 )
-from tests.support.delivery_world import FAST, World
+from tests.support.delivery_world import World
 from tests.support.metrics import sample
-
-ALL = list(range(1, 15))
 
 
 def rendered(world: World, platform: str) -> list[Any]:

@@ -7,7 +7,6 @@ the real formatters and deliverer.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,21 +18,22 @@ from bot.archive import Archive
 from bot.archive.ledger import Status
 from bot.channels import Channel, load_channels
 from bot.config import load_settings
-from bot.delivery import Deliverer, DeliveryOptions, Outcome
+from bot.delivery import Deliverer, Outcome
 from bot.ingest import ingest_paths
 from bot.platforms import Transports
 from formatters.templates import Templates
 from tests.fakes.robot_server import FakeRobots, RateLimit
-from tests.support.delivery_kit import AGENT_RANKS, DAY, REFERENCE, ranks_seen, write_config
-
-ALL = list(range(1, 15))
-PLATFORMS = ("feishu", "dingtalk", "wecom")
-FAST = DeliveryOptions(
-    lease=dt.timedelta(minutes=5),
-    window=dt.timedelta(seconds=30),
-    retry_base=0.01,
-    retry_cap=0.05,
+from tests.support.delivery_kit import (
+    AGENT_RANKS,
+    ALL,
+    DAY,
+    FAST,
+    REFERENCE,
+    ranks_seen,
+    write_config,
 )
+
+PLATFORMS = ("feishu", "dingtalk", "wecom")
 #: Test timings: no pacing between messages, and a rate-limited robot waits 50 ms.
 QUICK = {"limits": (), "rate_window": 0.05}
 

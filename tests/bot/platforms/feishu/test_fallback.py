@@ -8,7 +8,6 @@ IM API).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,7 +18,7 @@ import pytest
 from bot.archive import Archive, select_rollup
 from bot.channels import Channel, load_channels
 from bot.config import load_settings
-from bot.delivery import Deliverer, DeliveryOptions, Outcome
+from bot.delivery import Deliverer, Outcome
 from bot.errors import DeliveryError
 from bot.ingest import ingest_paths, parse_file
 from bot.platforms import Transports
@@ -35,16 +34,17 @@ from formatters.weekly import render_weekly
 from tests.fakes.feishu_api import FakeFeishuApi
 from tests.fakes.feishu_webhook import FakeFeishuWebhook
 from tests.support.cli import run as run_cli
-from tests.support.delivery_kit import DAY, REFERENCE, fast_timings, item_urls, write_config
+from tests.support.delivery_kit import (
+    ALL,
+    DAY,
+    FAST,
+    REFERENCE,
+    fast_timings,
+    item_urls,
+    write_config,
+)
 
 DATA = Path(__file__).resolve().parents[3] / "data"
-ALL = list(range(1, 15))
-FAST = DeliveryOptions(
-    lease=dt.timedelta(minutes=5),
-    window=dt.timedelta(seconds=30),
-    retry_base=0.01,
-    retry_cap=0.05,
-)
 
 
 class World:

@@ -3,7 +3,6 @@ against the fake open API, through the real deliverer and ledger."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from bot.archive import Archive
 from bot.channels import Channel, load_channels
 from bot.config import load_settings
-from bot.delivery import Deliverer, DeliveryOptions, Outcome
+from bot.delivery import Deliverer, Outcome
 from bot.errors import PermanentDeliveryError, PlatformUnavailable, TransientDeliveryError
 from bot.ingest import ingest_paths
 from bot.platforms import Transports
@@ -21,15 +20,16 @@ from bot.platforms.feishu.transport import FeishuTransport
 from formatters.payloads import RobotMessage
 from formatters.templates import Templates
 from tests.fakes.feishu_api import FakeFeishuApi
-from tests.support.delivery_kit import DAY, REFERENCE, item_urls, ranks_seen, write_config
-
-ALL = list(range(1, 15))
-FAST = DeliveryOptions(
-    lease=dt.timedelta(minutes=5),
-    window=dt.timedelta(seconds=30),
-    retry_base=0.01,
-    retry_cap=0.05,
+from tests.support.delivery_kit import (
+    ALL,
+    DAY,
+    FAST,
+    REFERENCE,
+    item_urls,
+    ranks_seen,
+    write_config,
 )
+
 CARD = {"schema": "2.0", "body": {"elements": [{"tag": "markdown", "content": "hi"}]}}
 
 
