@@ -402,10 +402,20 @@ class FakeFeishuApi(FakeServer):
         }
 
     async def deliver(
-        self, url: str, payload: dict[str, Any], *, forge: bool = False, age: float = 0.0
+        self,
+        url: str,
+        payload: dict[str, Any],
+        *,
+        forge: bool = False,
+        age: float = 0.0,
+        lowercase: bool = False,
     ) -> tuple[int, str]:
-        """POST an event to the bot as Feishu does; returns the bot's status and body."""
+        """POST an event to the bot as Feishu does; returns the bot's status and body.
+        ``lowercase`` sends the header names in lower case, as HTTP/2 and many ingress
+        proxies do."""
         body, headers = self.signed_request(payload, forge=forge, age=age)
+        if lowercase:
+            headers = {name.lower(): value for name, value in headers.items()}
 
         async def post() -> tuple[int, str]:
             async with (

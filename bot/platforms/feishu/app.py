@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import lark_oapi as lark
 from aiohttp import web
+from multidict import CIMultiDict
 
 from bot.errors import ConfigError, DigestbotError, PlatformUnavailable
 from bot.platforms.feishu.api import FeishuApi
@@ -118,7 +119,9 @@ async def serve_http(
         raw = lark.RawRequest()
         raw.uri = EVENTS_PATH
         raw.body = body
-        raw.headers = dict(request.headers)
+        # Case-insensitive, as HTTP header names are: the SDK looks up ``X-Lark-…`` as
+        # spelled, and HTTP/2 or an ingress proxy delivers them in lower case.
+        raw.headers = CIMultiDict(request.headers)  # type: ignore[assignment]
         response = handler.do(raw)
         if not signed and b"challenge" not in (response.content or b""):
             # Only the URL-verification challenge may come unsigned.

@@ -100,6 +100,20 @@ async def test_a_forged_or_stale_event_is_refused_and_never_answered(
     assert fake_feishu_api.calls_to("im.message.reply") == []
 
 
+async def test_header_names_in_lower_case_are_read(
+    fake_feishu_api: FakeFeishuApi, bot: FeishuListener
+) -> None:
+    """HTTP/2 and ingress proxies lower-case header names; a genuine event still counts."""
+    before = len(fake_feishu_api.sent(GROUP))
+    event = fake_feishu_api.message_event(GROUP, "tag:RL")
+    status, _ = await fake_feishu_api.deliver(url(bot), event, lowercase=True)
+    assert status == 200
+    await fake_feishu_api.wait_until(lambda: len(fake_feishu_api.sent(GROUP)) > before, timeout=30)
+    assert ranks(fake_feishu_api.sent(GROUP)[before:]) == [2, 7]
+    status, _ = await fake_feishu_api.deliver(url(bot), event, forge=True, lowercase=True)
+    assert status == 401
+
+
 async def test_url_verification_challenge(
     fake_feishu_api: FakeFeishuApi, bot: FeishuListener
 ) -> None:
