@@ -65,5 +65,11 @@ class FakeDingTalk(FakeRobots):
     def rate_fail(self) -> RobotFail:
         return RobotFail(130101, "send too fast, exceed 20 times per minute")
 
+    def keyword_fail(self) -> RobotFail:
+        return RobotFail(
+            310000,
+            "keywords not in content, more: [https://ding-doc.dingtalk.com/doc#/serverapi2/qf2nxq]",
+        )
+
     def gone_fail(self) -> RobotFail:
         return RobotFail(300005, "token is not exist")  # 300001 in older answers

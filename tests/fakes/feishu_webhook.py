@@ -93,6 +93,9 @@ class FakeFeishuWebhook(FakeRobots):
     def rate_fail(self) -> RobotFail:
         return RobotFail(11232, "frequency limited psm[lark.oapi.app_platform_runtime]")
 
+    def keyword_fail(self) -> RobotFail:
+        return RobotFail(19024, "Key Words Not Found")
+
     def gone_fail(self) -> RobotFail:
         return RobotFail(19001, "param invalid: incoming webhook access token invalid")
 

@@ -33,6 +33,8 @@ class RobotFail(Exception):
 class RobotState:
     token: str
     secret: str | None = None
+    #: A keyword-secured robot posts only messages containing one of these.
+    keywords: tuple[str, ...] = ()
     removed: bool = False
     messages: list[dict[str, Any]] = field(default_factory=list)
     recent: deque[float] = field(default_factory=deque)
@@ -89,6 +91,10 @@ class FakeRobots(FakeServer):
         raise NotImplementedError
 
     def gone_fail(self) -> RobotFail:
+        raise NotImplementedError
+
+    def keyword_fail(self) -> RobotFail:
+        """The answer of a keyword-secured robot to a message without its keyword."""
         raise NotImplementedError
 
     def webhook_url(self, token: str) -> str:
@@ -158,6 +164,10 @@ class FakeRobots(FakeServer):
             self._check_size(raw)
             self._rate_limit(robot)
             message = self._validated(body)
+            if robot.keywords and not any(
+                word in json.dumps(body, ensure_ascii=False) for word in robot.keywords
+            ):
+                raise self.keyword_fail()
         except RobotFail as fail:
             self.count(f"error:{fail.code}")
             if fail.code == self.rate_fail().code:

@@ -38,7 +38,10 @@ class DingTalkTransport(RobotTransport):
     #: Token does not exist (300005; older answers 300001), signature, timestamp, keyword
     #: or IP refused (310000), group dissolved (400013), robot stopped (400102) or gone.
     robot_gone_codes = frozenset({300001, 300005, 310000, 400101, 400102, 400013, 400106})
-    gone_hint = "check channels[].webhook and channels[].secret"
+    gone_hint = (
+        "check channels[].webhook and channels[].secret (a robot secured by keywords "
+        "needs signing, 加签, instead)"
+    )
 
     def sign(self, robot: Robot, body: dict[str, Any], now: float) -> Request:
         if not robot.secret:

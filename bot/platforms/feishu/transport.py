@@ -62,8 +62,13 @@ class FeishuTransport(RobotTransport):
     #: Request frequency limited.
     rate_limited_codes = frozenset({11232, 11233})
     #: Bad signature or stale timestamp, IP not allowed, invalid or removed robot token.
-    robot_gone_codes = frozenset({19021, 19022, 19001, 19002, 19003, 19005})
-    gone_hint = "check channels[].webhook and channels[].secret"
+    #: Bad signature or stale timestamp, IP not allowed, invalid or removed robot token, and
+    #: 19024: a robot secured by keywords (the digest cannot promise one).
+    robot_gone_codes = frozenset({19021, 19022, 19024, 19001, 19002, 19003, 19005})
+    gone_hint = (
+        "check channels[].webhook and channels[].secret (a robot secured by keywords "
+        "needs signing, 签名校验, instead)"
+    )
 
     @classmethod
     def from_settings(

@@ -113,6 +113,26 @@ async def test_a_wrong_secret_makes_the_platform_unavailable(
     assert fake.sent(webhook) == []
 
 
+@pytest.mark.parametrize("platform", SIGNED)
+async def test_a_robot_secured_by_keywords_pauses_with_the_way_out(
+    platform: str, fake: FakeRobots, make: Callable[..., RobotTransport]
+) -> None:
+    webhook = fake.add_robot()
+    fake.robot(webhook).keywords = ("告警",)
+    with pytest.raises(PlatformUnavailable) as caught:
+        await make({"g1": Robot(webhook)}).send(
+            channel(platform), 0, message(platform), digest_date=DAY
+        )
+    assert caught.value.code == {"feishu": "19024", "dingtalk": "310000"}[platform]
+    assert "keywords" in str(caught.value) and "signing" in str(caught.value)
+    assert fake.sent(webhook) == []
+    fake.robot(webhook).keywords = ("hello",)  # a message with the keyword is posted
+    await make({"g1": Robot(webhook)}).send(
+        channel(platform), 0, message(platform), digest_date=DAY
+    )
+    assert len(fake.sent(webhook)) == 1
+
+
 async def test_a_removed_robot_makes_the_platform_unavailable(
     platform: str, fake: FakeRobots, make: Callable[..., RobotTransport]
 ) -> None:
