@@ -76,9 +76,13 @@ def telegram_payloads(messages: list[TelegramMessage], channel: str) -> list[dic
 
 
 def _load(ctx: typer.Context, file: Path | None, date: str | None) -> Digest:
-    if (file is None) == (date is None):
+    if file is not None and date is not None:
+        raise typer.BadParameter("give FILE or --date D, not both", param_hint="FILE / --date")
+    if file is None and date is None:
         raise typer.BadParameter(
-            "give either FILE or --date D (not both)", param_hint="FILE / --date"
+            "say what to render: a digest FILE, --date D from the archive, or --week W "
+            "for a weekly rollup",
+            param_hint="FILE / --date / --week",
         )
     if file is not None:
         formats = Formats.from_settings(state(ctx).settings)

@@ -1,8 +1,10 @@
 """The weekly plan, beside the daily one: which week a channel's rollup covers, and what
 it posts.
 
-A rollup fired by the scheduler covers the ISO week of the firing moment in the channel's
-timezone (Friday 17:00 → that week so far); ``send --week`` names the week. The plan is an
+A rollup fired by the scheduler covers the ISO week of its scheduled moment in the
+channel's timezone (Friday 17:00 → that week so far), not of the moment it ran: a Sunday
+23:30 rollup caught up after midnight is still the finished week's. ``send --week`` names
+the week. The plan is an
 ordinary ``Plan`` of kind ``weekly`` keyed by the week's Monday, so the deliverer claims,
 posts, records and resumes it exactly like a daily digest, through the same ledger.
 """
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.archive import Kind, Rollup, select_rollup
 from bot.delivery.plan import Plan, local_today, topic_queries
+from bot.delivery.scheduler import cron_trigger, last_fire_within
 from bot.models import Digest
 from bot.query import IsoWeek
 
@@ -24,6 +27,8 @@ if TYPE_CHECKING:
     from bot.query import TagAliases
 
 RenderWeekly = Callable[[str, Rollup], list[Any]]
+#: How far back a rollup's scheduled moment is looked for (a weekly schedule fires within).
+LOOKBACK = dt.timedelta(days=7, minutes=1)
 
 
 class WeeklyPlanner:
@@ -43,8 +48,11 @@ class WeeklyPlanner:
         self.clock = clock
 
     def week_for(self, channel: Channel) -> IsoWeek:
-        """The ISO week the channel is in now (its own timezone)."""
-        return IsoWeek.of(local_today(channel, self.clock()))
+        """The ISO week of the channel's latest scheduled rollup (its own timezone), or of
+        now when it has none within a week."""
+        now = self.clock()
+        fired = last_fire_within(cron_trigger(channel), now, LOOKBACK)
+        return IsoWeek.of(local_today(channel, fired or now))
 
     def plan(self, channel: Channel, *, week: IsoWeek | None = None) -> Plan:
         week = week or self.week_for(channel)

@@ -117,8 +117,8 @@ def test_date_reads_the_archive(tmp_path: Path, reference_digest_path: Path, cap
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["render", "-p", "slack"], "either FILE or --date"),
-        (["render", "x.md", "--date", "2026-02-03"], "either FILE or --date"),
+        (["render", "-p", "slack"], "or --week W"),
+        (["render", "x.md", "--date", "2026-02-03"], "not both"),
         (["render", "--date", "Feb 3", "-p", "slack"], "not a date"),
         (["render", "x.md", "-p", "discord"], "discord"),
     ],

@@ -10,14 +10,16 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from bot.archive import Kind
+from bot.channels import Channel
 from bot.config import load_settings
 from bot.delivery import Outcome
-from bot.query import IsoWeek
+from bot.delivery.weekly import WeeklyPlanner
+from bot.query import IsoWeek, TagAliases
 from bot.runtime import Service
 from tests.fakes import FakeSlack
 from tests.support.delivery_kit import fast_timings, write_config
@@ -148,3 +150,26 @@ async def test_digest_both_gets_the_daily_digest_and_the_rollup_each_exactly_onc
     ]
     assert len(fake_slack.messages("C_BOTH")) == len(both)
     assert len(fake_slack.messages("C_WEEKLY")) == 5
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # Sunday 23:30 Shanghai, on time: the week that is ending.
+        (dt.datetime(2026, 2, 8, 15, 30, tzinfo=dt.UTC), IsoWeek(2026, 6)),
+        # Caught up 40 minutes late, past midnight: still that week, not the new one.
+        (dt.datetime(2026, 2, 8, 16, 10, tzinfo=dt.UTC), IsoWeek(2026, 6)),
+        # Wednesday: the last scheduled rollup was the Sunday before.
+        (dt.datetime(2026, 2, 11, 4, 0, tzinfo=dt.UTC), IsoWeek(2026, 6)),
+    ],
+)
+def test_a_scheduled_rollup_covers_the_week_of_its_scheduled_moment(
+    now: dt.datetime, expected: IsoWeek
+) -> None:
+    channel = Channel(
+        "slack", "C1", "0 9 * * *", "Asia/Shanghai", weekly_schedule="30 23 * * sun"
+    ).as_weekly()
+    planner = WeeklyPlanner(
+        cast(Any, None), lambda platform, rollup: [], aliases=TagAliases(), clock=lambda: now
+    )
+    assert planner.week_for(channel) == expected
