@@ -17,7 +17,10 @@ from formatters import SafeConsole
 
 app = typer.Typer(
     name="digestbot",
-    help="Daily AI-news digests for Slack and Telegram, with a searchable archive.",
+    help=(
+        "Daily AI-news digests for team chats (Slack, Telegram, Feishu/Lark, DingTalk, "
+        "WeCom), with a searchable archive."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
