@@ -1,11 +1,11 @@
 """Hostile digest content delivered to DingTalk and WeCom group robots stays inert.
 
-Real parts end to end: the hostile samples ingested into a real SQLite archive, the real
+Real parts end to end: the hostile sample ingested into a real SQLite archive, the real
 deliverer and robot transports (aiohttp) posting over HTTP to the fake webhooks, whose
 validators read each message as the platform renders it: a live link to anything but
 http(s), a raw tag the platform does not render (``<at …>``) or a field that mentions
 people refuses the message, and visible ``@all``/``@所有人`` or WeCom's ``<@userid>`` counts
-as a mention. Each item is repeated under its own link so the digest needs several
+as a mention. Its one item is repeated under its own links so the digest needs several
 messages, and every item must arrive.
 """
 
