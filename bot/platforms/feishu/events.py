@@ -7,23 +7,27 @@ message (or to the card whose button was pressed).
 
 In a group only messages that mention *this* bot (its open id, fetched at start) are
 for it, and only its own mention is stripped; its own messages and other apps' are
-ignored. An event id seen before is ignored too: Feishu redelivers.
+ignored. An event id seen before is ignored too: Feishu pushes an event again when it
+thinks the first push failed, and with two replicas (or after a restart) the copy may
+reach another process, so the ids live in the archive's shared ``seen_requests``, the way
+Slack's request ids and Telegram's update ids do. The check runs in the answer's task, off
+the callback, so the acknowledgement never waits on the database.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 import re
-import threading
-from collections import OrderedDict
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
 
 from bot.chat import CommandCore, CommandRequest, is_mutating
-from bot.errors import DigestbotError
+from bot.errors import ArchiveError, DigestbotError
 from bot.platforms.feishu.replies import send_replies
 from formatters import ChartImage, feishu_replies
 
@@ -36,8 +40,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Event ids remembered to ignore redeliveries.
-SEEN_EVENTS = 4096
+#: How long event ids are remembered: Feishu pushes an event it thinks failed again 15 s,
+#: 5 min, 1 h and 6 h later (about 7.1 hours in all), so twelve hours covers every copy.
+EVENT_MEMORY = dt.timedelta(hours=12)
+
+Answer = Callable[[], Coroutine[Any, Any, None]]
 
 
 class FeishuBridge:
@@ -58,8 +65,6 @@ class FeishuBridge:
         self.loop = loop
         self.bot_open_id = bot_open_id
         self.tasks: set[asyncio.Future[Any]] = set()
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
 
     async def identify(self) -> str:
         """Learn the bot's open id (once); the app's credentials are checked on the way."""
@@ -69,25 +74,31 @@ class FeishuBridge:
 
     # -- the dispatcher's callbacks (any thread) -------------------------------------------
     def on_message(self, data: P2ImMessageReceiveV1) -> None:
-        if self._first_time(data.header.event_id if data.header else None):
-            self._later(self._guard(self._answer_message(data)))
+        self._later(self._guard(self._once(_event_id(data), lambda: self._answer_message(data))))
 
     def on_card_action(self, data: P2CardActionTrigger) -> P2CardActionTriggerResponse:
         """Acknowledge the button at once (an empty answer leaves the card as it is)."""
-        if self._first_time(data.header.event_id if data.header else None):
-            self._later(self._guard(self._answer_action(data)))
+        self._later(self._guard(self._once(_event_id(data), lambda: self._answer_action(data))))
         return P2CardActionTriggerResponse({})
 
-    def _first_time(self, event_id: str | None) -> bool:
-        with self._lock:
-            if event_id in self._seen:
-                log.info("feishu: event %s seen before (a redelivery); ignored", event_id)
-                return False
-            if event_id:
-                self._seen[event_id] = None
-                while len(self._seen) > SEEN_EVENTS:
-                    self._seen.popitem(last=False)
-        return True
+    async def _once(self, event_id: str | None, answer: Answer) -> None:
+        """Answer unless this event id was already handled, here or by another replica."""
+        if event_id and not await self._first_time(event_id):
+            log.info("feishu: event %s seen before (a redelivery); ignored", event_id)
+            return
+        await answer()
+
+    async def _first_time(self, event_id: str) -> bool:
+        """Asked of the archive off the loop; an archive that cannot answer lets the event
+        through (its command will say the archive is down) rather than drop it silently."""
+        key = f"feishu:{event_id}"
+        try:
+            return await self.core.in_worker(
+                self.core.archive.seen_requests.first_time, key, EVENT_MEMORY
+            )
+        except ArchiveError as exc:
+            log.warning("feishu: cannot check for a redelivered event: %s", exc)
+            return True
 
     def _later(self, coro: Any) -> None:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
@@ -182,6 +193,10 @@ class FeishuBridge:
     def cancel(self) -> None:
         for task in list(self.tasks):
             task.cancel()
+
+
+def _event_id(data: P2ImMessageReceiveV1 | P2CardActionTrigger) -> str | None:
+    return data.header.event_id if data.header else None
 
 
 def command_text(content: str, mention_keys: list[str]) -> str:

@@ -1,6 +1,6 @@
 """Delivering to Feishu, DingTalk and WeCom group robots through the fakes, via the ledger.
 
-Real parts: our httpx-based robot transports over HTTP to fake webhooks that check
+Real parts: our robot transports (aiohttp) over HTTP to fake webhooks that check
 signatures, byte limits, markup and rate limits like the platforms; a real SQLite archive;
 the real formatters and deliverer.
 """

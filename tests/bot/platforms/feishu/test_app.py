@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from bot.archive import Archive
 from bot.chat import CommandCore, actions
@@ -33,6 +35,12 @@ from tests.bot.platforms.feishu.kit import (
 from tests.fakes.feishu_api import FakeFeishuApi
 from tests.fakes.feishu_validation import validate_card
 from tests.fakes.robot_markdown import RobotRefused
+from tests.support.cli import run as run_cli
+
+#: What a member who is not an owner or manager is told when asking for a change.
+REFUSAL = "Only admins of this chat can change"
+SCHEDULE = "schedule 08:30 weekdays Asia/Shanghai"
+WEEKDAYS = "30 8 * * mon-fri"
 
 
 @pytest.fixture
@@ -145,21 +153,88 @@ async def test_redeliveries_and_own_messages_are_ignored(
     assert parents.count(event["event"]["message"]["message_id"]) == first
 
 
+def text_of(replies: list[dict[str, Any]]) -> str:
+    return "\n".join(r["title"] + "\n" + r["text"] for r in replies)
+
+
+def listed(config: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """``digestbot subscriptions list --platform feishu``: the table's lines for GROUP."""
+    capsys.readouterr()
+    assert run_cli(["--config", str(config), "subscriptions", "list", "-p", "feishu"]) == 0
+    return [line for line in capsys.readouterr().out.splitlines() if GROUP in line]
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path, reference_archive: Archive, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A config file for the CLI over the bot's own archive, and a terminal wide enough."""
+    from bot.cli.app import out
+
+    monkeypatch.setattr(out, "width", 400)
+    path = tmp_path / "cli.yaml"
+    path.write_text(yaml.safe_dump({"archive": {"url": reference_archive.url}}), "utf-8")
+    return path
+
+
 async def test_only_owners_and_managers_change_a_groups_subscription(
-    fake_feishu_api: FakeFeishuApi, bot: FeishuListener, reference_archive: Archive
+    fake_feishu_api: FakeFeishuApi,
+    bot: FeishuListener,
+    reference_archive: Archive,
+    cli_config: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    store = reference_archive.subscriptions
     refused = await ask(fake_feishu_api, bot, GROUP, "subscribe tag:Agent", user=MEMBER)
-    assert reference_archive.subscriptions.get("feishu", GROUP) is None
-    assert refused
+    assert REFUSAL in text_of(refused)
+    assert store.get("feishu", GROUP) is None and listed(cli_config, capsys) == []
+
     await ask(fake_feishu_api, bot, GROUP, "subscribe tag:Agent", user=MANAGER)
-    sub = reference_archive.subscriptions.get("feishu", GROUP)
-    assert sub is not None and sub.topics == ["tag:Agent"]
-    await ask(fake_feishu_api, bot, GROUP, "schedule 08:30 weekdays Asia/Shanghai", user=OWNER)
-    listed = await ask(fake_feishu_api, bot, GROUP, "subscriptions", user=MEMBER)
-    assert "tag:Agent" in "\n".join(r["text"] for r in listed)
+    sub = store.get("feishu", GROUP)
+    assert sub is not None and sub.topics == ["tag:Agent"] and sub.active
+    assert (sub.schedule, sub.timezone) == (None, None)  # the config's until changed
+    assert "0 9 * * *" in listed(cli_config, capsys)[0]
+
+    done = await ask(fake_feishu_api, bot, GROUP, SCHEDULE, user=OWNER)
+    assert REFUSAL not in text_of(done)
+    sub = store.get("feishu", GROUP)
+    assert sub is not None and (sub.schedule, sub.timezone) == (WEEKDAYS, "Asia/Shanghai")
+    row = listed(cli_config, capsys)
+    assert len(row) == 1 and WEEKDAYS in row[0] and "Asia/Shanghai" in row[0]
+    assert "tag:Agent" in row[0] and "active" in row[0]
+
+    shown = await ask(fake_feishu_api, bot, GROUP, "subscriptions", user=MEMBER)
+    assert "tag:Agent" in text_of(shown)
     await ask(fake_feishu_api, bot, GROUP, "unsubscribe all", user=OWNER)
-    sub = reference_archive.subscriptions.get("feishu", GROUP)
+    sub = store.get("feishu", GROUP)
     assert sub is None or not sub.active
+
+
+async def test_a_member_cannot_reschedule_or_unsubscribe_a_group(
+    fake_feishu_api: FakeFeishuApi,
+    bot: FeishuListener,
+    reference_archive: Archive,
+    cli_config: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    store = reference_archive.subscriptions
+    await ask(fake_feishu_api, bot, GROUP, "subscribe tag:Agent", user=MANAGER)
+    await ask(fake_feishu_api, bot, GROUP, SCHEDULE, user=MANAGER)
+    before = store.get("feishu", GROUP)
+    assert before is not None and before.active and before.schedule == WEEKDAYS
+    listing = listed(cli_config, capsys)
+    for text in (
+        "schedule 07:00 daily Europe/Berlin",
+        "schedule weekly fri 17:00",
+        "unsubscribe tag:Agent",
+        "unsubscribe all",
+    ):
+        refused = await ask(fake_feishu_api, bot, GROUP, text, user=MEMBER)
+        assert REFUSAL in text_of(refused), text
+        assert store.get("feishu", GROUP) == before, text
+    assert listed(cli_config, capsys) == listing
+    # The owner still can, so the refusals were about the member.
+    await ask(fake_feishu_api, bot, GROUP, "unsubscribe all", user=OWNER)
+    after = store.get("feishu", GROUP)
+    assert after is None or not after.active
 
 
 async def test_missing_keys_are_named(fake_feishu_api: FakeFeishuApi, core: CommandCore) -> None:
