@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.robot_markdown import RobotRefused, check_markdown, mass_mentions
+from tests.fakes.robot_markdown import (
+    RobotRefused,
+    check_markdown,
+    mass_mentions,
+    raw_mention_tags,
+)
 
 TEXT_LIMIT = 20_000
 MSGTYPES = {"text", "link", "markdown", "actionCard", "feedCard"}
@@ -35,7 +40,7 @@ def validate_dingtalk_message(body: dict[str, Any]) -> dict[str, Any]:
         rendered = check_markdown(text, TAGS)
     except ValueError as exc:
         raise RobotRefused(40035, str(exc)) from None
-    mentions = mass_mentions(rendered.text)
+    mentions = raw_mention_tags(text) + mass_mentions(rendered.text)
     at = body.get("at") or {}
     if at.get("isAtAll"):
         mentions.append("isAtAll")

@@ -80,6 +80,16 @@ def check_markdown(markdown: str, allowed_tags: frozenset[str]) -> Rendered:
     return rendered
 
 
+#: A mention tag as written raw in the markdown (``<at …``, ``<@userid``), closed or not:
+#: escaped content never holds a raw ``<``, so a half-escaped tag is caught too.
+_RAW_MENTION = re.compile(r"<(?:at\b|@)[^<\s]*", re.IGNORECASE)
+
+
+def raw_mention_tags(markdown: str) -> list[str]:
+    """Mention tags written raw in ``markdown`` (stricter than the platforms on purpose)."""
+    return [m[0] for m in _RAW_MENTION.finditer(markdown)]
+
+
 def mass_mentions(text: str) -> list[str]:
     """The mass mentions a reader would see as live in ``text``."""
     return [m for m in MASS_MENTIONS if m in text]

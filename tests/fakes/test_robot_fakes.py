@@ -72,3 +72,17 @@ def test_signatures_are_required_from_robots_with_a_secret(
     dingtalk = fake_dingtalk.add_robot("SECs")
     assert code(post(dingtalk, body("dingtalk", "x"))) == 310000
     assert urlsplit(dingtalk).path == "/robot/send"
+
+
+@pytest.mark.parametrize("platform", ["dingtalk", "wecom"])
+def test_a_half_escaped_mention_tag_is_recorded(
+    platform: str, fake_dingtalk: FakeRobots, fake_wecom: FakeRobots
+) -> None:
+    """Escaped content never holds a raw ``<``: a tag whose ``>`` alone was escaped still
+    counts as a mention attempt, though markdown-it does not read it as a tag."""
+    fake = {"dingtalk": fake_dingtalk, "wecom": fake_wecom}[platform]
+    hook = fake.add_robot()
+    assert code(post(hook, body(platform, "hi &lt;at id=all&gt; and @\u200ball"))) == 0
+    assert fake.mentions == []
+    assert code(post(hook, body(platform, "hi <at id=all&gt;"))) == 0
+    assert fake.mentions == ["<at"]

@@ -7,15 +7,18 @@ everyone: a digest uses none of these.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from tests.fakes.robot_markdown import RobotRefused, check_markdown, mass_mentions
+from tests.fakes.robot_markdown import (
+    RobotRefused,
+    check_markdown,
+    mass_mentions,
+    raw_mention_tags,
+)
 
 CONTENT_LIMIT = 4096
 MSGTYPES = {"text", "markdown", "markdown_v2", "image", "news", "file", "template_card"}
 TAGS = frozenset({"font"})
-_MEMBER = re.compile(r"<@[^>\s]+>")
 
 
 def validate_wecom_message(body: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +38,7 @@ def validate_wecom_message(body: dict[str, Any]) -> dict[str, Any]:
         raise RobotRefused(
             40058, f"markdown.content exceed max length {CONTENT_LIMIT}. (got {size} bytes)"
         )
-    mentions = [m[0] for m in _MEMBER.finditer(content)]
+    mentions = raw_mention_tags(content)
     try:
         rendered = check_markdown(content, TAGS)
     except ValueError as exc:
