@@ -301,6 +301,8 @@ class Deliverer:
             await run.release(str(exc))
             if transport.shared_credentials:
                 self.platforms.down(channel.platform, str(exc))
+            else:
+                self.platforms.refused(channel.key, str(exc))
             return run.result(Outcome.PAUSED, str(exc))
         except LostClaim as exc:
             return run.result(Outcome.BUSY, str(exc))
@@ -330,6 +332,7 @@ class Deliverer:
             return run.result(Outcome.BUSY, str(exc))
         if run.posted:
             self.platforms.up(channel.platform)
+        self.platforms.accepted(channel.key)
         return run.result(Outcome.DELIVERED)
 
     async def _pin(self, plan: Plan, claim: Claim) -> Plan:

@@ -4,6 +4,10 @@ Why: a revoked token is the platform's problem, not the channels'. While a platf
 refuses us its deliveries pause (rows stay retryable, no channel is deactivated), one cheap
 credential check per ``recheck`` decides when to try again, and the reason is reported in
 the log, the ``digestbot_platform_up`` gauge and ``/healthz``.
+
+A group robot's key and secret are its own (Feishu, DingTalk, WeCom): a robot that refuses
+us pauses only its channel, so the other groups keep their mornings, but it is reported
+the same way (``refused``) until a delivery to that channel succeeds again.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class PlatformStates:
     def __init__(self, *, recheck: float = DEFAULT_RECHECK) -> None:
         self.recheck = recheck
         self._down: dict[str, Down] = {}
+        self._refused: dict[str, Down] = {}
         self._checked: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -57,6 +62,24 @@ class PlatformStates:
 
     def failing(self) -> dict[str, Down]:
         return dict(self._down)
+
+    def refused(self, channel: str, reason: str) -> None:
+        """A channel's own credentials (a group robot's key or secret) were refused."""
+        if channel not in self._refused:
+            log.error(
+                "deliveries to %s paused (its row stays pending until the robot accepts us): %s",
+                channel,
+                reason,
+            )
+            self._refused[channel] = Down(reason, dt.datetime.now(dt.UTC))
+
+    def accepted(self, channel: str) -> None:
+        if self._refused.pop(channel, None) is not None:
+            log.info("deliveries to %s resume: its robot accepts us again", channel)
+
+    def refusing(self) -> dict[str, Down]:
+        """Channels whose own robot refuses us, with the reason and since when."""
+        return dict(self._refused)
 
     def reason(self, platform: str) -> str | None:
         state = self._down.get(platform)

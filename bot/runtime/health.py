@@ -87,12 +87,14 @@ def _problems(sources: Mapping[str, ProblemSource]) -> dict[str, dict[str, str]]
 
 
 def platform_problems(platforms: PlatformStates) -> ProblemSource:
-    """The platforms refusing our credentials, with the reason and since when."""
+    """The platforms refusing our credentials, and the channels whose own group robot
+    refuses us, with the reason and since when."""
 
     def read() -> dict[str, str]:
+        down = {**platforms.failing(), **platforms.refusing()}
         return {
-            name: f"{down.reason} (since {down.since.isoformat(timespec='seconds')})"
-            for name, down in platforms.failing().items()
+            name: f"{state.reason} (since {state.since.isoformat(timespec='seconds')})"
+            for name, state in down.items()
         }
 
     return read

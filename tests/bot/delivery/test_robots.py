@@ -214,7 +214,12 @@ async def test_a_bad_signature_or_removed_robot_pauses_without_dropping(
     world = make_world([feishu, dingtalk, wecom])
     results = await world.deliverer.deliver_all(world.channels(), date=DAY)
     assert [r.outcome for r in results] == [Outcome.PAUSED] * 3
-    assert world.deliverer.platforms.failing() == {}  # a robot's secret is its own
+    platforms = world.deliverer.platforms
+    assert platforms.failing() == {}  # a robot's secret is its own: other groups go on
+    # ...but each refusing robot is reported (the log, /healthz) until it accepts us again.
+    reported = platforms.refusing()
+    assert set(reported) == {r.channel.key for r in results}
+    assert all(feishu["webhook"] not in down.reason for down in reported.values())
     assert "19021" in (results[0].error or "") and "310000" in (results[1].error or "")
     assert "93000" in (results[2].error or "")
     for result in results:
@@ -228,6 +233,7 @@ async def test_a_bad_signature_or_removed_robot_pauses_without_dropping(
     robots.fakes["wecom"].robot(wecom["webhook"]).removed = False
     again = await world.deliverer.deliver_all(world.channels(), date=DAY)
     assert [r.outcome for r in again] == [Outcome.DELIVERED] * 3
+    assert platforms.refusing() == {}
 
 
 async def test_a_crash_repeats_at_most_the_one_unrecorded_message(

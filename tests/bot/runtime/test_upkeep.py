@@ -27,6 +27,7 @@ from bot.config import load_settings
 from bot.delivery import Outcome
 from bot.runtime import Service, bound_port
 from tests.fakes import FakeSlack, FakeTelegram
+from tests.fakes.robot_server import FakeRobots
 from tests.support.delivery_kit import (
     DAY,
     ROOT,
@@ -253,3 +254,28 @@ async def test_a_half_written_file_then_the_whole_file_reaches_the_channel_once(
     assert len(pairs) == len(set(pairs))  # nothing posted twice
     parent = fake_slack.messages("C1")[0]["ts"]
     assert all(m["thread_ts"] == parent for m in fake_slack.messages("C1")[1:])
+
+
+async def test_a_refusing_group_robot_is_reported_and_the_other_groups_go_on(
+    make_service: Callable[..., Service], fake_wecom: FakeRobots
+) -> None:
+    """A robot's key is its own: the removed one pauses only its group, and /healthz says
+    which channel and why until it accepts us again."""
+    gone, fine = fake_wecom.add_robot(), fake_wecom.add_robot()
+    fake_wecom.remove_robot(gone)
+    service = make_service(
+        [
+            {"platform": "wecom", "id": "gone", "webhook": gone},
+            {"platform": "wecom", "id": "fine", "webhook": fine},
+        ]
+    )
+    await service.start()
+    await until(lambda: len(service.results) >= 2)
+    outcomes = {r.channel.id: r.outcome for r in service.results}
+    assert outcomes == {"gone": Outcome.PAUSED, "fine": Outcome.DELIVERED}
+    assert fake_wecom.sent(fine) and fake_wecom.sent(gone) == []
+    status, body = await healthz(service)
+    assert status == 503
+    reported = body["problems"]["platforms"]
+    assert list(reported) == ["wecom:gone"] and "93000" in reported["wecom:gone"]
+    assert gone not in json.dumps(body)  # the webhook (its key) is a secret
