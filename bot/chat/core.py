@@ -107,6 +107,16 @@ class CommandCore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
 
+    async def first_time(self, key: str, memory: dt.timedelta) -> bool:
+        """Whether a platform's request or event id is new, asked of the archive (shared by
+        replicas, kept across restarts) off the loop. An archive that cannot answer lets
+        it through (its command will say the archive is down) rather than drop it."""
+        try:
+            return await self.in_worker(self.archive.seen_requests.first_time, key, memory)
+        except ArchiveError as exc:
+            log.warning("cannot check whether %s was seen before: %s", key, exc)
+            return True
+
     def close(self) -> None:
         """Stop the worker threads (idle ones exit at interpreter exit anyway)."""
         if self._executor is not None:

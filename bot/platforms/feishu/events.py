@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
 
 from bot.chat import CommandCore, CommandRequest, is_mutating
-from bot.errors import ArchiveError, DigestbotError
+from bot.errors import DigestbotError
 from bot.platforms.feishu.replies import send_replies
 from formatters import ChartImage, feishu_replies
 
@@ -83,22 +83,10 @@ class FeishuBridge:
 
     async def _once(self, event_id: str | None, answer: Answer) -> None:
         """Answer unless this event id was already handled, here or by another replica."""
-        if event_id and not await self._first_time(event_id):
+        if event_id and not await self.core.first_time(f"feishu:{event_id}", EVENT_MEMORY):
             log.info("feishu: event %s seen before (a redelivery); ignored", event_id)
             return
         await answer()
-
-    async def _first_time(self, event_id: str) -> bool:
-        """Asked of the archive off the loop; an archive that cannot answer lets the event
-        through (its command will say the archive is down) rather than drop it silently."""
-        key = f"feishu:{event_id}"
-        try:
-            return await self.core.in_worker(
-                self.core.archive.seen_requests.first_time, key, EVENT_MEMORY
-            )
-        except ArchiveError as exc:
-            log.warning("feishu: cannot check for a redelivered event: %s", exc)
-            return True
 
     def _later(self, coro: Any) -> None:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)

@@ -28,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.chat import CommandCore, CommandRequest, NoticeReply, Reply, actions, is_mutating
-from bot.errors import ArchiveError, ConfigError
+from bot.errors import ConfigError
 from bot.platforms.slack.http import MAX_BODY_BYTES, REPLAY_WINDOW, events_endpoint
 from bot.platforms.slack.listener import missing_key
 from bot.platforms.slack.permissions import SlackPermissions
@@ -367,17 +367,9 @@ async def _start_http(
 
 
 def _first_time(core: CommandCore) -> Any:
-    """Whether a request id is new, asked of the archive (shared by replicas) off the loop.
-
-    An unreachable archive cannot answer; the request is then handled (its command will
-    say the archive is down) rather than silently dropped.
-    """
+    """Whether a request id is new (``CommandCore.first_time``, within the replay window)."""
 
     async def first_time(key: str) -> bool:
-        try:
-            return await core.in_worker(core.archive.seen_requests.first_time, key, REPLAY_WINDOW)
-        except ArchiveError as exc:
-            log.warning("slack: cannot check for a repeated request: %s", exc)
-            return True
+        return await core.first_time(key, REPLAY_WINDOW)
 
     return first_time

@@ -43,7 +43,7 @@ from telegram.ext import (
 )
 
 from bot.chat import VERBS, CommandCore, CommandRequest, ErrorReply, is_mutating
-from bot.errors import ArchiveError, ConfigError
+from bot.errors import ConfigError
 from bot.platforms.telegram.access import private_allowed
 from bot.platforms.telegram.listener import missing_key
 from bot.redact import protect_settings_secrets
@@ -115,14 +115,7 @@ class TelegramBridge:
         """An update Telegram (or anyone holding the webhook secret) sends again is handled
         once, by whichever replica saw it first."""
         key = f"telegram:{context.bot.id}:{update.update_id}"
-        try:
-            first = await self.core.in_worker(
-                self.core.archive.seen_requests.first_time, key, UPDATE_MEMORY
-            )
-        except ArchiveError as exc:
-            log.warning("telegram: cannot check for a repeated update: %s", exc)
-            return
-        if not first:
+        if not await self.core.first_time(key, UPDATE_MEMORY):
             log.info("telegram: ignored update %s, already handled", update.update_id)
             raise ApplicationHandlerStop
 

@@ -539,3 +539,19 @@ def test_self_service_starts_a_subscription_but_does_not_change_one(
         assert isinstance(refused, ErrorReply) and "admin" in refused.message
     row = archive.subscriptions.get("slack", "CSELF")
     assert row is not None and row.active and row.topics == [] and row.schedule is None
+
+
+async def test_first_time_is_shared_through_the_archive_and_never_drops_on_a_fault(
+    core: CommandCore, archive: Archive, caplog: pytest.LogCaptureFixture
+) -> None:
+    memory = dt.timedelta(minutes=5)
+    assert await core.first_time("feishu:ev-1", memory)
+    assert not await core.first_time("feishu:ev-1", memory)
+    other = CommandCore(archive, core.settings)  # another replica, the same archive
+    assert not await other.first_time("feishu:ev-1", memory)
+    with archive.engine.begin() as conn:
+        conn.execute(sqlalchemy.text("DROP TABLE seen_requests"))
+    with caplog.at_level(logging.WARNING):
+        assert await core.first_time("feishu:ev-2", memory)  # handled, not silently dropped
+    assert "feishu:ev-2 was seen before" in caplog.text
+    other.close()
