@@ -11,7 +11,12 @@ import asyncio
 import collections
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Protocol, TypeVar
+
+from bot.errors import TransientDeliveryError
+
+T = TypeVar("T")
 
 
 class Pacer:
@@ -114,3 +119,23 @@ class WindowPacer:
         """Hold the key back for ``seconds`` (the platform said it is rate-limited)."""
         if self.limits:
             self._held[key] = max(self._held.get(key, 0.0), self.clock() + seconds)
+
+
+class Pacing(Protocol):
+    """What ``paced`` needs of a pacer (``Pacer`` and ``WindowPacer`` both)."""
+
+    def turn(self, key: str) -> contextlib.AbstractAsyncContextManager[None]: ...
+
+    def defer(self, key: str, seconds: float) -> None: ...
+
+
+async def paced(pacer: Pacing, key: str, call: Callable[[], Awaitable[T]]) -> T:
+    """Run ``call`` in the key's turn. A rate-limit answer that says how long to wait holds
+    the key back that long, so the retry and every other request to it wait their turn."""
+    try:
+        async with pacer.turn(key):
+            return await call()
+    except TransientDeliveryError as exc:
+        if exc.retry_after:
+            pacer.defer(key, exc.retry_after)
+        raise

@@ -33,7 +33,7 @@ from bot.errors import (
     PlatformUnavailable,
     TransientDeliveryError,
 )
-from bot.platforms.pacing import WindowPacer
+from bot.platforms.pacing import WindowPacer, paced
 from bot.redact import redact_in_logs
 from formatters import RobotMessage
 
@@ -196,7 +196,8 @@ class RobotTransport(Transport):
         self, channel: Channel, robot: Robot, body: dict[str, Any], message_index: int
     ) -> str:
         """Sign and post one body to one robot, paced; the error it means, mapped."""
-        async with self.pacer.turn(robot.key):
+
+        async def attempt() -> str:
             request = self.sign(robot, body, dt.datetime.now(dt.UTC).timestamp())
             content = json.dumps(request.body, ensure_ascii=False).encode()
             if self._session is None or self._session.closed:
@@ -215,13 +216,12 @@ class RobotTransport(Transport):
                     code="network",
                     maybe_posted=sent,
                 ) from None  # the library's message holds the webhook URL
-        error = self.outcome(channel, response)
-        if error is not None:
-            retry_after = getattr(error, "retry_after", None)
-            if retry_after:
-                self.pacer.defer(robot.key, retry_after)
-            raise error
-        return f"{self.platform}:{message_index}"
+            error = self.outcome(channel, response)
+            if error is not None:
+                raise error
+            return f"{self.platform}:{message_index}"
+
+        return await paced(self.pacer, robot.key, attempt)
 
     def server_error(self, channel: Channel, response: Answer) -> Exception | None:
         """HTTP 429 and 5xx, which all three answer the same way."""

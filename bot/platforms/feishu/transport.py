@@ -26,7 +26,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import DeliveryError, PlatformUnavailable, TransientDeliveryError
+from bot.errors import DeliveryError, PlatformUnavailable
+from bot.platforms.pacing import paced
 from bot.platforms.robot import Request, Robot, RobotTransport
 from formatters import RobotMessage
 from formatters import feishu as feishu_format
@@ -135,17 +136,10 @@ class FeishuTransport(RobotTransport):
         pace = f"chat:{chat_id}"
         api = self.api
 
-        async def paced(call: Callable[[], Awaitable[str]]) -> str:
-            try:
-                async with self.pacer.turn(pace):
-                    return await call()
-            except TransientDeliveryError as exc:
-                if exc.retry_after:
-                    self.pacer.defer(pace, exc.retry_after)
-                raise
-
         try:
-            return await paced(lambda: api.send_card(chat_id, payload.body["card"], uuid=uuid))
+            return await paced(
+                self.pacer, pace, lambda: api.send_card(chat_id, payload.body["card"], uuid=uuid)
+            )
         except DeliveryError as exc:
             if not refused_card(exc, payload, IM_CARD_REFUSED):
                 raise
@@ -155,7 +149,9 @@ class FeishuTransport(RobotTransport):
             kind = str(body["msg_type"])
             content = body["content"]["post"] if kind == "post" else body["content"]
             again = hashlib.sha256(f"{key}|{kind}|{part}".encode()).hexdigest()[:32]
-            return await paced(lambda: api.send_message(chat_id, kind, content, uuid=again))
+            return await paced(
+                self.pacer, pace, lambda: api.send_message(chat_id, kind, content, uuid=again)
+            )
 
         where = (channel, digest_date, message_index)
         return await send_fallback(where, payload, refusal, message)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from telegram import InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -43,7 +43,7 @@ from bot.errors import (
     PlatformUnavailable,
     TransientDeliveryError,
 )
-from bot.platforms.pacing import Pacer
+from bot.platforms.pacing import Pacer, paced
 from bot.platforms.telegram.access import private_chat_held
 from bot.redact import blank_secrets, redact_in_logs
 from formatters import TelegramMessage
@@ -197,15 +197,14 @@ class TelegramTransport(Transport):
         markup = kwargs.pop("reply_markup", None)
         if markup is not None:
             kwargs["reply_markup"] = InlineKeyboardMarkup.de_json(markup, bot)
-        try:
-            async with self.pacer.turn(channel.id):
-                message = await bot.send_message(**kwargs)
-        except TelegramError as exc:
-            error = _map_error(channel, "sendMessage", exc, self._secrets)
-            retry_after = getattr(error, "retry_after", None)
-            if retry_after:
-                self.pacer.defer(channel.id, retry_after)
-            raise error from exc
+
+        async def attempt() -> Message:
+            try:
+                return await bot.send_message(**kwargs)
+            except TelegramError as exc:
+                raise _map_error(channel, "sendMessage", exc, self._secrets) from exc
+
+        message = await paced(self.pacer, channel.id, attempt)
         return str(message.message_id)
 
     async def close(self) -> None:
