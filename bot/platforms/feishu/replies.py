@@ -56,7 +56,7 @@ async def send_replies(
         )
         for card in feishu_replies.render_reply(notice, templates):
             if not isinstance(card, ChartImage):
-                await api.reply_card(message_id, card)
+                await reply(api, message_id, card)
 
 
 async def reply(api: FeishuApi, message_id: str, card: dict[str, Any]) -> None:
