@@ -58,7 +58,9 @@ FEISHU = RobotShape(
 
 async def check_feishu(settings: Settings, channels: Sequence[Channel]) -> list[Check]:
     """Rows for the app bot (when configured) and one per Feishu channel."""
-    transport = FeishuTransport(FeishuTransport.robots_from(settings))
+    transport = FeishuTransport(
+        FeishuTransport.robots_from(settings), chat_ids=FeishuTransport.chat_ids_from(settings)
+    )
     rows = await check_robots(settings, channels, transport, FEISHU)
     chats = [c for c in channels if c.key not in rows]
     feishu = settings.feishu
@@ -82,7 +84,8 @@ async def check_feishu(settings: Settings, channels: Sequence[Channel]) -> list[
         if identity.status == "fail":
             rows[channel.key] = Check(channel.key, "fail", "the app bot's credentials fail")
         else:
-            rows[channel.key] = await _in_chat(api, settings, channel)
+            chat_id = transport.chat_id_of(channel)
+            rows[channel.key] = await _in_chat(api, settings, channel, chat_id)
     return app_rows + list(rows.values())
 
 
@@ -114,15 +117,7 @@ async def _identity(api: FeishuApi) -> Check:
     return Check("feishu", "ok", f"bot/v3/info: {name} ({open_id}), tenant token works")
 
 
-async def _in_chat(api: FeishuApi, settings: Settings, channel: Channel) -> Check:
-    chat_id = next(
-        (
-            c.chat_id
-            for c in settings.channels
-            if c.platform == "feishu" and c.id == channel.id and c.chat_id
-        ),
-        channel.id,
-    )
+async def _in_chat(api: FeishuApi, settings: Settings, channel: Channel, chat_id: str) -> Check:
     key = config_key(settings, channel)
     try:
         inside = await api.is_in_chat(chat_id)

@@ -83,10 +83,17 @@ class FeishuTransport(RobotTransport):
             options["api"] = FeishuApi(
                 feishu.app_id, feishu.app_secret.get_secret_value(), domain=feishu.api_url
             )
-        chat_ids = {
-            c.id: c.chat_id for c in settings.channels if c.platform == "feishu" and c.chat_id
-        }
-        return cls(cls.robots_from(settings), chat_ids=chat_ids, **options)
+        return cls(cls.robots_from(settings), chat_ids=cls.chat_ids_from(settings), **options)
+
+    @staticmethod
+    def chat_ids_from(settings: Settings) -> dict[str, str]:
+        """The configured app-bot channels' chat ids (``chat_id: oc_…``), by channel id."""
+        return {c.id: c.chat_id for c in settings.channels if c.platform == "feishu" and c.chat_id}
+
+    def chat_id_of(self, channel: Channel) -> str:
+        """The chat an app-bot channel posts to: its ``chat_id``, or its id (a group that
+        subscribed from chat is known by its chat id)."""
+        return self.chat_ids.get(channel.id, channel.id)
 
     def __init__(
         self,
@@ -130,7 +137,7 @@ class FeishuTransport(RobotTransport):
                 "(set channels[].webhook, or feishu.app_id and feishu.app_secret)",
                 code="no_app",
             )
-        chat_id = self.chat_ids.get(channel.id, channel.id)
+        chat_id = self.chat_id_of(channel)
         key = f"{chat_id}|{channel.kind}|{digest_date.isoformat()}|{message_index}"
         uuid = hashlib.sha256(key.encode()).hexdigest()[:32]
         pace = f"chat:{chat_id}"
