@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, field_validator
 
+from bot.config.durations import Port
 from bot.config.fields import no_empty_secret
 
 _ENV_REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
@@ -52,7 +53,7 @@ class FeishuSettings(BaseModel):
     encrypt_key: SecretStr | None = None
     mode: Literal["websocket", "http"] = "websocket"
     host: str = "127.0.0.1"
-    port: int = 9000
+    port: Port = 9000
     """HTTP mode: serves ``POST /feishu/events`` here."""
     api_url: str = "https://open.feishu.cn"
     """Open API origin (``https://open.larksuite.com`` for Lark)."""

@@ -255,6 +255,7 @@ def test_robot_channel_keys_are_checked_with_the_key_named(
         ("http:\n  port: 70000\n", "http.port"),
         ("slack:\n  port: -1\n", "slack.port"),
         ("telegram:\n  port: 65536\n", "telegram.port"),
+        ("feishu:\n  port: 65536\n", "feishu.port"),
         ("schedule: '0 9 31 2 *'\n", "schedule"),
         ("schedule: '* * * * *'\n", "schedule"),
         (
